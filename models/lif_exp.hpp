@@ -1,0 +1,12 @@
+// lif_exp: current-based LIF with exponential synaptic currents (NEST iaf_psc_exp); equations in
+// lif_exp.cpp. Also exposes the exact propagator so tests and other models share one formula.
+#pragma once
+#include "models/neuron_model.hpp"
+
+namespace nmsim {
+extern const ModelInfo lif_exp_model;
+
+// Propagator from synaptic current to membrane potential over one step h for an exponential
+// current with tau_syn into a membrane (tau_m, cm); handles tau_syn == tau_m (NEST's propagator_32).
+double propagator_current_to_voltage(double tau_syn, double tau_m, double cm, double h);
+} // namespace nmsim

@@ -1,0 +1,73 @@
+// The interface between the engine and neuron models: a model describes its parameters and state
+// (for validation and recording) and updates a contiguous range of neurons per time step.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nmsim {
+
+struct ParamInfo {
+    std::string name;
+    double default_value;
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool min_exclusive = false; // e.g. time constants must be > 0
+    std::string unit;
+};
+
+// Input to one step of a neuron range. Synaptic input arrives in `channels` ring-buffer slices
+// (channel 0: excitatory / all, channel 1: inhibitory), indexed from the first neuron of the
+// range; the model consumes and zeroes them. `current` is the external current (nA) per neuron.
+struct StepInput {
+    double* syn[2];
+    const double* current;
+    int channels; // how many syn slices the network delivers into (1 or 2)
+};
+
+// State of one population; update() is called once per step per thread on disjoint ranges.
+class NeuronGroup {
+public:
+    virtual ~NeuronGroup() = default;
+    // Advance neurons [begin, end) (population-local ids) by one step; append local ids that spiked.
+    virtual void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
+                        std::vector<std::uint32_t>& spiked) = 0;
+    virtual double get(int variable, std::uint64_t i) const = 0;
+    virtual void set(int variable, std::uint64_t i, double value) = 0;
+};
+
+struct ModelInfo {
+    std::string name;
+    std::string description;
+    std::vector<ParamInfo> params;
+    std::vector<std::string> state_variables; // recordable and initialisable, in index order
+    int channels = 1;                         // receptor channels the model reads (1 or 2)
+    // Creates a group of n neurons with complete parameters (defaults filled) and time step dt (ms).
+    std::unique_ptr<NeuronGroup> (*create)(std::uint64_t n, const std::map<std::string, double>& params,
+                                           double dt);
+    // Default initial value of each state variable given the parameters (before `initial:` draws).
+    double (*default_initial)(int variable, const std::map<std::string, double>& params);
+
+    int variable_index(const std::string& var) const {
+        for (std::size_t i = 0; i < state_variables.size(); ++i)
+            if (state_variables[i] == var) return static_cast<int>(i);
+        return -1;
+    }
+    const ParamInfo* param(const std::string& p) const {
+        for (const auto& info : params)
+            if (info.name == p) return &info;
+        return nullptr;
+    }
+};
+
+// All models known to nmsim; adding a model is one line in models/model_registry.cpp.
+const std::vector<const ModelInfo*>& model_registry();
+const ModelInfo* find_model(const std::string& name);
+
+// Steps of a refractory period, rounded as NEST does.
+std::uint32_t refractory_steps(double tau_refrac, double dt);
+
+} // namespace nmsim

@@ -1,0 +1,80 @@
+// nmsim's command line: run, validate (and, as they land, footprint, chips, sweep).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <iostream>
+#include <unistd.h>
+
+#include "sim/cli/exit_codes.hpp"
+#include "sim/cli/run_command.hpp"
+#include "sim/cli/system_memory.hpp"
+
+using namespace nmsim;
+
+namespace {
+
+void add_run_options(CLI::App* cmd, RunRequest& req, std::string& max_memory, std::uint64_t& seed) {
+    cmd->add_option("config", req.config_path, "YAML config")->required();
+    cmd->add_option("--set", req.overrides, "override a config key: key.path=value (repeatable)");
+    cmd->add_option("--threads", req.threads, "threads (default: simulation.threads)")->check(CLI::Range(1, 256));
+    cmd->add_option("--seed", seed, "random seed (default: simulation.seed)");
+    cmd->add_option("-o,--output", req.output, "output HDF5 file (default: output.path)");
+    cmd->add_option("--max-memory", max_memory, "refuse runs needing more (e.g. 2G; default 80% of free RAM)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"nmsim: event-driven spiking network simulator with neuromorphic chip footprints"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string(NMSIM_VERSION) + " (" + NMSIM_GIT_SHA + ")");
+
+    RunRequest req;
+    std::string max_memory;
+    std::uint64_t seed = 0;
+    bool json = false, quiet = false;
+
+    CLI::App* run = app.add_subcommand("run", "simulate a config and write SONATA HDF5 output");
+    add_run_options(run, req, max_memory, seed);
+    run->add_flag("--json", json, "print a JSON summary on stdout");
+    run->add_flag("-q,--quiet", quiet, "no progress or summary line");
+
+    CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
+    add_run_options(validate, req, max_memory, seed);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : exit_config;
+    }
+
+    return run_guarded([&]() -> int {
+        if (!max_memory.empty()) req.max_memory = parse_byte_size(max_memory);
+        if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed"))) req.seed = seed;
+        if (validate->parsed()) {
+            const auto result = execute_validate(req);
+            std::cout << fmt::format("{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n",
+                                     req.config_path, result["neurons"].get<std::uint64_t>(),
+                                     result["projections"].get<std::size_t>(),
+                                     result["expected_synapses"].get<double>(),
+                                     format_bytes(result["estimated_bytes"].get<std::uint64_t>()));
+            return exit_ok;
+        }
+        req.progress = !quiet && !json && isatty(STDERR_FILENO);
+        const auto summary = execute_run(req);
+        if (json) {
+            std::cout << summary.dump(2) << "\n";
+        } else if (!quiet) {
+            std::string rates;
+            for (const auto& [pop, rate] : summary["rates_hz"].items())
+                rates += fmt::format(" {}={:.2f}", pop, rate.get<double>());
+            std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
+                                     "{:.3f} B/synapse, peak RSS {} -> {}\n",
+                                     summary["spikes"].get<std::uint64_t>(), rates, summary["build_s"].get<double>(),
+                                     summary["sim_s"].get<double>(), summary["bytes_per_synapse"].get<double>(),
+                                     format_bytes(summary["peak_rss"].get<std::uint64_t>()),
+                                     summary["output"].get<std::string>());
+        }
+        return exit_ok;
+    });
+}

@@ -1,0 +1,143 @@
+#include "sim/cli/run_command.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "sim/build/connectivity.hpp"
+#include "sim/build/network_builder.hpp"
+#include "sim/cli/system_memory.hpp"
+#include "sim/config/config_loader.hpp"
+#include "sim/engine/simulator.hpp"
+#include "sim/io/sonata.hpp"
+#include "sim/spec/errors.hpp"
+
+namespace nmsim {
+namespace {
+
+class ProgressBar {
+public:
+    explicit ProgressBar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+    void operator()(double fraction) const {
+        if (!enabled_) return;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0;
+        const int width = 40, filled = static_cast<int>(fraction * width);
+        std::fprintf(stderr, "\r[%s%s] %3d%%  ETA %5.1f s", std::string(filled, '#').c_str(),
+                     std::string(width - filled, ' ').c_str(), static_cast<int>(fraction * 100), eta);
+        if (fraction >= 1.0) std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    }
+
+private:
+    bool enabled_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+const char* rule_name(ConnectorRule r) {
+    switch (r) {
+    case ConnectorRule::fixed_indegree: return "fixed_indegree";
+    case ConnectorRule::fixed_outdegree: return "fixed_outdegree";
+    case ConnectorRule::pairwise_bernoulli: return "pairwise_bernoulli";
+    case ConnectorRule::one_to_one: return "one_to_one";
+    case ConnectorRule::all_to_all: return "all_to_all";
+    default: return "from_file";
+    }
+}
+
+} // namespace
+
+NetworkSpec load_request(const RunRequest& request) {
+    NetworkSpec spec = load_config(request.config_path, request.overrides);
+    if (request.threads > 0) spec.simulation.threads = request.threads;
+    if (request.seed) spec.simulation.seed = *request.seed;
+    if (!request.output.empty()) spec.output_path = request.output;
+    return spec;
+}
+
+nlohmann::json execute_validate(const RunRequest& request) {
+    const NetworkSpec spec = load_request(request);
+    double synapses = 0;
+    for (const auto& pr : spec.projections) synapses += ProjectionGenerator(spec, pr).expected_synapses();
+    const MemoryEstimate est = estimate_memory(spec, spec.simulation.threads);
+    return {{"config", request.config_path},
+            {"valid", true},
+            {"neurons", spec.total_neurons()},
+            {"projections", spec.projections.size()},
+            {"expected_synapses", synapses},
+            {"estimated_bytes", est.total()}};
+}
+
+nlohmann::json execute_run(const RunRequest& request) {
+    const NetworkSpec spec = load_request(request);
+    const int threads = spec.simulation.threads;
+
+    // Memory guard: refuse before allocating anything large.
+    const MemoryEstimate est = estimate_memory(spec, threads);
+    const std::uint64_t baseline = current_rss_bytes();
+    const std::uint64_t needed = baseline + est.total();
+    const std::uint64_t limit = request.max_memory ? request.max_memory : available_ram_bytes() / 10 * 8;
+    if (needed > limit)
+        throw ResourceError(fmt::format("{}: the run needs about {} (tables {}, state {}, rings {}, recording {}) "
+                                        "but the limit is {}; raise --max-memory or shrink the network",
+                                        request.config_path, format_bytes(needed), format_bytes(est.tables),
+                                        format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
+                                        format_bytes(est.recording), format_bytes(limit)));
+
+    BuiltNetwork net = build_network(spec, threads);
+    ProgressBar bar(request.progress);
+    RunOptions options;
+    if (request.progress) options.progress = [&](double f) { bar(f); };
+    RunResult result = simulate(net, options);
+
+    nlohmann::json summary;
+    summary["config"] = request.config_path;
+    summary["output"] = spec.output_path;
+    summary["neurons"] = spec.total_neurons();
+    summary["threads"] = threads;
+    summary["seed"] = spec.simulation.seed;
+    summary["duration_ms"] = spec.simulation.duration;
+    summary["dt_ms"] = spec.simulation.dt;
+    const auto rates = population_rates(spec, result);
+    std::uint64_t spikes = 0;
+    double weighted = 0;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+        summary["rates_hz"][spec.populations[i].name] = rates[i];
+        spikes += result.population_spikes[i];
+        weighted += rates[i] * spec.populations[i].size;
+    }
+    summary["mean_rate_hz"] = weighted / spec.total_neurons();
+    summary["spikes"] = spikes;
+    summary["synapses"] = net.tables.synapses;
+    summary["synaptic_events"] = result.synaptic_events;
+    summary["build_s"] = net.build_seconds;
+    summary["sim_s"] = result.sim_seconds;
+    summary["events_per_s_per_core"] =
+        result.sim_seconds > 0 ? result.synaptic_events / result.sim_seconds / threads : 0.0;
+    summary["table_bytes"] = net.tables.bytes;
+    summary["bytes_per_synapse"] = net.tables.bytes_per_synapse();
+    summary["estimated_bytes"] = needed;
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        const FieldWidths& w = net.tables.widths[j];
+        summary["tables"][spec.projections[j].name] = {{"rule", rule_name(spec.projections[j].connector.rule)},
+                                                       {"target_bits", w.target},
+                                                       {"weight_bits", w.weight},
+                                                       {"weight_mode", to_string(w.weight_mode)},
+                                                       {"delay_bits", w.delay},
+                                                       {"delay_mode", to_string(w.delay_mode)}};
+    }
+    summary["peak_rss"] = peak_rss_bytes();
+
+    Provenance prov;
+    prov.config_text = spec.config_text;
+    prov.config_path = request.config_path;
+    prov.seed = spec.simulation.seed;
+    prov.threads = threads;
+    prov.summary_json = summary.dump();
+    write_sonata(spec.output_path, spec, result, prov);
+    summary["peak_rss"] = peak_rss_bytes();
+    return summary;
+}
+
+} // namespace nmsim

@@ -1,0 +1,551 @@
+#include "sim/config/config_loader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "models/neuron_model.hpp"
+#include "sim/config/expression.hpp"
+#include "sim/spec/errors.hpp"
+
+namespace nmsim {
+namespace {
+
+// Where values came from, to build messages; overridden paths are reported as "--set".
+struct Source {
+    std::string file;
+    std::set<std::string> overridden;
+};
+
+[[noreturn]] void fail(const Source& src, const YAML::Node& node, const std::string& path, const std::string& what) {
+    for (const auto& o : src.overridden)
+        if (path == o || path.rfind(o + ".", 0) == 0) throw ConfigError("--set " + o, 0, 0, path, what);
+    int line = 0, col = 0;
+    if (node.IsDefined() && node.Mark().line >= 0) {
+        line = node.Mark().line + 1;
+        col = node.Mark().column + 1;
+    }
+    throw ConfigError(src.file, line, col, path, what);
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+// Reads one YAML mapping, remembering which keys were used so unknown keys are errors.
+class MapReader {
+public:
+    MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed)
+        : src_(src), node_(node), path_(std::move(path)), allowed_(std::move(allowed)) {
+        if (!node.IsMap()) fail(src, node, path_, "must be a mapping");
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+            const std::string key = kv.first.Scalar();
+            if (!seen.insert(key).second) fail(src, kv.first, sub(key), "duplicate key");
+            if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end())
+                fail(src, kv.first, sub(key), "unknown key (allowed: " + join(allowed_) + ")");
+        }
+    }
+    YAML::Node get(const std::string& key) const { return node_[key]; }
+    bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+    YAML::Node require(const std::string& key) const {
+        if (!has(key)) fail(src_, node_, sub(key), "required key is missing");
+        return node_[key];
+    }
+    std::string sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+    const YAML::Node& node() const { return node_; }
+
+private:
+    const Source& src_;
+    YAML::Node node_;
+    std::string path_;
+    std::vector<std::string> allowed_;
+};
+
+class Loader {
+public:
+    Loader(Source src, std::string base_dir) : src_(std::move(src)), base_dir_(std::move(base_dir)) {}
+
+    NetworkSpec load(const YAML::Node& root);
+
+private:
+    double number(const YAML::Node& n, const std::string& path) const {
+        if (!n.IsScalar()) fail(src_, n, path, "must be a number or an expression");
+        const std::string& text = n.Scalar();
+        // Plain numbers first; anything else is an expression over vars.
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end != text.c_str() && *end == '\0' && std::isfinite(v)) return v;
+        try {
+            return evaluate_expression(text, spec_.vars);
+        } catch (const std::invalid_argument& e) {
+            fail(src_, n, path, std::string("not a number: ") + e.what());
+        }
+    }
+    double number_in(const YAML::Node& n, const std::string& path, double lo, double hi, bool lo_open = false) const {
+        const double v = number(n, path);
+        if (v < lo || v > hi || (lo_open && v == lo)) {
+            std::ostringstream os;
+            os << "must be " << (lo_open ? "> " : ">= ") << lo;
+            if (hi < 1e299) os << " and <= " << hi;
+            os << " (got " << v << ")";
+            fail(src_, n, path, os.str());
+        }
+        return v;
+    }
+    std::uint64_t integer(const YAML::Node& n, const std::string& path, std::uint64_t lo, std::uint64_t hi) const {
+        const double v = number(n, path);
+        if (v != std::floor(v)) fail(src_, n, path, "must be a whole number (got " + n.Scalar() + ")");
+        if (v < static_cast<double>(lo) || v > static_cast<double>(hi))
+            fail(src_, n, path,
+                 "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " (got " + n.Scalar() + ")");
+        return static_cast<std::uint64_t>(v);
+    }
+    bool boolean(const YAML::Node& n, const std::string& path) const {
+        bool b = false;
+        if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) fail(src_, n, path, "must be true or false");
+        return b;
+    }
+    std::string text(const YAML::Node& n, const std::string& path) const {
+        if (!n.IsScalar()) fail(src_, n, path, "must be a string");
+        return n.Scalar();
+    }
+    std::vector<std::string> population_list(const YAML::Node& n, const std::string& path) const {
+        std::vector<std::string> names;
+        if (n.IsScalar()) names.push_back(n.Scalar());
+        else if (n.IsSequence())
+            for (std::size_t i = 0; i < n.size(); ++i) names.push_back(text(n[i], path + "[" + std::to_string(i) + "]"));
+        else fail(src_, n, path, "must be a population name or a list of names");
+        if (names.empty()) fail(src_, n, path, "must name at least one population");
+        std::set<std::string> seen;
+        for (const auto& name : names) {
+            if (!spec_.find_population(name)) fail(src_, n, path, "unknown population '" + name + "'");
+            if (!seen.insert(name).second) fail(src_, n, path, "population '" + name + "' listed twice");
+        }
+        return names;
+    }
+    ValueSpec value_spec(const YAML::Node& n, const std::string& path) const;
+    void load_vars(const YAML::Node& n);
+    void load_simulation(const YAML::Node& n);
+    void load_population(const std::string& name, const YAML::Node& n);
+    void load_projection(const std::string& name, const YAML::Node& n);
+    void load_stimulus(const std::string& name, const YAML::Node& n);
+    void load_recorder(const std::string& name, const YAML::Node& n);
+    void check_delay(const ValueSpec& d, const YAML::Node& n, const std::string& path) const;
+    std::uint64_t targets_size(const std::vector<std::string>& names) const {
+        std::uint64_t s = 0;
+        for (const auto& t : names) s += spec_.find_population(t)->size;
+        return s;
+    }
+
+    Source src_;
+    std::string base_dir_;
+    NetworkSpec spec_;
+};
+
+ValueSpec Loader::value_spec(const YAML::Node& n, const std::string& path) const {
+    if (n.IsScalar()) return ValueSpec::constant_of(number(n, path));
+    MapReader m(src_, n, path, {"uniform", "normal", "lognormal"});
+    if (n.size() != 1) fail(src_, n, path, "give exactly one distribution (uniform, normal or lognormal)");
+    ValueSpec v;
+    if (m.has("uniform")) {
+        const YAML::Node u = m.get("uniform");
+        const std::string p = m.sub("uniform");
+        if (!u.IsSequence() || u.size() != 2) fail(src_, u, p, "must be [low, high]");
+        v.kind = ValueSpec::Kind::uniform;
+        v.a = number(u[0], p + "[0]");
+        v.b = number(u[1], p + "[1]");
+        if (!(v.a < v.b)) fail(src_, u, p, "low must be < high");
+        v.min = v.a;
+        v.max = v.b;
+        return v;
+    }
+    const bool normal = m.has("normal");
+    const std::string key = normal ? "normal" : "lognormal";
+    MapReader d(src_, m.get(key), m.sub(key), normal ? std::vector<std::string>{"mean", "std", "min", "max"}
+                                                      : std::vector<std::string>{"mu", "sigma", "min", "max"});
+    v.kind = normal ? ValueSpec::Kind::normal : ValueSpec::Kind::lognormal;
+    v.a = number(d.require(normal ? "mean" : "mu"), d.sub(normal ? "mean" : "mu"));
+    v.b = number_in(d.require(normal ? "std" : "sigma"), d.sub(normal ? "std" : "sigma"), 0.0, 1e300, true);
+    if (d.has("min")) v.min = number(d.get("min"), d.sub("min"));
+    if (d.has("max")) v.max = number(d.get("max"), d.sub("max"));
+    if (!(v.min < v.max)) fail(src_, d.node(), d.sub("min"), "min must be < max");
+    return v;
+}
+
+void Loader::load_vars(const YAML::Node& n) {
+    if (!n.IsMap()) fail(src_, n, "vars", "must be a mapping of names to numbers or expressions");
+    for (const auto& kv : n) {
+        const std::string name = kv.first.Scalar();
+        const std::string path = "vars." + name;
+        if (!is_identifier(name)) fail(src_, kv.first, path, "a variable name must be an identifier");
+        if (spec_.vars.count(name)) fail(src_, kv.first, path, "duplicate key");
+        spec_.vars[name] = number(kv.second, path); // later vars may use earlier ones
+    }
+}
+
+void Loader::load_simulation(const YAML::Node& n) {
+    MapReader m(src_, n, "simulation", {"duration", "dt", "seed", "threads"});
+    auto& s = spec_.simulation;
+    if (m.has("dt")) s.dt = number_in(m.get("dt"), "simulation.dt", 0.0, 1000.0, true);
+    if (m.has("duration")) s.duration = number_in(m.get("duration"), "simulation.duration", 0.0, 1e12, true);
+    if (s.duration < s.dt) fail(src_, m.get("duration"), "simulation.duration", "must be >= dt");
+    if (m.has("seed")) s.seed = integer(m.get("seed"), "simulation.seed", 0, (1ull << 53));
+    if (m.has("threads")) s.threads = static_cast<int>(integer(m.get("threads"), "simulation.threads", 1, 256));
+}
+
+void Loader::load_population(const std::string& name, const YAML::Node& n) {
+    const std::string path = "populations." + name;
+    MapReader m(src_, n, path, {"size", "model", "params", "initial"});
+    PopulationSpec p;
+    p.name = name;
+    p.size = integer(m.require("size"), m.sub("size"), 1, max_total_neurons);
+    p.model = text(m.require("model"), m.sub("model"));
+    const ModelInfo* model = find_model(p.model);
+    if (!model) {
+        std::vector<std::string> names;
+        for (const auto* mi : model_registry()) names.push_back(mi->name);
+        fail(src_, m.get("model"), m.sub("model"), "unknown model '" + p.model + "' (known: " + join(names) + ")");
+    }
+    for (const auto& info : model->params) p.params[info.name] = info.default_value;
+    if (m.has("params")) {
+        std::vector<std::string> allowed;
+        for (const auto& info : model->params) allowed.push_back(info.name);
+        MapReader params(src_, m.get("params"), m.sub("params"), allowed);
+        for (const auto& kv : params.node()) {
+            const std::string key = kv.first.Scalar();
+            const ParamInfo* info = model->param(key);
+            p.params[key] = number_in(kv.second, params.sub(key), info->min, info->max, info->min_exclusive);
+        }
+    }
+    if (m.has("initial")) {
+        MapReader init(src_, m.get("initial"), m.sub("initial"), model->state_variables);
+        for (const auto& kv : init.node()) {
+            const std::string key = kv.first.Scalar();
+            p.initial[key] = value_spec(kv.second, init.sub(key));
+        }
+    }
+    p.first_id = spec_.total_neurons();
+    if (p.first_id + p.size > max_total_neurons)
+        fail(src_, m.get("size"), m.sub("size"), "the network exceeds 2^32-1 neurons (capacity limit)");
+    spec_.populations.push_back(std::move(p));
+}
+
+void Loader::check_delay(const ValueSpec& d, const YAML::Node& n, const std::string& path) const {
+    const double dt = spec_.simulation.dt;
+    const double lo = d.is_constant() ? d.value : d.min;
+    const double hi = d.is_constant() ? d.value : d.max;
+    std::ostringstream os;
+    if (lo < dt * (1 - 1e-9)) {
+        os << (d.is_constant() ? "must be >= dt (" : "distribution needs min >= dt (") << dt << " ms)";
+        fail(src_, n, path, os.str());
+    }
+    if (hi / dt > max_delay_steps) {
+        os << "exceeds " << max_delay_steps << " steps of dt (capacity limit)";
+        if (!d.is_constant() && hi > 1e299) os << "; give the distribution a max";
+        fail(src_, n, path, os.str());
+    }
+}
+
+void Loader::load_projection(const std::string& name, const YAML::Node& n) {
+    const std::string path = "projections." + name;
+    MapReader m(src_, n, path, {"source", "target", "connector", "synapse"});
+    ProjectionSpec pr;
+    pr.name = name;
+    pr.index = static_cast<std::uint32_t>(spec_.projections.size());
+    pr.source = text(m.require("source"), m.sub("source"));
+    if (!spec_.find_population(pr.source)) fail(src_, m.get("source"), m.sub("source"), "unknown population '" + pr.source + "'");
+    pr.targets = population_list(m.require("target"), m.sub("target"));
+
+    MapReader c(src_, m.require("connector"), m.sub("connector"),
+                {"rule", "indegree", "outdegree", "p", "allow_autapses", "allow_multapses", "file"});
+    const std::string rule = text(c.require("rule"), c.sub("rule"));
+    static const std::map<std::string, ConnectorRule> rules = {
+        {"fixed_indegree", ConnectorRule::fixed_indegree}, {"fixed_outdegree", ConnectorRule::fixed_outdegree},
+        {"pairwise_bernoulli", ConnectorRule::pairwise_bernoulli}, {"one_to_one", ConnectorRule::one_to_one},
+        {"all_to_all", ConnectorRule::all_to_all}, {"from_file", ConnectorRule::from_file}};
+    auto it = rules.find(rule);
+    if (it == rules.end())
+        fail(src_, c.get("rule"), c.sub("rule"),
+             "unknown rule '" + rule + "' (known: fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, "
+                                       "all_to_all, from_file)");
+    auto& conn = pr.connector;
+    conn.rule = it->second;
+    // Each rule takes its own keys only.
+    const std::map<ConnectorRule, std::vector<std::string>> rule_keys = {
+        {ConnectorRule::fixed_indegree, {"indegree"}}, {ConnectorRule::fixed_outdegree, {"outdegree"}},
+        {ConnectorRule::pairwise_bernoulli, {"p"}}, {ConnectorRule::one_to_one, {}},
+        {ConnectorRule::all_to_all, {}}, {ConnectorRule::from_file, {"file"}}};
+    for (const std::string key : {"indegree", "outdegree", "p", "file"}) {
+        const auto& keys = rule_keys.at(conn.rule);
+        const bool wanted = std::find(keys.begin(), keys.end(), key) != keys.end();
+        if (c.has(key) && !wanted) fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
+        if (!c.has(key) && wanted) fail(src_, c.node(), c.sub(key), "required by rule " + rule);
+    }
+    if (c.has("allow_autapses")) conn.allow_autapses = boolean(c.get("allow_autapses"), c.sub("allow_autapses"));
+    if (c.has("allow_multapses")) conn.allow_multapses = boolean(c.get("allow_multapses"), c.sub("allow_multapses"));
+
+    const std::uint64_t n_src = spec_.find_population(pr.source)->size;
+    const std::uint64_t n_tgt = targets_size(pr.targets);
+    const bool self = std::find(pr.targets.begin(), pr.targets.end(), pr.source) != pr.targets.end();
+    const std::uint64_t usable_src = n_src - ((self && !conn.allow_autapses) ? 1 : 0);
+    switch (conn.rule) {
+    case ConnectorRule::fixed_indegree:
+        conn.degree = integer(c.get("indegree"), c.sub("indegree"), 0, 0xFFFFFFFFull);
+        if (!conn.allow_multapses && conn.degree > usable_src)
+            fail(src_, c.get("indegree"), c.sub("indegree"),
+                 "indegree " + std::to_string(conn.degree) + " exceeds the " + std::to_string(usable_src) +
+                     " available sources of '" + pr.source + "' without multapses");
+        if (conn.degree > 0 && usable_src == 0)
+            fail(src_, c.get("indegree"), c.sub("indegree"), "no source is available (autapses excluded)");
+        break;
+    case ConnectorRule::fixed_outdegree: {
+        conn.degree = integer(c.get("outdegree"), c.sub("outdegree"), 0, 0xFFFFFFFFull);
+        const std::uint64_t usable_tgt = n_tgt - ((self && !conn.allow_autapses) ? 1 : 0);
+        if (!conn.allow_multapses && conn.degree > usable_tgt)
+            fail(src_, c.get("outdegree"), c.sub("outdegree"),
+                 "outdegree " + std::to_string(conn.degree) + " exceeds the " + std::to_string(usable_tgt) +
+                     " available targets without multapses");
+        break;
+    }
+    case ConnectorRule::pairwise_bernoulli: conn.probability = number_in(c.get("p"), c.sub("p"), 0.0, 1.0); break;
+    case ConnectorRule::one_to_one:
+        for (const auto& t : pr.targets)
+            if (spec_.find_population(t)->size != n_src)
+                fail(src_, m.get("target"), m.sub("target"),
+                     "one_to_one needs equal sizes: '" + pr.source + "' has " + std::to_string(n_src) + ", '" + t +
+                         "' has " + std::to_string(spec_.find_population(t)->size));
+        break;
+    case ConnectorRule::all_to_all: break;
+    case ConnectorRule::from_file: {
+        std::filesystem::path f = text(c.get("file"), c.sub("file"));
+        if (f.is_relative()) f = std::filesystem::path(base_dir_) / f;
+        if (!std::filesystem::is_regular_file(f)) fail(src_, c.get("file"), c.sub("file"), "no such file: " + f.string());
+        conn.file = f.string();
+        break;
+    }
+    }
+
+    const bool file_rule = conn.rule == ConnectorRule::from_file;
+    MapReader s(src_, file_rule && !m.has("synapse") ? YAML::Node(YAML::NodeType::Map) : m.require("synapse"),
+                m.sub("synapse"), {"weight", "delay"});
+    pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
+    if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
+    pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay")) : ValueSpec::constant_of(spec_.simulation.dt);
+    if (!s.has("delay") && !file_rule) fail(src_, s.node(), s.sub("delay"), "required key is missing");
+    check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
+    spec_.projections.push_back(std::move(pr));
+}
+
+void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
+    const std::string path = "stimuli." + name;
+    MapReader m(src_, n, path, {"type", "target", "rate", "weight", "amplitude", "start", "stop", "times"});
+    StimulusSpec st;
+    st.name = name;
+    st.index = static_cast<std::uint32_t>(spec_.stimuli.size());
+    const std::string type = text(m.require("type"), m.sub("type"));
+    std::vector<std::string> keys;
+    if (type == "poisson") {
+        st.kind = StimulusSpec::Kind::poisson;
+        keys = {"rate", "weight", "start", "stop"};
+    } else if (type == "dc") {
+        st.kind = StimulusSpec::Kind::dc;
+        keys = {"amplitude", "start", "stop"};
+    } else if (type == "spike_array") {
+        st.kind = StimulusSpec::Kind::spike_array;
+        keys = {"times", "weight"};
+    } else {
+        fail(src_, m.get("type"), m.sub("type"), "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array)");
+    }
+    for (const std::string key : {"rate", "weight", "amplitude", "start", "stop", "times"})
+        if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
+            fail(src_, m.get(key), m.sub(key), "not a parameter of stimulus type " + type);
+    st.targets = population_list(m.require("target"), m.sub("target"));
+    const double dt = spec_.simulation.dt;
+    if (st.kind == StimulusSpec::Kind::poisson) {
+        st.rate_hz = number_in(m.require("rate"), m.sub("rate"), 0.0, 1e9);
+        st.weight = number(m.require("weight"), m.sub("weight"));
+        if (st.rate_hz * dt * 1e-3 > 1000.0)
+            fail(src_, m.get("rate"), m.sub("rate"), "more than 1000 expected events per step (capacity limit)");
+    }
+    if (st.kind == StimulusSpec::Kind::dc) st.amplitude = number(m.require("amplitude"), m.sub("amplitude"));
+    if (m.has("start")) st.start = number_in(m.get("start"), m.sub("start"), 0.0, 1e300);
+    if (m.has("stop")) st.stop = number_in(m.get("stop"), m.sub("stop"), 0.0, 1e300);
+    if (st.stop < st.start) fail(src_, m.get("stop"), m.sub("stop"), "must be >= start");
+    if (st.kind == StimulusSpec::Kind::spike_array) {
+        st.weight = number(m.require("weight"), m.sub("weight"));
+        const YAML::Node t = m.require("times");
+        if (!t.IsSequence()) fail(src_, t, m.sub("times"), "must be a list of times (ms)");
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const std::string p = m.sub("times") + "[" + std::to_string(i) + "]";
+            const double v = number(t[i], p);
+            if (v < dt * (1 - 1e-9)) fail(src_, t[i], p, "a spike must arrive at or after dt");
+            st.times.push_back(v);
+        }
+        std::sort(st.times.begin(), st.times.end());
+    }
+    spec_.stimuli.push_back(std::move(st));
+}
+
+void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
+    const std::string path = "recorders." + name;
+    MapReader m(src_, n, path, {"type", "populations", "population", "variable", "ids", "interval"});
+    RecorderSpec r;
+    r.name = name;
+    const std::string type = text(m.require("type"), m.sub("type"));
+    const std::vector<std::string> spike_keys = {"populations"}, state_keys = {"population", "variable", "ids", "interval"};
+    if (type != "spikes" && type != "state")
+        fail(src_, m.get("type"), m.sub("type"), "unknown recorder type '" + type + "' (known: spikes, state)");
+    const auto& keys = type == "spikes" ? spike_keys : state_keys;
+    for (const std::string key : {"populations", "population", "variable", "ids", "interval"})
+        if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
+            fail(src_, m.get(key), m.sub(key), "not a parameter of recorder type " + type);
+    if (type == "spikes") {
+        r.kind = RecorderSpec::Kind::spikes;
+        if (m.has("populations")) r.populations = population_list(m.get("populations"), m.sub("populations"));
+        else
+            for (const auto& p : spec_.populations) r.populations.push_back(p.name);
+    } else {
+        r.kind = RecorderSpec::Kind::state;
+        r.population = text(m.require("population"), m.sub("population"));
+        const PopulationSpec* pop = spec_.find_population(r.population);
+        if (!pop) fail(src_, m.get("population"), m.sub("population"), "unknown population '" + r.population + "'");
+        r.variable = text(m.require("variable"), m.sub("variable"));
+        const ModelInfo* model = find_model(pop->model);
+        if (model->variable_index(r.variable) < 0)
+            fail(src_, m.get("variable"), m.sub("variable"),
+                 "model " + pop->model + " has no state variable '" + r.variable + "' (has: " +
+                     join(model->state_variables) + ")");
+        const YAML::Node ids = m.require("ids");
+        if (ids.IsScalar() && ids.Scalar() == "all") {
+            for (std::uint64_t i = 0; i < pop->size; ++i) r.ids.push_back(i);
+        } else if (ids.IsSequence()) {
+            for (std::size_t i = 0; i < ids.size(); ++i)
+                r.ids.push_back(integer(ids[i], m.sub("ids") + "[" + std::to_string(i) + "]", 0, pop->size - 1));
+            std::set<std::uint64_t> uniq(r.ids.begin(), r.ids.end());
+            if (uniq.size() != r.ids.size()) fail(src_, ids, m.sub("ids"), "ids must be distinct");
+            if (r.ids.empty()) fail(src_, ids, m.sub("ids"), "must list at least one id");
+        } else {
+            fail(src_, ids, m.sub("ids"), "must be a list of neuron ids or 'all'");
+        }
+        const double dt = spec_.simulation.dt;
+        r.interval = m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
+        const double k = r.interval / dt;
+        if (std::abs(k - std::round(k)) > 1e-6) fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
+    }
+    spec_.recorders.push_back(std::move(r));
+}
+
+NetworkSpec Loader::load(const YAML::Node& root) {
+    MapReader top(src_, root, "", {"nmsim", "vars", "simulation", "populations", "projections", "stimuli",
+                                   "recorders", "output"});
+    const YAML::Node version = top.require("nmsim");
+    if (!version.IsScalar() || version.Scalar() != "1") fail(src_, version, "nmsim", "schema version must be 1");
+    spec_.source_file = src_.file;
+    if (top.has("vars")) load_vars(top.get("vars"));
+    if (top.has("simulation")) load_simulation(top.get("simulation"));
+    const YAML::Node pops = top.require("populations");
+    if (!pops.IsMap() || pops.size() == 0) fail(src_, pops, "populations", "must be a non-empty mapping");
+    MapReader pops_check(src_, pops, "populations", [&] {
+        std::vector<std::string> names;
+        for (const auto& kv : pops) names.push_back(kv.first.Scalar());
+        return names;
+    }()); // rejects duplicate names
+    for (const auto& kv : pops) {
+        const std::string name = kv.first.Scalar();
+        if (!is_identifier(name)) fail(src_, kv.first, "populations." + name, "a population name must be an identifier");
+        load_population(name, kv.second);
+    }
+    auto each = [&](const char* section, auto&& load_one) {
+        if (!top.has(section)) return;
+        const YAML::Node n = top.get(section);
+        if (!n.IsMap()) fail(src_, n, section, "must be a mapping of names to entries");
+        std::set<std::string> seen;
+        for (const auto& kv : n) {
+            const std::string name = kv.first.Scalar();
+            if (!seen.insert(name).second) fail(src_, kv.first, std::string(section) + "." + name, "duplicate key");
+            load_one(name, kv.second);
+        }
+    };
+    each("projections", [&](const std::string& k, const YAML::Node& v) { load_projection(k, v); });
+    each("stimuli", [&](const std::string& k, const YAML::Node& v) { load_stimulus(k, v); });
+    each("recorders", [&](const std::string& k, const YAML::Node& v) { load_recorder(k, v); });
+    if (top.has("output")) {
+        MapReader o(src_, top.get("output"), "output", {"path"});
+        spec_.output_path = text(o.require("path"), "output.path");
+        if (spec_.output_path.empty()) fail(src_, o.get("path"), "output.path", "must not be empty");
+    } else {
+        spec_.output_path = "out/" + std::filesystem::path(src_.file).stem().string() + ".h5";
+    }
+    return std::move(spec_);
+}
+
+// Applies "a.b.c=value" to the tree; creates the last key so validation can judge it.
+void apply_override(YAML::Node& root, const std::string& assignment, std::set<std::string>& overridden) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw ConfigError("--set", 0, 0, assignment, "expected key.path=value");
+    const std::string path = assignment.substr(0, eq);
+    YAML::Node value;
+    try {
+        value = YAML::Load(assignment.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+        throw ConfigError("--set " + path, 0, 0, path, "malformed value: " + e.msg);
+    }
+    std::vector<std::string> keys;
+    std::stringstream ss(path);
+    for (std::string k; std::getline(ss, k, '.');) keys.push_back(k);
+    YAML::Node cur = root;
+    std::string walked;
+    for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
+        walked += (walked.empty() ? "" : ".") + keys[i];
+        if (!cur.IsMap() || !cur[keys[i]].IsDefined())
+            throw ConfigError("--set " + path, 0, 0, walked, "no such key in the config");
+        cur.reset(cur[keys[i]]);
+    }
+    if (!cur.IsMap()) throw ConfigError("--set " + path, 0, 0, walked, "is not a mapping");
+    cur[keys.back()] = value;
+    overridden.insert(path);
+}
+
+} // namespace
+
+NetworkSpec load_config_text(const std::string& text, const std::string& file_label,
+                             const std::vector<std::string>& overrides, const std::string& base_dir) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw ConfigError(file_label, e.mark.line + 1, e.mark.column + 1, "", "malformed YAML: " + e.msg);
+    }
+    if (!root.IsDefined() || root.IsNull()) throw ConfigError(file_label, 1, 1, "", "empty config");
+    Source src{file_label, {}};
+    for (const auto& o : overrides) apply_override(root, o, src.overridden);
+    Loader loader(src, base_dir);
+    NetworkSpec spec = loader.load(root);
+    if (overrides.empty()) {
+        spec.config_text = text;
+    } else {
+        YAML::Emitter out;
+        out << root;
+        spec.config_text = out.c_str();
+    }
+    return spec;
+}
+
+NetworkSpec load_config(const std::string& path, const std::vector<std::string>& overrides) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path, 0, 0, "", "cannot read the config file");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    return load_config_text(buf.str(), path, overrides, dir.empty() ? "." : dir);
+}
+
+} // namespace nmsim

@@ -1,0 +1,223 @@
+#include "sim/engine/simulator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <omp.h>
+
+#include "sim/engine/stimuli.hpp"
+
+namespace nmsim {
+namespace {
+
+// A population's share of one partition.
+struct Segment {
+    std::size_t population;
+    std::uint64_t local_begin, local_end; // population-local ids
+    std::uint64_t offset;                 // index of local_begin within the partition
+};
+
+// Per-partition runtime state, touched only by the thread that owns the partition.
+struct PartitionState {
+    std::uint64_t begin = 0, size = 0;
+    std::vector<double> ring; // [slot][channel][neuron]
+    std::vector<double> current;
+    std::vector<Segment> segments;
+    StimulusDriver stimuli;
+    std::vector<std::uint32_t> local_spikes;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> recorded; // (step, global id)
+    std::uint64_t events = 0;
+};
+
+struct ReportPlan {
+    std::size_t report;
+    std::size_t population;
+    int variable;
+    std::uint64_t steps_per_sample;
+    // (element index, population-local id) per partition
+    std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> by_partition;
+};
+
+} // namespace
+
+RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
+    const NetworkSpec& spec = *net.spec;
+    const double dt = spec.simulation.dt;
+    const std::uint64_t steps = static_cast<std::uint64_t>(std::llround(spec.simulation.duration / dt));
+    const int parts = static_cast<int>(net.partitions.size());
+    const int channels = net.channels;
+    std::uint64_t slots = 1;
+    while (slots < net.max_delay_steps + 1ull) slots <<= 1;
+    const std::uint64_t slot_mask = slots - 1;
+
+    RunResult result;
+    result.steps = steps;
+    result.spike_counts.assign(spec.total_neurons(), 0);
+    result.population_spikes.assign(spec.populations.size(), 0);
+
+    // Population of each global id, and the projections leaving each population.
+    std::vector<std::uint64_t> pop_end;
+    for (const auto& p : spec.populations) pop_end.push_back(p.first_id + p.size);
+    std::vector<std::vector<std::size_t>> projections_from(spec.populations.size());
+    for (std::size_t j = 0; j < spec.projections.size(); ++j)
+        for (std::size_t i = 0; i < spec.populations.size(); ++i)
+            if (spec.populations[i].name == spec.projections[j].source) projections_from[i].push_back(j);
+    std::vector<char> record_spikes(spec.populations.size(), 0);
+    for (const auto& r : spec.recorders)
+        if (r.kind == RecorderSpec::Kind::spikes)
+            for (const auto& name : r.populations)
+                for (std::size_t i = 0; i < spec.populations.size(); ++i)
+                    if (spec.populations[i].name == name) record_spikes[i] = 1;
+
+    std::vector<PartitionState> state(parts);
+    std::vector<ReportPlan> plans;
+    for (const auto& r : spec.recorders) {
+        if (r.kind != RecorderSpec::Kind::state) continue;
+        ReportPlan plan;
+        plan.report = result.reports.size();
+        for (std::size_t i = 0; i < spec.populations.size(); ++i)
+            if (spec.populations[i].name == r.population) plan.population = i;
+        plan.variable = net.models[plan.population]->variable_index(r.variable);
+        plan.steps_per_sample = static_cast<std::uint64_t>(std::llround(r.interval / dt));
+        plan.by_partition.resize(parts);
+        const auto& pop = spec.populations[plan.population];
+        for (std::size_t e = 0; e < r.ids.size(); ++e)
+            for (int p = 0; p < parts; ++p)
+                if (pop.first_id + r.ids[e] >= net.partitions[p].begin && pop.first_id + r.ids[e] < net.partitions[p].end)
+                    plan.by_partition[p].emplace_back(e, r.ids[e]);
+        StateReport rep{r.name, r.population, r.variable, r.ids, r.interval, 0, {}};
+        rep.n_times = (steps + plan.steps_per_sample - 1) / plan.steps_per_sample;
+        rep.data.assign(rep.n_times * r.ids.size(), 0.0f);
+        result.reports.push_back(std::move(rep));
+        plans.push_back(std::move(plan));
+    }
+
+    // Spikes of the previous and current step, one list per partition, each in ascending id order.
+    std::vector<std::vector<std::uint32_t>> spikes[2];
+    spikes[0].resize(parts);
+    spikes[1].resize(parts);
+    std::exception_ptr failure;
+    const auto t0 = std::chrono::steady_clock::now();
+
+#pragma omp parallel num_threads(parts)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        try {
+            for (int p = tid; p < parts; p += nth) {
+                PartitionState& ps = state[p];
+                ps.begin = net.partitions[p].begin;
+                ps.size = net.partitions[p].end - ps.begin;
+                ps.ring.assign(slots * channels * ps.size, 0.0); // first touch by the owner
+                ps.current.assign(ps.size, 0.0);
+                for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+                    const auto& pop = spec.populations[i];
+                    const std::uint64_t a = std::max(ps.begin, pop.first_id);
+                    const std::uint64_t b = std::min(ps.begin + ps.size, pop.first_id + pop.size);
+                    if (a < b) ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin});
+                }
+                ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, channels);
+            }
+        } catch (...) {
+#pragma omp critical
+            failure = std::current_exception();
+        }
+#pragma omp barrier
+        const std::uint64_t progress_every = std::max<std::uint64_t>(1, steps / 100);
+        for (std::uint64_t step = 0; step < steps && !failure; ++step) {
+            const auto& prev = spikes[(step + 1) & 1];
+            auto& cur = spikes[step & 1];
+            for (int p = tid; p < parts; p += nth) {
+                PartitionState& ps = state[p];
+                const Partition& part = net.partitions[p];
+                const std::uint64_t n = ps.size;
+                // 1. Deliver last step's spikes into this partition's rings.
+                if (step > 0) {
+                    double* ring = ps.ring.data();
+                    const std::uint64_t emitted = step - 1;
+                    const std::uint64_t base = ps.begin;
+                    std::uint64_t events = 0;
+                    std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
+                    for (const auto& list : prev)
+                        for (const std::uint32_t g : list) {
+                            while (g >= pop_end[pop]) ++pop;
+                            const std::uint64_t row = g - spec.populations[pop].first_id;
+                            for (const std::size_t j : projections_from[pop])
+                                part.tables[j].for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
+                                    const std::uint64_t ch = channels > 1 && w < 0.0;
+                                    ring[(((emitted + d) & slot_mask) * channels + ch) * n + (t - base)] += w;
+                                    ++events;
+                                });
+                        }
+                    ps.events += events;
+                }
+                // 2. External input for this step.
+                const std::uint64_t slot = step & slot_mask;
+                double* syn = ps.ring.data() + slot * channels * n;
+                ps.stimuli.apply(step, dt, syn, n, ps.current.data());
+                // 3. Record state at the start of the step, then advance the neurons.
+                for (auto& plan : plans) {
+                    if (step % plan.steps_per_sample) continue;
+                    StateReport& rep = result.reports[plan.report];
+                    const std::uint64_t row = step / plan.steps_per_sample;
+                    for (const auto& [e, id] : plan.by_partition[p])
+                        rep.data[row * rep.ids.size() + e] =
+                            static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
+                }
+                auto& out = cur[p];
+                out.clear();
+                for (const Segment& seg : ps.segments) {
+                    StepInput in{{syn + seg.offset, channels > 1 ? syn + n + seg.offset : nullptr},
+                                 ps.current.data() + seg.offset, channels};
+                    ps.local_spikes.clear();
+                    net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
+                    const std::uint64_t first = spec.populations[seg.population].first_id;
+                    for (const std::uint32_t local : ps.local_spikes) {
+                        const auto g = static_cast<std::uint32_t>(first + local);
+                        out.push_back(g);
+                        ++result.spike_counts[g];
+                        if (record_spikes[seg.population]) ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
+                    }
+                }
+            }
+            if (tid == 0 && options.progress && (step + 1) % progress_every == 0)
+                options.progress(static_cast<double>(step + 1) / steps);
+#pragma omp barrier
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+    result.sim_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    // Gather recorded spikes per population, sorted by time then id (partitions are id-ordered).
+    for (std::size_t i = 0; i < spec.populations.size(); ++i)
+        if (record_spikes[i]) result.spikes[spec.populations[i].name];
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> all;
+    for (auto& ps : state) {
+        result.synaptic_events += ps.events;
+        all.insert(all.end(), ps.recorded.begin(), ps.recorded.end());
+        ps.recorded = {};
+    }
+    std::sort(all.begin(), all.end());
+    for (const auto& [step, g] : all) {
+        std::size_t pop = 0;
+        while (g >= pop_end[pop]) ++pop;
+        SpikeRecord& rec = result.spikes[spec.populations[pop].name];
+        rec.times_ms.push_back((step + 1) * dt);
+        rec.node_ids.push_back(g - spec.populations[pop].first_id);
+    }
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+        const auto& pop = spec.populations[i];
+        for (std::uint64_t k = 0; k < pop.size; ++k) result.population_spikes[i] += result.spike_counts[pop.first_id + k];
+    }
+    return result;
+}
+
+std::vector<double> population_rates(const NetworkSpec& spec, const RunResult& r) {
+    std::vector<double> rates;
+    const double seconds = r.steps * spec.simulation.dt * 1e-3;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i)
+        rates.push_back(static_cast<double>(r.population_spikes[i]) / (spec.populations[i].size * seconds));
+    return rates;
+}
+
+} // namespace nmsim

@@ -1,0 +1,48 @@
+// The event-driven engine: advances a BuiltNetwork on the dt grid. Spikes are delivered by decoding
+// the source's packed row into per-thread delay ring buffers (cost ∝ spikes × fan-out); each thread
+// owns a contiguous target range, so delivery needs no atomics and results do not depend on threads.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/build/network_builder.hpp"
+
+namespace nmsim {
+
+struct SpikeRecord {
+    std::vector<double> times_ms;       // sorted by time, then id
+    std::vector<std::uint64_t> node_ids; // population-local ids
+};
+
+struct StateReport {
+    std::string recorder, population, variable;
+    std::vector<std::uint64_t> ids; // population-local
+    double interval_ms = 0.0;
+    std::uint64_t n_times = 0;
+    std::vector<float> data; // [time][element]
+};
+
+struct RunResult {
+    std::map<std::string, SpikeRecord> spikes;       // recorded populations
+    std::vector<StateReport> reports;
+    std::vector<std::uint32_t> spike_counts;         // per neuron (global id), always kept
+    std::vector<std::uint64_t> population_spikes;    // per population
+    std::uint64_t steps = 0;
+    std::uint64_t synaptic_events = 0;
+    double sim_seconds = 0.0;
+};
+
+struct RunOptions {
+    // Called from one thread about every 1% of steps with the fraction done.
+    std::function<void(double)> progress;
+};
+
+RunResult simulate(BuiltNetwork& net, const RunOptions& options = {});
+
+// Mean rate of each population in Hz.
+std::vector<double> population_rates(const NetworkSpec& spec, const RunResult& r);
+
+} // namespace nmsim

@@ -1,0 +1,198 @@
+#include "sim/io/sonata.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include "sim/spec/errors.hpp"
+
+namespace nmsim {
+namespace {
+
+// Closes an HDF5 handle on scope exit with the matching close function.
+class Handle {
+public:
+    Handle(hid_t id, herr_t (*close)(hid_t), const std::string& what) : id_(id), close_(close) {
+        if (id < 0) throw IoError("HDF5: cannot " + what);
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() {
+        if (id_ >= 0) close_(id_);
+    }
+    operator hid_t() const { return id_; }
+
+private:
+    hid_t id_;
+    herr_t (*close_)(hid_t);
+};
+
+void check(herr_t status, const std::string& what) {
+    if (status < 0) throw IoError("HDF5: cannot " + what);
+}
+
+Handle group(hid_t parent, const std::string& name) {
+    return Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                  "create group " + name);
+}
+
+template <class T>
+void dataset(hid_t parent, const std::string& name, hid_t type, const std::vector<T>& data,
+             const std::vector<hsize_t>& dims) {
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "create dataspace");
+    Handle ds(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+              "create dataset " + name);
+    if (!data.empty()) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
+}
+
+void string_attr(hid_t obj, const std::string& name, const std::string& value) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
+    check(H5Tset_size(type, std::max<std::size_t>(1, value.size())), "size string");
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create scalar space");
+    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "create attr " + name);
+    check(H5Awrite(attr, type, value.empty() ? "" : value.c_str()), "write attr " + name);
+}
+
+void string_dataset(hid_t obj, const std::string& name, const std::string& value) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
+    check(H5Tset_size(type, std::max<std::size_t>(1, value.size())), "size string");
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create scalar space");
+    Handle ds(H5Dcreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+              "create dataset " + name);
+    check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.empty() ? "" : value.c_str()), "write " + name);
+}
+
+template <class T>
+void scalar_attr(hid_t obj, const std::string& name, hid_t type, const std::vector<T>& values) {
+    const hsize_t n = values.size();
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose, "create attr space");
+    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "create attr " + name);
+    check(H5Awrite(attr, type, values.data()), "write attr " + name);
+}
+
+void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, const Provenance& prov) {
+    scalar_attr<std::uint32_t>(file, "magic", H5T_NATIVE_UINT32, {0x0A7A});
+    scalar_attr<std::uint32_t>(file, "version", H5T_NATIVE_UINT32, {0, 1});
+    if (!result.spikes.empty()) {
+        Handle spikes = group(file, "spikes");
+        // SONATA's sorting enum: none, by_id, by_time.
+        Handle sorting(H5Tenum_create(H5T_NATIVE_UINT8), H5Tclose, "create enum");
+        const std::uint8_t none = 0, by_id = 1, by_time = 2;
+        check(H5Tenum_insert(sorting, "none", &none), "enum");
+        check(H5Tenum_insert(sorting, "by_id", &by_id), "enum");
+        check(H5Tenum_insert(sorting, "by_time", &by_time), "enum");
+        for (const auto& [name, rec] : result.spikes) {
+            Handle pop = group(spikes, name);
+            Handle space(H5Screate(H5S_SCALAR), H5Sclose, "scalar space");
+            Handle attr(H5Acreate2(pop, "sorting", sorting, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "sorting attr");
+            check(H5Awrite(attr, sorting, &by_time), "write sorting");
+            dataset(pop, "timestamps", H5T_IEEE_F64LE, rec.times_ms, {rec.times_ms.size()});
+            Handle ts(H5Dopen2(pop, "timestamps", H5P_DEFAULT), H5Dclose, "open timestamps");
+            string_attr(ts, "units", "ms");
+            dataset(pop, "node_ids", H5T_STD_U64LE, rec.node_ids, {rec.node_ids.size()});
+        }
+    }
+    if (!result.reports.empty()) {
+        Handle report = group(file, "report");
+        for (const auto& rep : result.reports) {
+            Handle pop = group(report, rep.population);
+            string_attr(pop, "variable", rep.variable);
+            string_attr(pop, "recorder", rep.recorder);
+            dataset(pop, "data", H5T_IEEE_F32LE, rep.data, {rep.n_times, rep.ids.size()});
+            Handle data(H5Dopen2(pop, "data", H5P_DEFAULT), H5Dclose, "open data");
+            string_attr(data, "units", rep.variable == "v" ? "mV" : rep.variable.rfind("i_", 0) == 0 ? "nA" : "");
+            Handle mapping = group(pop, "mapping");
+            dataset(mapping, "node_ids", H5T_STD_U64LE, rep.ids, {rep.ids.size()});
+            std::vector<std::uint64_t> elements(rep.ids.size(), 0), pointers(rep.ids.size() + 1);
+            for (std::size_t i = 0; i < pointers.size(); ++i) pointers[i] = i;
+            dataset(mapping, "element_ids", H5T_STD_U64LE, elements, {elements.size()});
+            dataset(mapping, "index_pointers", H5T_STD_U64LE, pointers, {pointers.size()});
+            const double stop = rep.n_times * rep.interval_ms;
+            dataset(mapping, "time", H5T_IEEE_F64LE, std::vector<double>{0.0, stop, rep.interval_ms}, {3});
+            Handle time(H5Dopen2(mapping, "time", H5P_DEFAULT), H5Dclose, "open time");
+            string_attr(time, "units", "ms");
+        }
+    }
+    Handle nm = group(file, "nmsim");
+    string_attr(nm, "version", NMSIM_VERSION);
+    string_attr(nm, "git_sha", NMSIM_GIT_SHA);
+    string_attr(nm, "config_path", prov.config_path);
+    scalar_attr<std::uint64_t>(nm, "seed", H5T_STD_U64LE, {prov.seed});
+    scalar_attr<std::int32_t>(nm, "threads", H5T_STD_I32LE, {prov.threads});
+    string_dataset(nm, "config", prov.config_text);
+    string_dataset(nm, "summary", prov.summary_json);
+    const auto rates = population_rates(spec, result);
+    dataset(nm, "rates_hz", H5T_IEEE_F64LE, rates, {rates.size()});
+    std::string names;
+    for (const auto& p : spec.populations) names += (names.empty() ? "" : ",") + p.name;
+    string_attr(nm, "populations", names);
+}
+
+} // namespace
+
+std::string temp_path_for(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+
+void commit_file(const std::string& tmp, const std::string& path) {
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        throw IoError("cannot move " + tmp + " to " + path);
+    }
+}
+
+void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result, const Provenance& prov) {
+    const std::filesystem::path target(path);
+    std::error_code ec;
+    if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+    if (ec) throw IoError("cannot create folder " + target.parent_path().string() + ": " + ec.message());
+    const std::string tmp = temp_path_for(path);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // errors become IoError, not HDF5's stderr dump
+    try {
+        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create " + tmp);
+        write_file(file, spec, result, prov);
+    } catch (...) {
+        std::filesystem::remove(tmp, ec);
+        throw;
+    }
+    commit_file(tmp, path);
+}
+
+namespace {
+template <class T>
+std::vector<T> read_all(const std::string& path, const std::string& name, hid_t mem_type) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
+    Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, "open " + name + " in " + path);
+    Handle space(H5Dget_space(ds), H5Sclose, "get space");
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    std::vector<T> out(static_cast<std::size_t>(n));
+    if (n > 0) check(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
+    return out;
+}
+} // namespace
+
+SpikeRecord read_spikes(const std::string& path, const std::string& population) {
+    SpikeRecord r;
+    r.times_ms = read_all<double>(path, "/spikes/" + population + "/timestamps", H5T_NATIVE_DOUBLE);
+    r.node_ids = read_all<std::uint64_t>(path, "/spikes/" + population + "/node_ids", H5T_NATIVE_UINT64);
+    return r;
+}
+
+std::vector<double> read_double_dataset(const std::string& path, const std::string& name) {
+    return read_all<double>(path, name, H5T_NATIVE_DOUBLE);
+}
+
+std::string read_string_dataset(const std::string& path, const std::string& name) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
+    Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, "open " + name + " in " + path);
+    Handle type(H5Dget_type(ds), H5Tclose, "get type");
+    std::string s(H5Tget_size(type), '\0');
+    check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()), "read " + name);
+    while (!s.empty() && s.back() == '\0') s.pop_back();
+    return s;
+}
+
+} // namespace nmsim

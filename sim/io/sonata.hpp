@@ -1,0 +1,33 @@
+// SONATA-compatible HDF5 output (spikes, state reports) plus nmsim's /nmsim provenance group, and
+// the reader the tests and sweep collection use. Files are written to a temp name and renamed.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine/simulator.hpp"
+
+namespace nmsim {
+
+struct Provenance {
+    std::string summary_json; // the run summary (same as `nmsim run --json`)
+    std::string config_text;
+    std::string config_path;
+    std::uint64_t seed = 0;
+    int threads = 1;
+};
+
+// Writes `path` atomically: `<path>.tmp-<pid>` then rename. Throws IoError.
+void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result, const Provenance& prov);
+
+// Reading back (used by tests, sweeps and fidelity reports).
+SpikeRecord read_spikes(const std::string& path, const std::string& population);
+std::vector<double> read_double_dataset(const std::string& path, const std::string& dataset);
+std::string read_string_dataset(const std::string& path, const std::string& dataset);
+
+// The temp name write_sonata uses, so callers can stage other files the same way.
+std::string temp_path_for(const std::string& path);
+// Renames tmp to path (creating parent folders first is the caller's job); throws IoError.
+void commit_file(const std::string& tmp, const std::string& path);
+
+} // namespace nmsim

@@ -1,0 +1,71 @@
+// Counter-based random numbers (Random123 Philox4x32-10), keyed by ids, never by thread:
+// a draw depends only on (seed, purpose, object ids, counter), so results are identical for any
+// thread count or partitioning.
+#pragma once
+#include <Random123/philox.h>
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+namespace nmsim {
+
+// What a stream is used for; part of the key so streams never overlap.
+enum class RngPurpose : std::uint32_t { connect = 1, weight = 2, delay = 3, initial = 4, poisson = 5 };
+
+using Philox = r123::Philox4x32;
+__extension__ typedef unsigned __int128 uint128_t; // GCC/Clang extension, for 64x64->128 multiply
+
+// Four 32-bit words for one (key, counter).
+inline std::array<std::uint32_t, 4> philox_block(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
+                                                 std::uint64_t object_id, std::uint64_t counter) {
+    Philox::key_type key = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+    Philox::ctr_type ctr = {{static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
+                             static_cast<std::uint32_t>(object_id),
+                             (static_cast<std::uint32_t>(purpose) << 24) ^ (sub_id & 0xFFFFFFu) ^
+                                 (static_cast<std::uint32_t>(object_id >> 32) << 12)}};
+    Philox gen;
+    auto r = gen(ctr, key);
+    return {r[0], r[1], r[2], r[3]};
+}
+
+// A sequential stream of draws for one object (a target neuron, a source row, ...).
+class RandomStream {
+public:
+    RandomStream(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
+        : seed_(seed), purpose_(purpose), sub_id_(sub_id), object_id_(object_id) {}
+
+    std::uint32_t next_u32() {
+        if (lane_ == 4) {
+            block_ = philox_block(seed_, purpose_, sub_id_, object_id_, counter_++);
+            lane_ = 0;
+        }
+        return block_[lane_++];
+    }
+    // Uniform in [0, 1) with 53 random bits.
+    double uniform() {
+        std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;
+        return static_cast<double>((hi << 26) | lo) * 0x1.0p-53;
+    }
+    // Uniform integer in [0, n) (Lemire's multiply-shift; bias < n / 2^64, negligible).
+    std::uint64_t below(std::uint64_t n) {
+        std::uint64_t x = (static_cast<std::uint64_t>(next_u32()) << 32) | next_u32();
+        return static_cast<std::uint64_t>((static_cast<uint128_t>(x) * n) >> 64);
+    }
+    // Standard normal (Box-Muller; the second value is discarded to keep draws counter-aligned).
+    double normal() {
+        double u1 = uniform(), u2 = uniform();
+        if (u1 <= 0.0) u1 = 0x1.0p-53;
+        return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    }
+
+private:
+    std::uint64_t seed_;
+    RngPurpose purpose_;
+    std::uint32_t sub_id_;
+    std::uint64_t object_id_;
+    std::uint64_t counter_ = 0;
+    std::array<std::uint32_t, 4> block_{};
+    int lane_ = 4;
+};
+
+} // namespace nmsim

@@ -1,0 +1,115 @@
+// NetworkSpec: the plain-data description of a network and a run, produced by sim/config and
+// consumed by the builder, the engine, the hardware mapper and the sweep runner. No behaviour here.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nmsim {
+
+// A scalar value drawn per synapse (or per neuron): a constant or one of a few distributions.
+// Distribution draws are rounded to float32 so packed tables can store them losslessly.
+struct ValueSpec {
+    enum class Kind { constant, uniform, normal, lognormal };
+    Kind kind = Kind::constant;
+    double value = 0.0; // constant
+    double a = 0.0;     // uniform: low;  normal: mean; lognormal: mu (of log)
+    double b = 0.0;     // uniform: high; normal: std;  lognormal: sigma (of log)
+    double min = -1e300; // normal/lognormal: redraw outside [min, max]
+    double max = 1e300;
+
+    static ValueSpec constant_of(double v) {
+        ValueSpec s;
+        s.value = v;
+        return s;
+    }
+    bool is_constant() const { return kind == Kind::constant; }
+};
+
+struct PopulationSpec {
+    std::string name;
+    std::uint64_t size = 0;
+    std::string model;
+    std::map<std::string, double> params;     // complete: defaults filled in by the loader
+    std::map<std::string, ValueSpec> initial; // state variable -> initial value (per neuron draw)
+    std::uint64_t first_id = 0;               // global id of neuron 0 (populations are contiguous)
+};
+
+enum class ConnectorRule { fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, all_to_all, from_file };
+
+struct ConnectorSpec {
+    ConnectorRule rule = ConnectorRule::all_to_all;
+    std::uint64_t degree = 0; // indegree or outdegree
+    double probability = 0.0; // pairwise_bernoulli
+    bool allow_autapses = true;
+    bool allow_multapses = true;
+    std::string file; // from_file: CSV "source,target[,weight,delay]" (ids local to the populations)
+};
+
+struct ProjectionSpec {
+    std::string name;
+    std::uint32_t index = 0;  // position in NetworkSpec::projections; keys the RNG streams
+    std::string source;       // population name
+    std::vector<std::string> targets; // population names
+    ConnectorSpec connector;
+    ValueSpec weight; // mV for delta synapses, nA for current synapses
+    ValueSpec delay;  // ms
+};
+
+struct StimulusSpec {
+    enum class Kind { poisson, dc, spike_array };
+    std::string name;
+    std::uint32_t index = 0;
+    Kind kind = Kind::poisson;
+    std::vector<std::string> targets;
+    double rate_hz = 0.0;   // poisson
+    double weight = 0.0;    // poisson, spike_array
+    double amplitude = 0.0; // dc (nA)
+    double start = 0.0;     // ms, all kinds (poisson, dc)
+    double stop = 1e300;    // ms
+    std::vector<double> times; // spike_array, ms
+};
+
+struct RecorderSpec {
+    enum class Kind { spikes, state };
+    std::string name;
+    Kind kind = Kind::spikes;
+    std::vector<std::string> populations; // spikes
+    std::string population;               // state
+    std::string variable;                 // state
+    std::vector<std::uint64_t> ids;       // state: local ids within population
+    double interval = 0.0;                // state, ms
+};
+
+struct SimulationSpec {
+    double duration = 1000.0; // ms
+    double dt = 0.1;          // ms
+    std::uint64_t seed = 1;
+    int threads = 1;
+};
+
+struct NetworkSpec {
+    std::string source_file;  // config path, for messages and provenance
+    std::string config_text;  // the YAML after --set overrides, for provenance
+    std::map<std::string, double> vars;
+    SimulationSpec simulation;
+    std::vector<PopulationSpec> populations;
+    std::vector<ProjectionSpec> projections;
+    std::vector<StimulusSpec> stimuli;
+    std::vector<RecorderSpec> recorders;
+    std::string output_path;
+
+    const PopulationSpec* find_population(const std::string& name) const {
+        for (const auto& p : populations)
+            if (p.name == name) return &p;
+        return nullptr;
+    }
+    std::uint64_t total_neurons() const {
+        std::uint64_t n = 0;
+        for (const auto& p : populations) n += p.size;
+        return n;
+    }
+};
+
+} // namespace nmsim

@@ -1,0 +1,179 @@
+#include "sim/table/packed_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "sim/spec/errors.hpp"
+
+namespace nmsim {
+
+const char* to_string(FieldMode m) {
+    switch (m) {
+    case FieldMode::absent: return "absent";
+    case FieldMode::lookup: return "lookup";
+    default: return "value";
+    }
+}
+
+std::uint64_t PackedTable::bytes() const {
+    return words_.size() * sizeof(std::uint64_t) + row_word_.size() * sizeof(std::uint64_t) +
+           row_entries_.size() * sizeof(std::uint32_t) + weight_lut_.size() * sizeof(double) +
+           delay_lut_.size() * sizeof(std::uint32_t);
+}
+
+PackedTableBuilder::PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base, std::uint64_t target_end)
+    : target_end_(target_end), last_target_(rows, target_base), gap_histogram_(target_end - target_base + 1, 0) {
+    table_.target_base_ = target_base;
+    table_.row_entries_.assign(rows, 0);
+    pass_ = 1;
+}
+
+std::uint64_t PackedTableBuilder::gap_to(std::uint64_t row, std::uint64_t target) {
+    const std::uint64_t last = last_target_[row];
+    if (target < last || target >= target_end_)
+        throw std::logic_error("PackedTableBuilder: targets of a row must be non-decreasing and in range");
+    last_target_[row] = target;
+    return target - last;
+}
+
+void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps) {
+    ++gap_histogram_[gap_to(row, target)];
+    ++table_.synapses_;
+    // One value past the lookup limit is enough to know the table stores values.
+    if (weights_.size() <= PackedTable::max_lookup_values) weights_.emplace(weight, 0);
+    delays_.emplace(delay_steps, 0);
+    max_delay_ = std::max(max_delay_, delay_steps);
+}
+
+void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
+    FieldWidths& w = table_.widths_;
+    // Weight: absent if one value, a lookup index if few, else the float32 value itself.
+    std::vector<double> distinct_w;
+    distinct_w.reserve(weights_.size());
+    for (const auto& kv : weights_) distinct_w.push_back(kv.first);
+    std::sort(distinct_w.begin(), distinct_w.end());
+    if (distinct_w.size() <= 1) {
+        w.weight_mode = FieldMode::absent;
+        w.weight = 0;
+        table_.weight_constant_ = distinct_w.empty() ? 0.0 : distinct_w[0];
+    } else if (distinct_w.size() <= PackedTable::max_lookup_values) {
+        w.weight_mode = FieldMode::lookup;
+        w.weight = bits::width_for(distinct_w.size() - 1);
+        table_.weight_lut_ = distinct_w;
+        for (std::size_t i = 0; i < distinct_w.size(); ++i) weights_[distinct_w[i]] = static_cast<std::uint32_t>(i);
+    } else {
+        w.weight_mode = FieldMode::value; // float32: distribution draws are float32 by construction
+        w.weight = 32;
+    }
+    // Delay: absent if one value, else the narrower of a lookup index and the step count.
+    std::vector<std::uint32_t> distinct_d;
+    for (const auto& kv : delays_) distinct_d.push_back(kv.first);
+    std::sort(distinct_d.begin(), distinct_d.end());
+    const unsigned value_bits = bits::width_for(max_delay_);
+    if (distinct_d.size() <= 1) {
+        w.delay_mode = FieldMode::absent;
+        w.delay = 0;
+        table_.delay_constant_ = distinct_d.empty() ? 1 : distinct_d[0];
+    } else if (distinct_d.size() <= PackedTable::max_lookup_values &&
+               bits::width_for(distinct_d.size() - 1) < value_bits) {
+        w.delay_mode = FieldMode::lookup;
+        w.delay = bits::width_for(distinct_d.size() - 1);
+        table_.delay_lut_ = distinct_d;
+        for (std::size_t i = 0; i < distinct_d.size(); ++i) delays_[distinct_d[i]] = static_cast<std::uint32_t>(i);
+    } else {
+        w.delay_mode = FieldMode::value;
+        w.delay = value_bits;
+    }
+    // Target gap width: minimise sum over gaps g of (1 + g / escape) entries of (tb + wb + db) bits.
+    const unsigned payload = w.weight + w.delay;
+    const unsigned max_tb = std::min<unsigned>(PackedTable::max_field_bits, 64 - payload);
+    if (force_target_bits) {
+        if (force_target_bits > max_tb) throw std::logic_error("forced target width too large");
+        w.target = force_target_bits;
+    } else {
+        double best = std::numeric_limits<double>::infinity();
+        for (unsigned tb = 1; tb <= max_tb; ++tb) {
+            const std::uint64_t escape = bits::mask(tb);
+            double entries = 0.0;
+            for (std::uint64_t g = 0; g < gap_histogram_.size(); ++g)
+                if (gap_histogram_[g]) entries += static_cast<double>(gap_histogram_[g]) * (1 + g / escape);
+            const double cost = entries * (tb + payload);
+            if (cost < best) {
+                best = cost;
+                w.target = tb;
+            }
+        }
+    }
+    gap_histogram_.clear();
+    gap_histogram_.shrink_to_fit();
+    std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
+    pass_ = 2;
+}
+
+void PackedTableBuilder::count(std::uint64_t row, std::uint64_t target) {
+    const std::uint64_t escape = bits::mask(table_.widths_.target);
+    const std::uint64_t entries = 1 + gap_to(row, target) / escape;
+    const std::uint64_t total = table_.row_entries_[row] + entries;
+    if (total > PackedTable::max_row_entries)
+        throw ResourceError("a synaptic table row exceeds 2^32-1 entries (capacity limit)");
+    table_.row_entries_[row] = static_cast<std::uint32_t>(total);
+}
+
+void PackedTableBuilder::allocate() {
+    const unsigned eb = table_.widths_.entry();
+    const std::uint64_t rows = table_.row_entries_.size();
+    table_.row_word_.resize(rows + 1);
+    std::uint64_t word = 0;
+    for (std::uint64_t r = 0; r < rows; ++r) {
+        table_.row_word_[r] = word;
+        word += (static_cast<std::uint64_t>(table_.row_entries_[r]) * eb + 63) / 64;
+    }
+    table_.row_word_[rows] = word;
+    table_.words_.assign(word + 1, 0); // + padding word for the straddling reader
+    row_bit_.resize(rows);
+    for (std::uint64_t r = 0; r < rows; ++r) row_bit_[r] = table_.row_word_[r] * 64;
+    std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
+    pass_ = 3;
+}
+
+void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps) {
+    const FieldWidths& w = table_.widths_;
+    const unsigned eb = w.entry();
+    const std::uint64_t escape = bits::mask(w.target);
+    std::uint64_t gap = gap_to(row, target);
+    std::uint64_t& bit = row_bit_[row];
+    for (; gap >= escape; gap -= escape, bit += eb) {
+        bits::write(table_.words_.data(), bit, eb, escape);
+        ++table_.escapes_;
+    }
+    std::uint64_t entry = gap;
+    if (w.weight_mode == FieldMode::lookup) entry |= static_cast<std::uint64_t>(weights_.at(weight)) << w.target;
+    else if (w.weight_mode == FieldMode::value)
+        entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight))) << w.target;
+    if (w.delay_mode == FieldMode::lookup)
+        entry |= static_cast<std::uint64_t>(delays_.at(delay_steps)) << (w.target + w.weight);
+    else if (w.delay_mode == FieldMode::value)
+        entry |= static_cast<std::uint64_t>(delay_steps) << (w.target + w.weight);
+    bits::write(table_.words_.data(), bit, eb, entry);
+    bit += eb;
+}
+
+PackedTable PackedTableBuilder::finish() {
+    last_target_ = {};
+    row_bit_ = {};
+    weights_ = {};
+    delays_ = {};
+    pass_ = 0;
+    return std::move(table_);
+}
+
+std::uint64_t PackedTableBuilder::planned_bytes() const {
+    const std::uint64_t rows = table_.row_entries_.size();
+    std::uint64_t bits_total = 0;
+    for (std::uint64_t r = 0; r < rows; ++r)
+        bits_total += (static_cast<std::uint64_t>(table_.row_entries_[r]) * table_.widths_.entry() + 63) / 64 * 64;
+    return bits_total / 8 + 8 + (rows + 1) * 8 + rows * 4 + table_.weight_lut_.size() * 8 + table_.delay_lut_.size() * 4;
+}
+
+} // namespace nmsim

@@ -1,0 +1,137 @@
+// PackedTable: a bit-packed, source-indexed synaptic table (CSR). Each synapse stores only what
+// varies, at the narrowest width this table needs, chosen from the data by PackedTableBuilder.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/table/bit_io.hpp"
+
+namespace nmsim {
+
+// How weight and delay are stored: not at all (one value for the table), as an index into a
+// lookup table, or as the value itself (weight: float32 bits; delay: steps).
+enum class FieldMode : std::uint8_t { absent, lookup, value };
+const char* to_string(FieldMode m);
+
+// Entry layout, least significant bit first: [target gap | weight | delay]. A gap field equal to
+// all ones is an escape: it advances the target by that much and carries no synapse.
+struct FieldWidths {
+    unsigned target = 1;
+    unsigned weight = 0;
+    unsigned delay = 0;
+    FieldMode weight_mode = FieldMode::absent;
+    FieldMode delay_mode = FieldMode::absent;
+    unsigned entry() const { return target + weight + delay; }
+};
+
+class PackedTable {
+public:
+    // Limits (documented in docs/capacity.md, tested at the limit and one past it).
+    static constexpr unsigned max_field_bits = 32;
+    static constexpr std::uint64_t max_row_entries = 0xFFFFFFFFull;
+    static constexpr std::size_t max_lookup_values = 65536;
+
+    std::uint64_t rows() const { return row_entries_.size(); }
+    std::uint64_t synapses() const { return synapses_; }
+    const FieldWidths& widths() const { return widths_; }
+    std::uint64_t target_base() const { return target_base_; }
+    std::uint64_t escapes() const { return escapes_; }
+    // Bytes held: packed words, row index, lookup tables.
+    std::uint64_t bytes() const;
+
+    // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending.
+    template <class F>
+    void for_each_synapse(std::uint64_t row, F&& f) const {
+        switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {
+        case 0: return decode<FieldMode::absent, FieldMode::absent>(row, f);
+        case 1: return decode<FieldMode::absent, FieldMode::lookup>(row, f);
+        case 2: return decode<FieldMode::absent, FieldMode::value>(row, f);
+        case 3: return decode<FieldMode::lookup, FieldMode::absent>(row, f);
+        case 4: return decode<FieldMode::lookup, FieldMode::lookup>(row, f);
+        case 5: return decode<FieldMode::lookup, FieldMode::value>(row, f);
+        case 6: return decode<FieldMode::value, FieldMode::absent>(row, f);
+        case 7: return decode<FieldMode::value, FieldMode::lookup>(row, f);
+        default: return decode<FieldMode::value, FieldMode::value>(row, f);
+        }
+    }
+
+private:
+    friend class PackedTableBuilder;
+
+    // The hot loop: one straddling 64-bit read per entry, fields by shift and mask.
+    template <FieldMode WM, FieldMode DM, class F>
+    void decode(std::uint64_t row, F& f) const {
+        const std::uint64_t* words = words_.data();
+        std::uint64_t bit = row_word_[row] * 64;
+        const std::uint32_t n = row_entries_[row];
+        const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
+        const std::uint64_t escape = bits::mask(tb);
+        std::uint64_t target = target_base_;
+        for (std::uint32_t i = 0; i < n; ++i, bit += eb) {
+            const std::uint64_t e = bits::read(words, bit, eb);
+            const std::uint64_t gap = e & escape;
+            target += gap;
+            if (gap == escape) [[unlikely]]
+                continue;
+            double w;
+            if constexpr (WM == FieldMode::absent) w = weight_constant_;
+            else if constexpr (WM == FieldMode::lookup) w = weight_lut_[(e >> tb) & bits::mask(wb)];
+            else w = std::bit_cast<float>(static_cast<std::uint32_t>(e >> tb));
+            std::uint32_t d;
+            if constexpr (DM == FieldMode::absent) d = delay_constant_;
+            else if constexpr (DM == FieldMode::lookup) d = delay_lut_[(e >> (tb + wb)) & bits::mask(db)];
+            else d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
+            f(target, w, d);
+        }
+    }
+
+    FieldWidths widths_;
+    std::vector<std::uint64_t> words_;      // rows, each starting on a word; one padding word at the end
+    std::vector<std::uint64_t> row_word_;   // first word of each row
+    std::vector<std::uint32_t> row_entries_; // entries (synapses + escapes) per row
+    std::uint64_t target_base_ = 0;
+    std::uint64_t synapses_ = 0;
+    std::uint64_t escapes_ = 0;
+    double weight_constant_ = 0.0;
+    std::vector<double> weight_lut_;
+    std::uint32_t delay_constant_ = 0;
+    std::vector<std::uint32_t> delay_lut_;
+};
+
+// Builds a PackedTable in three streaming passes over the same synapse sequence, so no edge list
+// is held: observe (statistics) -> choose widths -> count (row sizes) -> write. Within each row the
+// targets must arrive in non-decreasing order; rows may interleave freely.
+class PackedTableBuilder {
+public:
+    PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base, std::uint64_t target_end);
+
+    void observe(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
+    // Picks the widths minimising total bits. force_target_bits (1..32) overrides the gap width.
+    void choose_widths(unsigned force_target_bits = 0);
+    void count(std::uint64_t row, std::uint64_t target);
+    void allocate();
+    void write(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
+    PackedTable finish();
+
+    const FieldWidths& widths() const { return table_.widths_; }
+    // Exact bytes the finished table will hold, known after count() / allocate().
+    std::uint64_t planned_bytes() const;
+
+private:
+    std::uint64_t gap_to(std::uint64_t row, std::uint64_t target);
+
+    PackedTable table_;
+    std::uint64_t target_end_;
+    std::vector<std::uint64_t> last_target_; // per row, reset at the start of each pass
+    std::vector<std::uint64_t> row_bit_;     // write cursor per row
+    std::vector<std::uint64_t> gap_histogram_;
+    std::unordered_map<double, std::uint32_t> weights_;
+    std::unordered_map<std::uint32_t, std::uint32_t> delays_;
+    std::uint32_t max_delay_ = 0;
+    int pass_ = 0;
+};
+
+} // namespace nmsim
