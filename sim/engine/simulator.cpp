@@ -22,6 +22,7 @@ struct Segment {
 struct PartitionState {
     std::uint64_t begin = 0, size = 0;
     std::vector<double> ring; // [slot][channel][neuron]
+    std::vector<double*> slot; // per (channel, delay) of the current step: ring slice minus `begin`
     std::vector<double> current;
     std::vector<Segment> segments;
     StimulusDriver stimuli;
@@ -50,6 +51,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     std::uint64_t slots = 1;
     while (slots < net.max_delay_steps + 1ull) slots <<= 1;
     const std::uint64_t slot_mask = slots - 1;
+    const std::uint64_t stride = net.max_delay_steps + 1; // delays 0..max per channel
 
     RunResult result;
     result.steps = steps;
@@ -109,6 +111,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                 ps.begin = net.partitions[p].begin;
                 ps.size = net.partitions[p].end - ps.begin;
                 ps.ring.assign(slots * channels * ps.size, 0.0); // first touch by the owner
+                ps.slot.resize(channels * stride);
                 ps.current.assign(ps.size, 0.0);
                 for (std::size_t i = 0; i < spec.populations.size(); ++i) {
                     const auto& pop = spec.populations[i];
@@ -133,21 +136,32 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                 const std::uint64_t n = ps.size;
                 // 1. Deliver last step's spikes into this partition's rings.
                 if (step > 0) {
-                    double* ring = ps.ring.data();
+                    // Where a synapse of delay d and channel c lands: slot[c * stride + d][target].
                     const std::uint64_t emitted = step - 1;
-                    const std::uint64_t base = ps.begin;
+                    for (int c = 0; c < channels; ++c)
+                        for (std::uint64_t d = 0; d <= net.max_delay_steps; ++d)
+                            ps.slot[c * stride + d] =
+                                ps.ring.data() + (((emitted + d) & slot_mask) * channels + c) * n - ps.begin;
+                    double* const* slot = ps.slot.data();
                     std::uint64_t events = 0;
                     std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
                     for (const auto& list : prev)
                         for (const std::uint32_t g : list) {
                             while (g >= pop_end[pop]) ++pop;
                             const std::uint64_t row = g - spec.populations[pop].first_id;
-                            for (const std::size_t j : projections_from[pop])
-                                part.tables[j].for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                    const std::uint64_t ch = channels > 1 && w < 0.0;
-                                    ring[(((emitted + d) & slot_mask) * channels + ch) * n + (t - base)] += w;
-                                    ++events;
-                                });
+                            for (const std::size_t j : projections_from[pop]) {
+                                const PackedTable& table = part.tables[j];
+                                if (channels == 1)
+                                    table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
+                                        slot[d][t] += w;
+                                        ++events;
+                                    });
+                                else
+                                    table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
+                                        slot[(w < 0.0) * stride + d][t] += w;
+                                        ++events;
+                                    });
+                            }
                         }
                     ps.events += events;
                 }

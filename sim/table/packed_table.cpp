@@ -57,7 +57,10 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         w.weight_mode = FieldMode::absent;
         w.weight = 0;
         table_.weight_constant_ = distinct_w.empty() ? 0.0 : distinct_w[0];
-    } else if (distinct_w.size() <= PackedTable::max_lookup_values) {
+    } else if (distinct_w.size() <= PackedTable::max_lookup_values &&
+               // the lookup table itself costs 8 B a value: use it only where it saves bytes overall
+               table_.synapses_ * bits::width_for(distinct_w.size() - 1) / 8.0 + distinct_w.size() * 8.0 <
+                   table_.synapses_ * 4.0) {
         w.weight_mode = FieldMode::lookup;
         w.weight = bits::width_for(distinct_w.size() - 1);
         table_.weight_lut_ = distinct_w;

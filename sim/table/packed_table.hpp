@@ -61,28 +61,45 @@ public:
 private:
     friend class PackedTableBuilder;
 
-    // The hot loop: one straddling 64-bit read per entry, fields by shift and mask.
+    // The hot loop. Entries are read through a 64-bit bit buffer refilled one word at a time;
+    // table constants are copied to locals so stores through f cannot force reloads.
     template <FieldMode WM, FieldMode DM, class F>
     void decode(std::uint64_t row, F& f) const {
-        const std::uint64_t* words = words_.data();
-        std::uint64_t bit = row_word_[row] * 64;
+        const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
-        const std::uint64_t escape = bits::mask(tb);
+        const std::uint64_t escape = bits::mask(tb), entry_mask = bits::mask(eb);
+        const double weight_constant = weight_constant_;
+        const std::uint32_t delay_constant = delay_constant_;
+        const double* weight_lut = weight_lut_.data();
+        const std::uint32_t* delay_lut = delay_lut_.data();
         std::uint64_t target = target_base_;
-        for (std::uint32_t i = 0; i < n; ++i, bit += eb) {
-            const std::uint64_t e = bits::read(words, bit, eb);
+        std::uint64_t buffer = words[0];
+        unsigned have = 64; // valid bits left in buffer
+        for (std::uint32_t i = 0; i < n; ++i) {
+            std::uint64_t e;
+            if (have >= eb) [[likely]] {
+                e = buffer & entry_mask;
+                buffer = eb < 64 ? buffer >> eb : 0;
+                have -= eb;
+            } else {
+                const std::uint64_t next = *++words;
+                e = (buffer | (next << have)) & entry_mask; // have < eb <= 64, so the shift is defined
+                const unsigned used = eb - have;
+                buffer = used < 64 ? next >> used : 0;
+                have = 64 - used;
+            }
             const std::uint64_t gap = e & escape;
             target += gap;
             if (gap == escape) [[unlikely]]
                 continue;
             double w;
-            if constexpr (WM == FieldMode::absent) w = weight_constant_;
-            else if constexpr (WM == FieldMode::lookup) w = weight_lut_[(e >> tb) & bits::mask(wb)];
+            if constexpr (WM == FieldMode::absent) w = weight_constant;
+            else if constexpr (WM == FieldMode::lookup) w = weight_lut[(e >> tb) & bits::mask(wb)];
             else w = std::bit_cast<float>(static_cast<std::uint32_t>(e >> tb));
             std::uint32_t d;
-            if constexpr (DM == FieldMode::absent) d = delay_constant_;
-            else if constexpr (DM == FieldMode::lookup) d = delay_lut_[(e >> (tb + wb)) & bits::mask(db)];
+            if constexpr (DM == FieldMode::absent) d = delay_constant;
+            else if constexpr (DM == FieldMode::lookup) d = delay_lut[(e >> (tb + wb)) & bits::mask(db)];
             else d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
             f(target, w, d);
         }

@@ -1,0 +1,164 @@
+// Bit I/O and PackedTable: round trips at every field width and for random tables against an
+// unpacked reference.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <tuple>
+
+#include "sim/table/packed_table.hpp"
+
+using namespace nmsim;
+
+TEST(BitIo, RoundTripsEveryWidthAtEveryOffset) {
+    for (unsigned width = 1; width <= 64; ++width) {
+        std::mt19937_64 rng(width);
+        std::vector<std::uint64_t> words(64, 0);
+        std::vector<std::uint64_t> values;
+        const unsigned count = (62 * 64) / width;
+        for (unsigned i = 0; i < count; ++i) values.push_back(rng() & bits::mask(width));
+        for (unsigned i = 0; i < count; ++i) bits::write(words.data(), std::uint64_t{i} * width, width, values[i]);
+        for (unsigned i = 0; i < count; ++i)
+            ASSERT_EQ(bits::read(words.data(), std::uint64_t{i} * width, width), values[i]) << "width " << width;
+    }
+}
+
+TEST(BitIo, WidthFor) {
+    EXPECT_EQ(bits::width_for(0), 1u);
+    EXPECT_EQ(bits::width_for(1), 1u);
+    EXPECT_EQ(bits::width_for(2), 2u);
+    EXPECT_EQ(bits::width_for(255), 8u);
+    EXPECT_EQ(bits::width_for(256), 9u);
+    EXPECT_EQ(bits::width_for(~0ull), 64u);
+}
+
+namespace {
+
+struct Synapse {
+    std::uint64_t source, target;
+    double weight;
+    std::uint32_t delay;
+    bool operator<(const Synapse& o) const {
+        return std::tie(source, target, weight, delay) < std::tie(o.source, o.target, o.weight, o.delay);
+    }
+    bool operator==(const Synapse& o) const {
+        return source == o.source && target == o.target && weight == o.weight && delay == o.delay;
+    }
+};
+
+// Builds a table from synapses (sorted by source, target) and decodes it back.
+std::vector<Synapse> round_trip(const std::vector<Synapse>& syn, std::uint64_t rows, std::uint64_t base,
+                                std::uint64_t end, unsigned force_bits, PackedTable* out = nullptr) {
+    PackedTableBuilder b(rows, base, end);
+    for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
+    b.choose_widths(force_bits);
+    for (const auto& s : syn) b.count(s.source, s.target);
+    b.allocate();
+    const std::uint64_t planned = b.planned_bytes();
+    for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
+    PackedTable t = b.finish();
+    EXPECT_EQ(t.bytes(), planned);
+    EXPECT_EQ(t.synapses(), syn.size());
+    std::vector<Synapse> back;
+    for (std::uint64_t r = 0; r < rows; ++r)
+        t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) { back.push_back({r, tgt, w, d}); });
+    if (out) *out = std::move(t);
+    return back;
+}
+
+std::vector<Synapse> random_synapses(std::mt19937_64& rng, std::uint64_t rows, std::uint64_t base, std::uint64_t span,
+                                     std::size_t n, int weight_kind, int delay_kind) {
+    std::vector<Synapse> syn;
+    std::uniform_real_distribution<float> uni(-2.0f, 2.0f);
+    for (std::size_t i = 0; i < n; ++i) {
+        Synapse s{rng() % rows, base + rng() % span, 0.5, 15};
+        if (weight_kind == 1) s.weight = 0.1 * static_cast<double>(rng() % 7); // few distinct: lookup
+        if (weight_kind == 2) s.weight = uni(rng);                             // many distinct: float32 values
+        if (delay_kind == 1) s.delay = 1 + static_cast<std::uint32_t>(rng() % 3) * 40; // lookup narrower than value
+        if (delay_kind == 2) s.delay = 1 + static_cast<std::uint32_t>(rng() % 200);    // value
+        syn.push_back(s);
+    }
+    std::sort(syn.begin(), syn.end());
+    return syn;
+}
+
+} // namespace
+
+TEST(PackedTable, RoundTripsEveryTargetWidth1To32) {
+    std::mt19937_64 rng(7);
+    // Wide spans and long gaps force escapes at small widths and absolute-sized gaps at large ones.
+    const std::uint64_t base = 1000, span = 5'000'000;
+    auto syn = random_synapses(rng, 50, base, span, 3000, 0, 0);
+    for (unsigned width = 1; width <= 32; ++width) {
+        auto back = round_trip(syn, 50, base, base + span, width);
+        ASSERT_EQ(back, syn) << "target width " << width;
+    }
+}
+
+TEST(PackedTable, RoundTripsRandomTablesInEveryFieldMode) {
+    std::mt19937_64 rng(11);
+    for (int weight_kind = 0; weight_kind < 3; ++weight_kind)
+        for (int delay_kind = 0; delay_kind < 3; ++delay_kind)
+            for (int rep = 0; rep < 5; ++rep) {
+                const std::uint64_t rows = 1 + rng() % 300, span = 1 + rng() % 20000, base = rng() % 1000;
+                auto syn = random_synapses(rng, rows, base, span, rng() % 20000, weight_kind, delay_kind);
+                PackedTable t;
+                auto back = round_trip(syn, rows, base, base + span, 0, &t);
+                ASSERT_EQ(back, syn) << "weights " << weight_kind << " delays " << delay_kind;
+                const auto& w = t.widths();
+                EXPECT_EQ(w.weight_mode, weight_kind == 0   ? FieldMode::absent
+                                         : weight_kind == 1 ? FieldMode::lookup
+                                                            : FieldMode::value);
+                if (syn.size() > 100) {
+                    EXPECT_EQ(w.delay_mode, delay_kind == 0   ? FieldMode::absent
+                                            : delay_kind == 1 ? FieldMode::lookup
+                                                              : FieldMode::value);
+                }
+            }
+}
+
+TEST(PackedTable, MultapsesAndEmptyRows) {
+    std::vector<Synapse> syn = {{0, 5, 1.0, 1}, {0, 5, 1.0, 1}, {0, 5, 2.0, 1}, {3, 0, 1.0, 1}, {3, 9, 1.0, 1}};
+    auto back = round_trip(syn, 5, 0, 10, 0);
+    EXPECT_EQ(back, syn);
+}
+
+TEST(PackedTable, ChoosesNarrowGapsForDenseRows) {
+    // 100 rows each hitting every 8th of 8000 targets: gaps of 8 fit in 4 bits with no escapes.
+    std::vector<Synapse> syn;
+    for (std::uint64_t r = 0; r < 100; ++r)
+        for (std::uint64_t t = r % 8; t < 8000; t += 8) syn.push_back({r, t, 0.1, 15});
+    PackedTable t;
+    EXPECT_EQ(round_trip(syn, 100, 0, 8000, 0, &t), syn);
+    EXPECT_EQ(t.widths().target, 4u);
+    EXPECT_EQ(t.widths().weight_mode, FieldMode::absent);
+    EXPECT_EQ(t.escapes(), 0u);
+    EXPECT_LT(static_cast<double>(t.bytes()) / t.synapses(), 0.6);
+}
+
+TEST(PackedTable, LookupLimitIsExactAndOnePastSwitchesToValues) {
+    // max_lookup_values distinct weights: lookup of 16 bits; one more: raw float32 values.
+    for (std::size_t distinct : {PackedTable::max_lookup_values, PackedTable::max_lookup_values + 1}) {
+        std::vector<Synapse> syn;
+        // 8 synapses per distinct weight, so a lookup table pays for itself when allowed.
+        for (std::size_t i = 0; i < distinct * 8; ++i)
+            syn.push_back({i % 7, i, static_cast<double>(static_cast<float>(i % distinct) * 0.5f), 1});
+        std::sort(syn.begin(), syn.end());
+        PackedTable t;
+        EXPECT_EQ(round_trip(syn, 7, 0, distinct * 8, 0, &t), syn);
+        if (distinct == PackedTable::max_lookup_values) {
+            EXPECT_EQ(t.widths().weight_mode, FieldMode::lookup);
+            EXPECT_EQ(t.widths().weight, 16u);
+        } else {
+            EXPECT_EQ(t.widths().weight_mode, FieldMode::value);
+            EXPECT_EQ(t.widths().weight, 32u);
+        }
+    }
+}
+
+TEST(PackedTable, RejectsDecreasingTargetsWithinARow) {
+    PackedTableBuilder b(2, 0, 10);
+    b.observe(0, 5, 1.0, 1);
+    EXPECT_THROW(b.observe(0, 4, 1.0, 1), std::logic_error);
+    EXPECT_THROW(b.observe(1, 10, 1.0, 1), std::logic_error); // out of range
+}
