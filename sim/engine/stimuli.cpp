@@ -24,6 +24,20 @@ std::vector<std::uint64_t> poisson_thresholds(double lambda) {
     return t;
 }
 
+namespace {
+// The thresholds that can decide a count: those equal to 0 count for every u (returned as
+// `certain`), those at 2^32 never do.
+std::vector<std::uint32_t> deciding_thresholds(const std::vector<std::uint64_t>& all, std::uint32_t& certain) {
+    std::vector<std::uint32_t> out;
+    certain = 0;
+    for (std::uint64_t th : all) {
+        if (th == 0) ++certain;
+        else if (th < (1ull << 32)) out.push_back(static_cast<std::uint32_t>(th));
+    }
+    return out;
+}
+} // namespace
+
 StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std::uint64_t end, int channels)
     : seed_(spec.simulation.seed), begin_(begin) {
     const double dt = spec.simulation.dt;
@@ -44,8 +58,11 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
         const std::uint64_t channel = channels > 1 && st.weight < 0.0 ? 1 : 0;
         switch (st.kind) {
         case StimulusSpec::Kind::poisson:
-            poisson_.push_back({st.index, st.weight, channel, to_step(st.start), to_step(st.stop),
-                                poisson_thresholds(st.rate_hz * dt * 1e-3), ranges_of(st.targets)});
+        {
+            Poisson src{st.index, st.weight, channel, to_step(st.start), to_step(st.stop), 0, {}, ranges_of(st.targets)};
+            src.thresholds = deciding_thresholds(poisson_thresholds(st.rate_hz * dt * 1e-3), src.certain);
+            poisson_.push_back(std::move(src));
+        }
             break;
         case StimulusSpec::Kind::dc:
             dc_.push_back({st.amplitude, to_step(st.start), to_step(st.stop), ranges_of(st.targets)});
@@ -65,21 +82,25 @@ void StimulusDriver::apply(std::uint64_t step, double, double* syn, std::uint64_
     for (const Poisson& src : poisson_) {
         if (step < src.start_step || step >= src.stop_step) continue;
         double* in = syn + src.channel * n;
-        const std::uint64_t* th = src.thresholds.data();
-        for (const auto& [a, b] : src.ranges) {
-            // One Philox block gives the uniforms of four consecutive neurons (keyed by id, not thread).
-            std::uint64_t g = begin_ + a;
-            const std::uint64_t g_end = begin_ + b;
-            while (g < g_end) {
-                const auto block = philox_block(seed_, RngPurpose::poisson, src.index, g >> 2, step);
-                for (unsigned lane = g & 3; lane < 4 && g < g_end; ++lane, ++g) {
-                    const std::uint64_t u = block[lane];
-                    unsigned k = 0;
-                    while (u >= th[k]) ++k;
-                    in[g - begin_] += k * src.weight;
+        for (const auto& [a, b] : src.ranges)
+            for (std::uint64_t chunk = a; chunk < b; chunk += poisson_block) {
+                const std::uint64_t len = std::min<std::uint64_t>(poisson_block, b - chunk);
+                std::uint32_t count[poisson_block];
+                // Uniforms keyed by (stimulus, neuron / 4, step): one Philox block serves four neurons.
+                const std::uint64_t g0 = begin_ + chunk, first_block = g0 >> 2;
+                const std::uint64_t blocks = ((g0 + len + 3) >> 2) - first_block;
+                std::uint32_t raw[poisson_block + 8] = {}; // zeroed: the tail past len is counted, not used
+                for (std::uint64_t k = 0; k < blocks; ++k) {
+                    const auto r = philox_block(seed_, RngPurpose::poisson, src.index, first_block + k, step);
+                    std::copy(r.begin(), r.end(), raw + 4 * k);
                 }
+                const std::uint32_t* u = raw + (g0 & 3);
+                // Inversion without branches: count = number of CDF thresholds <= u.
+                for (std::uint64_t i = 0; i < len; ++i) count[i] = src.certain;
+                for (const std::uint32_t th : src.thresholds)
+                    for (std::uint64_t i = 0; i < poisson_block; ++i) count[i] += u[i] >= th;
+                for (std::uint64_t i = 0; i < len; ++i) in[chunk + i] += count[i] * src.weight;
             }
-        }
     }
     if (!dc_.empty()) {
         std::fill(current, current + n, 0.0);

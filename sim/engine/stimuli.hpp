@@ -28,7 +28,8 @@ private:
         std::uint32_t index;
         double weight;
         std::uint64_t channel, start_step, stop_step;
-        std::vector<std::uint64_t> thresholds;
+        std::uint32_t certain;                 // thresholds at 0: counted for every draw
+        std::vector<std::uint32_t> thresholds; // the others, ascending, all < 2^32
         Ranges ranges;
     };
     struct Dc {
@@ -43,6 +44,7 @@ private:
         std::size_t cursor = 0;
         Ranges ranges;
     };
+    static constexpr std::uint64_t poisson_block = 64; // neurons per vectorised inversion
     std::uint64_t seed_ = 0, begin_ = 0;
     std::vector<Poisson> poisson_;
     std::vector<Dc> dc_;
