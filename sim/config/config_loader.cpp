@@ -55,6 +55,7 @@ public:
     YAML::Node get(const std::string& key) const { return node_[key]; }
     bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
     YAML::Node require(const std::string& key) const {
+        if (node_[key].IsDefined() && node_[key].IsNull()) fail(src_, node_[key], sub(key), "must have a value");
         if (!has(key)) fail(src_, node_, sub(key), "required key is missing");
         return node_[key];
     }
@@ -414,6 +415,11 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
     } else {
         r.kind = RecorderSpec::Kind::state;
         r.population = text(m.require("population"), m.sub("population"));
+        for (const auto& other : spec_.recorders)
+            if (other.kind == RecorderSpec::Kind::state && other.population == r.population)
+                fail(src_, m.get("population"), m.sub("population"),
+                     "population '" + r.population + "' already has a state recorder ('" + other.name +
+                         "'); a SONATA report holds one variable per population");
         const PopulationSpec* pop = spec_.find_population(r.population);
         if (!pop) fail(src_, m.get("population"), m.sub("population"), "unknown population '" + r.population + "'");
         r.variable = text(m.require("variable"), m.sub("variable"));
