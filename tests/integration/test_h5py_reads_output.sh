@@ -1,0 +1,30 @@
+# The output is read by h5py alone (no nmsim code): SONATA layout, attributes, provenance.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+"$NMSIM" run "$SRC/configs/brunel_exp.yaml" --set vars.order=200 --set simulation.duration=100 -o run.h5 -q || fail "run"
+$PY - <<'PY' && pass "h5py reads the SONATA file" || fail "h5py read"
+import h5py, json, numpy as np
+f = h5py.File("run.h5", "r")
+assert f.attrs["magic"][0] == 0x0A7A and list(f.attrs["version"]) == [0, 1]
+for pop, n in (("E", 800), ("I", 200)):
+    g = f["spikes"][pop]
+    t, ids = g["timestamps"][:], g["node_ids"][:]
+    assert g["timestamps"].dtype == np.float64 and g["node_ids"].dtype == np.uint64
+    assert g["timestamps"].attrs["units"] in (b"ms", "ms")
+    assert h5py.check_enum_dtype(g.attrs.get_id("sorting").dtype) == {"none": 0, "by_id": 1, "by_time": 2}
+    assert g.attrs["sorting"] == 2
+    assert len(t) == len(ids) > 0 and np.all(np.diff(t) >= 0) and ids.max() < n
+rep = f["report/E"]
+data = rep["data"][:]
+assert data.shape == (1000, 5) and data.dtype == np.float32
+assert list(rep["mapping/node_ids"][:]) == [0, 1, 2, 3, 4]
+assert list(rep["mapping/time"][:]) == [0.0, 100.0, 0.1]
+nm = f["nmsim"]
+summary = json.loads(nm["summary"][()])
+assert summary["bytes_per_synapse"] > 0 and set(summary["rates_hz"]) == {"E", "I"}
+assert b"lif_exp" in nm["config"][()]
+assert nm.attrs["seed"][0] == 4321
+rates = nm["rates_hz"][:]
+assert abs(rates[0] - len(f["spikes/E/timestamps"]) / 800 / 0.1) < 1e-9
+PY
+finish
