@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package nmsim needs and builds it (Release) into build/.
+# Usage: scripts/setup.sh            (as root or with sudo available)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libboost-dev          # Boost.Math: Poisson CDF for the input generator
+  libhdf5-dev           # SONATA HDF5 output (C API)
+  libyaml-cpp-dev       # configs; yaml-cpp keeps line:column marks for error messages
+  libgtest-dev libgmock-dev
+  libcli11-dev          # command line (header-only, subcommands, validators)
+  librandom123-dev      # Philox counter-based RNG: draws keyed by ids, not threads
+  libmuparser-dev       # arithmetic expressions over `vars` in configs
+  libfmt-dev            # formatting (g++ 12 has no std::format)
+  nlohmann-json3-dev    # --json summaries and provenance
+  libbenchmark-dev      # Google Benchmark micro-benchmarks
+  python3-h5py python3-numpy python3-matplotlib  # tests reading HDF5 with h5py; plots
+  python3-brian         # the Brian2 peer in scripts/bench/brunel.sh
+)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Warnings are errors in CI (CI=true), plain warnings elsewhere.
+WERROR=OFF
+if [ "${CI:-}" = "true" ]; then WERROR=ON; fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNMSIM_WERROR="$WERROR"
+cmake --build build -j"$(nproc)"
+echo "setup: built build/nmsim"
