@@ -1,0 +1,52 @@
+// Builds the runnable network from a NetworkSpec: neuron state per population and, per partition
+// (a contiguous range of target neurons owned by one thread), one packed table per projection.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/neuron_model.hpp"
+#include "sim/spec/network_spec.hpp"
+#include "sim/table/packed_table.hpp"
+
+namespace nmsim {
+
+struct Partition {
+    std::uint64_t begin = 0, end = 0;  // global target ids [begin, end)
+    std::vector<PackedTable> tables;   // one per projection, indexed like spec.projections
+};
+
+struct TableStats {
+    std::uint64_t synapses = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t escapes = 0;
+    // Field widths per projection (taken from partition 0; the partitions agree up to data).
+    std::vector<FieldWidths> widths;
+    double bytes_per_synapse() const { return synapses ? static_cast<double>(bytes) / synapses : 0.0; }
+};
+
+struct BuiltNetwork {
+    const NetworkSpec* spec = nullptr;
+    std::vector<Partition> partitions;
+    std::vector<std::unique_ptr<NeuronGroup>> groups; // per population
+    std::vector<const ModelInfo*> models;             // per population
+    int channels = 1;                                 // 2 when any model separates exc/inh input
+    std::uint32_t max_delay_steps = 1;
+    TableStats tables;
+    double build_seconds = 0.0;
+};
+
+// Contiguous, near-equal ranges of [0, n) for `parts` partitions.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint64_t n, int parts);
+
+BuiltNetwork build_network(const NetworkSpec& spec, int partitions);
+
+// Bytes the run will need at its peak, estimated from the spec before anything is built.
+struct MemoryEstimate {
+    std::uint64_t tables = 0, neuron_state = 0, ring_buffers = 0, recording = 0, build_transient = 0;
+    std::uint64_t total() const { return tables + neuron_state + ring_buffers + recording + build_transient; }
+};
+MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions);
+
+} // namespace nmsim
