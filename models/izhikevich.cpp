@@ -15,18 +15,12 @@ public:
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
-        double* syn0 = in.syn[0];
-        double* syn1 = in.channels > 1 ? in.syn[1] : nullptr;
         for (std::uint64_t i = begin; i < end; ++i) {
             const std::uint64_t k = i - begin;
-            double input = syn0[k];
-            syn0[k] = 0.0;
-            if (syn1) {
-                input += syn1[k];
-                syn1[k] = 0.0;
-            }
+            const double input = take_total_input(in, k);
             const double v_old = v_[i], u_old = u_[i];
-            double v = v_old + h_ * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + i_offset_ + in.current[k]) +
+            double v = v_old +
+                       h_ * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + i_offset_ + in.current[k]) +
                        input;
             double u = u_old + h_ * a_ * (b_ * v_old - u_old);
             v = v < v_min_ ? v_min_ : v;
@@ -57,19 +51,18 @@ double default_initial(int var, const std::map<std::string, double>& p) {
 
 } // namespace
 
-const ModelInfo izhikevich_model{
-    "izhikevich",
-    "Izhikevich (2003) simple model (NEST izhikevich)",
-    {{"a", 0.02, -1e6, 1e6, false, "1/ms"},
-     {"b", 0.2, -1e6, 1e6, false, "1/ms"},
-     {"c", -65.0, -1e4, 1e4, false, "mV"},
-     {"d", 2.0, -1e6, 1e6, false, "mV/ms"},
-     {"v_thresh", 30.0, -1e4, 1e4, false, "mV"},
-     {"v_min", -1e300, -1e300, 1e4, false, "mV"},
-     {"i_offset", 0.0, -1e6, 1e6, false, "pA"}},
-    {"v", "u"},
-    1,
-    &create,
-    &default_initial};
+const ModelInfo izhikevich_model{"izhikevich",
+                                 "Izhikevich (2003) simple model (NEST izhikevich)",
+                                 {{"a", 0.02, -1e6, 1e6, false, "1/ms"},
+                                  {"b", 0.2, -1e6, 1e6, false, "1/ms"},
+                                  {"c", -65.0, -1e4, 1e4, false, "mV"},
+                                  {"d", 2.0, -1e6, 1e6, false, "mV/ms"},
+                                  {"v_thresh", 30.0, -1e4, 1e4, false, "mV"},
+                                  {"v_min", -1e300, -1e300, 1e4, false, "mV"},
+                                  {"i_offset", 0.0, -1e6, 1e6, false, "pA"}},
+                                 {"v", "u"},
+                                 1,
+                                 &create,
+                                 &default_initial};
 
 } // namespace nmsim

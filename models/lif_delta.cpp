@@ -14,22 +14,15 @@ class LifDeltaGroup final : public NeuronGroup {
 public:
     LifDeltaGroup(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
-          v_min_(p.at("v_min") - v_rest_), i_offset_(p.at("i_offset")),
-          p22_(std::exp(-dt / p.at("tau_m"))), p20_(p.at("tau_m") / p.at("cm") * (1.0 - p22_)),
+          v_min_(p.at("v_min") - v_rest_), i_offset_(p.at("i_offset")), p22_(std::exp(-dt / p.at("tau_m"))),
+          p20_(p.at("tau_m") / p.at("cm") * (1.0 - p22_)),
           refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), refrac_(n, 0) {}
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
-        double* syn0 = in.syn[0];
-        double* syn1 = in.channels > 1 ? in.syn[1] : nullptr;
         for (std::uint64_t i = begin; i < end; ++i) {
             const std::uint64_t k = i - begin;
-            double input = syn0[k];
-            syn0[k] = 0.0;
-            if (syn1) {
-                input += syn1[k];
-                syn1[k] = 0.0;
-            }
+            const double input = take_total_input(in, k);
             double v = v_[i];
             if (refrac_[i] == 0) {
                 v = p22_ * v + p20_ * (i_offset_ + in.current[k]) + input;
@@ -58,24 +51,25 @@ private:
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {
     return std::make_unique<LifDeltaGroup>(n, p, dt);
 }
-double default_initial(int, const std::map<std::string, double>& p) { return p.at("v_rest"); }
+double default_initial(int, const std::map<std::string, double>& p) {
+    return p.at("v_rest");
+}
 
 } // namespace
 
-const ModelInfo lif_delta_model{
-    "lif_delta",
-    "leaky integrate-and-fire, delta synapses (NEST iaf_psc_delta)",
-    {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
-     {"cm", 1.0, 0.0, 1e6, true, "nF"},
-     {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
-     {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
-     {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
-     {"v_min", -1e300, -1e300, 1e4, false, "mV"},
-     {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
-     {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
-    {"v"},
-    1,
-    &create,
-    &default_initial};
+const ModelInfo lif_delta_model{"lif_delta",
+                                "leaky integrate-and-fire, delta synapses (NEST iaf_psc_delta)",
+                                {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
+                                 {"cm", 1.0, 0.0, 1e6, true, "nF"},
+                                 {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
+                                 {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
+                                 {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
+                                 {"v_min", -1e300, -1e300, 1e4, false, "mV"},
+                                 {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
+                                 {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
+                                {"v"},
+                                1,
+                                &create,
+                                &default_initial};
 
 } // namespace nmsim

@@ -38,8 +38,6 @@ public:
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
-        double* syn0 = in.syn[0];
-        double* syn1 = in.channels > 1 ? in.syn[1] : nullptr;
         for (std::uint64_t i = begin; i < end; ++i) {
             const std::uint64_t k = i - begin;
             double v = v_[i];
@@ -47,14 +45,8 @@ public:
                 v = v * p22_ + ie_[i] * p21e_ + ii_[i] * p21i_ + (i_offset_ + in.current[k]) * p20_;
             else
                 --refrac_[i];
-            double exc = syn0[k], inh = 0.0;
-            syn0[k] = 0.0;
-            if (syn1) {
-                inh = syn1[k];
-                syn1[k] = 0.0;
-            }
-            ie_[i] = ie_[i] * p11e_ + exc;
-            ii_[i] = ii_[i] * p11i_ + inh;
+            ie_[i] = ie_[i] * p11e_ + take_input(in, 0, k);
+            ii_[i] = ii_[i] * p11i_ + take_input(in, 1, k);
             if (v >= theta_) {
                 refrac_[i] = refrac_steps_;
                 v = reset_;
@@ -80,25 +72,26 @@ private:
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {
     return std::make_unique<LifExpGroup>(n, p, dt);
 }
-double default_initial(int var, const std::map<std::string, double>& p) { return var == 0 ? p.at("v_rest") : 0.0; }
+double default_initial(int var, const std::map<std::string, double>& p) {
+    return var == 0 ? p.at("v_rest") : 0.0;
+}
 
 } // namespace
 
-const ModelInfo lif_exp_model{
-    "lif_exp",
-    "leaky integrate-and-fire, exponential current synapses (NEST iaf_psc_exp)",
-    {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
-     {"cm", 1.0, 0.0, 1e6, true, "nF"},
-     {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
-     {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
-     {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
-     {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
-     {"tau_syn_E", 5.0, 0.0, 1e6, true, "ms"},
-     {"tau_syn_I", 5.0, 0.0, 1e6, true, "ms"},
-     {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
-    {"v", "i_syn_exc", "i_syn_inh"},
-    2,
-    &create,
-    &default_initial};
+const ModelInfo lif_exp_model{"lif_exp",
+                              "leaky integrate-and-fire, exponential current synapses (NEST iaf_psc_exp)",
+                              {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
+                               {"cm", 1.0, 0.0, 1e6, true, "nF"},
+                               {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
+                               {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
+                               {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
+                               {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
+                               {"tau_syn_E", 5.0, 0.0, 1e6, true, "ms"},
+                               {"tau_syn_I", 5.0, 0.0, 1e6, true, "ms"},
+                               {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
+                              {"v", "i_syn_exc", "i_syn_inh"},
+                              2,
+                              &create,
+                              &default_initial};
 
 } // namespace nmsim

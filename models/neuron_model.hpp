@@ -28,6 +28,18 @@ struct StepInput {
     int channels; // how many syn slices the network delivers into (1 or 2)
 };
 
+// Takes neuron k's input from channel c and zeroes it (the ring slot is reused D steps later).
+inline double take_input(const StepInput& in, int channel, std::uint64_t k) {
+    if (channel >= in.channels) return 0.0;
+    const double v = in.syn[channel][k];
+    in.syn[channel][k] = 0.0;
+    return v;
+}
+// Both channels summed, for models with a single synaptic input.
+inline double take_total_input(const StepInput& in, std::uint64_t k) {
+    return take_input(in, 0, k) + take_input(in, 1, k);
+}
+
 // State of one population; update() is called once per step per thread on disjoint ranges.
 class NeuronGroup {
 public:

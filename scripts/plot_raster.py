@@ -2,6 +2,7 @@
 """Raster plot and population rate histogram of an nmsim (SONATA) output file.
 usage: plot_raster.py OUT.h5 [-o raster.png] [--max-neurons 500] [--bin 5.0]"""
 import argparse
+import json
 
 import h5py
 import matplotlib
@@ -24,12 +25,7 @@ def main():
         if "spikes" not in f:
             raise SystemExit(f"{args.h5}: no /spikes group (record spikes to plot a raster)")
         pops = list(f["spikes"].keys())
-        sizes = {}
-        names = f["nmsim"].attrs["populations"]
-        names = names.decode() if isinstance(names, bytes) else str(names)
-        summary = f["nmsim/summary"][()]
-        import json
-        duration = json.loads(summary)["duration_ms"]
+        duration = json.loads(f["nmsim/summary"][()])["duration_ms"]
         spikes = {p: (f[f"spikes/{p}/timestamps"][:], f[f"spikes/{p}/node_ids"][:]) for p in pops}
     fig, (ax_r, ax_h) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     offset = 0

@@ -37,7 +37,10 @@ void DeliverRows(benchmark::State& state) {
     std::vector<double> ring(12500, 0.0);
     std::uint64_t row = 0, events = 0;
     for (auto _ : state) {
-        table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t) { ring[t] += w; ++events; });
+        table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t) {
+            ring[t] += w;
+            ++events;
+        });
         row = (row + 7) % table.rows();
     }
     benchmark::DoNotOptimize(ring.data());
@@ -64,7 +67,8 @@ void PoissonDraw(benchmark::State& state) {
     std::uint64_t step = 0;
     for (auto _ : state) driver.apply(step++, 0.1, syn.data(), 12500, current.data());
     benchmark::DoNotOptimize(syn.data());
-    state.counters["neuron-steps/s"] = benchmark::Counter(12500.0 * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["neuron-steps/s"] =
+        benchmark::Counter(12500.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(PoissonDraw);
 

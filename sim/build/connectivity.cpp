@@ -10,8 +10,11 @@ namespace nmsim {
 double draw_value(const ValueSpec& v, RandomStream& rng) {
     double x = v.value;
     switch (v.kind) {
-    case ValueSpec::Kind::constant: return v.value;
-    case ValueSpec::Kind::uniform: x = v.a + (v.b - v.a) * rng.uniform(); break;
+    case ValueSpec::Kind::constant:
+        return v.value;
+    case ValueSpec::Kind::uniform:
+        x = v.a + (v.b - v.a) * rng.uniform();
+        break;
     case ValueSpec::Kind::normal:
         do x = v.a + v.b * rng.normal(); // redraw outside [min, max], as NEST's clipped distributions
         while (x < v.min || x > v.max);
@@ -41,7 +44,8 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
     }
     // The target index space follows the order listed (from_file, fixed_outdegree); iteration
     // for target-driven rules goes by ascending global id.
-    std::sort(segments_.begin(), segments_.end(), [](const Segment& a, const Segment& b) { return a.first < b.first; });
+    std::sort(segments_.begin(), segments_.end(),
+              [](const Segment& a, const Segment& b) { return a.first < b.first; });
     weight_const_ = pr_.weight.is_constant();
     delay_const_ = pr_.delay.is_constant();
     delay_steps_const_ = delay_to_steps(pr_.delay.value, dt_);
@@ -70,7 +74,8 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         auto bad = [&](const std::string& what) {
             throw ConfigError(path, lineno, 1, "projections." + pr_.name + ".connector.file", what);
         };
-        if (lineno == 1 && !cols.empty() && !cols[0].empty() && !std::isdigit(static_cast<unsigned char>(cols[0][0])))
+        if (lineno == 1 && !cols.empty() && !cols[0].empty() &&
+            !std::isdigit(static_cast<unsigned char>(cols[0][0])))
             continue; // header
         if (cols.size() < 2 || cols.size() > 4) bad("expected source,target[,weight[,delay]]");
         double v[4] = {0, 0, 0, 0};
@@ -87,7 +92,8 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         e.source = static_cast<std::uint64_t>(v[0]);
         const auto idx = static_cast<std::uint64_t>(v[1]);
         for (const auto& s : listed)
-            if (idx >= s.index_offset && idx < s.index_offset + s.size) e.target = s.first + (idx - s.index_offset);
+            if (idx >= s.index_offset && idx < s.index_offset + s.size)
+                e.target = s.first + (idx - s.index_offset);
         e.weight = cols.size() > 2 ? v[2] : draw_value(pr_.weight, wrng);
         e.delay_ms = cols.size() > 3 ? v[3] : draw_value(pr_.delay, drng);
         if (e.delay_ms < dt_ * (1 - 1e-9)) bad("delay " + std::to_string(e.delay_ms) + " ms is below dt");
@@ -126,13 +132,18 @@ double ProjectionGenerator::expected_synapses() const {
     for (const auto& s : segments_) self = self || s.first == src_first_;
     const double no_self = (self && !c.allow_autapses) ? 1.0 : 0.0;
     switch (c.rule) {
-    case ConnectorRule::fixed_indegree: return static_cast<double>(c.degree) * static_cast<double>(n_tgt_);
-    case ConnectorRule::fixed_outdegree: return static_cast<double>(c.degree) * static_cast<double>(n_src_);
+    case ConnectorRule::fixed_indegree:
+        return static_cast<double>(c.degree) * static_cast<double>(n_tgt_);
+    case ConnectorRule::fixed_outdegree:
+        return static_cast<double>(c.degree) * static_cast<double>(n_src_);
     case ConnectorRule::pairwise_bernoulli:
         return c.probability * (static_cast<double>(n_src_) * static_cast<double>(n_tgt_) - no_self * n_src_);
-    case ConnectorRule::all_to_all: return static_cast<double>(n_src_) * static_cast<double>(n_tgt_) - no_self * n_src_;
-    case ConnectorRule::one_to_one: return static_cast<double>(n_tgt_) - no_self * n_src_;
-    case ConnectorRule::from_file: return static_cast<double>(file_edges_.size());
+    case ConnectorRule::all_to_all:
+        return static_cast<double>(n_src_) * static_cast<double>(n_tgt_) - no_self * n_src_;
+    case ConnectorRule::one_to_one:
+        return static_cast<double>(n_tgt_) - no_self * n_src_;
+    case ConnectorRule::from_file:
+        return static_cast<double>(file_edges_.size());
     }
     return 0.0;
 }

@@ -26,8 +26,7 @@ public:
 
     // Calls emit(source_local, target_global, weight, delay_steps) for every synapse whose target
     // lies in [t_begin, t_end); each source row's targets arrive in non-decreasing order.
-    template <class Emit>
-    void generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const;
+    template <class Emit> void generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const;
 
     // Exact synapse count for deterministic rules, the expectation for pairwise_bernoulli.
     double expected_synapses() const;
@@ -47,12 +46,15 @@ private:
             if (idx < s.index_offset + s.size) return s.first + (idx - s.index_offset);
         return 0;
     }
-    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k, std::vector<std::uint64_t>& out) const;
+    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,
+                       std::vector<std::uint64_t>& out) const;
 
     template <class Emit>
-    void emit_one(Emit& emit, std::uint64_t s, std::uint64_t t, RandomStream& wrng, RandomStream& drng) const {
+    void emit_one(Emit& emit, std::uint64_t s, std::uint64_t t, RandomStream& wrng,
+                  RandomStream& drng) const {
         const double w = weight_const_ ? pr_.weight.value : draw_value(pr_.weight, wrng);
-        const std::uint32_t d = delay_const_ ? delay_steps_const_ : delay_to_steps(draw_value(pr_.delay, drng), dt_);
+        const std::uint32_t d =
+            delay_const_ ? delay_steps_const_ : delay_to_steps(draw_value(pr_.delay, drng), dt_);
         emit(s, t, w, d);
     }
 
@@ -79,7 +81,8 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
                 // The source's own local id when this target is in the source population.
                 const bool same = seg.first == src_first_;
                 const std::uint64_t self = same && !c.allow_autapses ? t - src_first_ : ~0ull;
-                RandomStream wrng(seed_, RngPurpose::weight, proj, t), drng(seed_, RngPurpose::delay, proj, t);
+                RandomStream wrng(seed_, RngPurpose::weight, proj, t),
+                    drng(seed_, RngPurpose::delay, proj, t);
                 per_target(t, self, wrng, drng);
             }
         }
@@ -134,8 +137,9 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
         break;
     case ConnectorRule::fixed_outdegree: {
         // Source-driven: each source draws its targets, sorted, and keeps those in range.
-        const bool self_possible = !c.allow_autapses && std::any_of(segments_.begin(), segments_.end(),
-                                                                    [&](const Segment& s) { return s.first == src_first_; });
+        const bool self_possible =
+            !c.allow_autapses && std::any_of(segments_.begin(), segments_.end(),
+                                             [&](const Segment& s) { return s.first == src_first_; });
         std::uint64_t self_offset = 0;
         for (const auto& seg : segments_)
             if (seg.first == src_first_) self_offset = seg.index_offset;
@@ -165,7 +169,8 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
     }
     case ConnectorRule::from_file:
         for (const auto& e : file_edges_)
-            if (e.target >= t_begin && e.target < t_end) emit(e.source, e.target, e.weight, delay_to_steps(e.delay_ms, dt_));
+            if (e.target >= t_begin && e.target < t_end)
+                emit(e.source, e.target, e.weight, delay_to_steps(e.delay_ms, dt_));
         break;
     }
 }

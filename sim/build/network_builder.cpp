@@ -21,15 +21,18 @@ namespace {
 // Three passes of the same generator: statistics, row sizes, bits.
 PackedTable build_table(const ProjectionGenerator& gen, std::uint64_t begin, std::uint64_t end) {
     PackedTableBuilder b(gen.source_size(), begin, end);
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.observe(s, t, w, d); });
+    gen.generate(begin, end,
+                 [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.observe(s, t, w, d); });
     b.choose_widths();
     gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); });
     b.allocate();
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.write(s, t, w, d); });
+    gen.generate(begin, end,
+                 [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.write(s, t, w, d); });
     return b.finish();
 }
 
-void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const ModelInfo& model, NeuronGroup& group) {
+void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const ModelInfo& model,
+                      NeuronGroup& group) {
     const PopulationSpec& pop = spec.populations[pop_index];
     for (std::size_t var = 0; var < model.state_variables.size(); ++var) {
         const auto it = pop.initial.find(model.state_variables[var]);
@@ -147,7 +150,8 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions) {
             // (8 B while running, 16 B in the output arrays).
             double neurons = 0;
             for (const auto& p : r.populations) neurons += static_cast<double>(spec.find_population(p)->size);
-            m.recording += static_cast<std::uint64_t>(neurons * 50.0 * spec.simulation.duration * 1e-3 * 24.0);
+            m.recording +=
+                static_cast<std::uint64_t>(neurons * 50.0 * spec.simulation.duration * 1e-3 * 24.0);
         }
     }
     return m;

@@ -13,8 +13,8 @@
 namespace nmsim {
 
 struct Partition {
-    std::uint64_t begin = 0, end = 0;  // global target ids [begin, end)
-    std::vector<PackedTable> tables;   // one per projection, indexed like spec.projections
+    std::uint64_t begin = 0, end = 0; // global target ids [begin, end)
+    std::vector<PackedTable> tables;  // one per projection, indexed like spec.projections
 };
 
 struct TableStats {

@@ -10,8 +10,7 @@ namespace nmsim {
 enum ExitCode : int { exit_ok = 0, exit_runtime = 1, exit_config = 2, exit_violation = 3 };
 
 // Runs `body`, prints any error as "nmsim: error: ..." on stderr and returns the exit code.
-template <class F>
-int run_guarded(F&& body) {
+template <class F> int run_guarded(F&& body) {
     try {
         return body();
     } catch (const ConfigError& e) {

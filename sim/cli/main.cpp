@@ -15,10 +15,12 @@ namespace {
 void add_run_options(CLI::App* cmd, RunRequest& req, std::string& max_memory, std::uint64_t& seed) {
     cmd->add_option("config", req.config_path, "YAML config")->required();
     cmd->add_option("--set", req.overrides, "override a config key: key.path=value (repeatable)");
-    cmd->add_option("--threads", req.threads, "threads (default: simulation.threads)")->check(CLI::Range(1, 256));
+    cmd->add_option("--threads", req.threads, "threads (default: simulation.threads)")
+        ->check(CLI::Range(1, 256));
     cmd->add_option("--seed", seed, "random seed (default: simulation.seed)");
     cmd->add_option("-o,--output", req.output, "output HDF5 file (default: output.path)");
-    cmd->add_option("--max-memory", max_memory, "refuse runs needing more (e.g. 2G; default 80% of free RAM)");
+    cmd->add_option("--max-memory", max_memory,
+                    "refuse runs needing more (e.g. 2G; default 80% of free RAM)");
 }
 
 } // namespace
@@ -50,14 +52,15 @@ int main(int argc, char** argv) {
 
     return run_guarded([&]() -> int {
         if (!max_memory.empty()) req.max_memory = parse_byte_size(max_memory);
-        if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed"))) req.seed = seed;
+        if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed")))
+            req.seed = seed;
         if (validate->parsed()) {
             const auto result = execute_validate(req);
-            std::cout << fmt::format("{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n",
-                                     req.config_path, result["neurons"].get<std::uint64_t>(),
-                                     result["projections"].get<std::size_t>(),
-                                     result["expected_synapses"].get<double>(),
-                                     format_bytes(result["estimated_bytes"].get<std::uint64_t>()));
+            std::cout << fmt::format(
+                "{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n", req.config_path,
+                result["neurons"].get<std::uint64_t>(), result["projections"].get<std::size_t>(),
+                result["expected_synapses"].get<double>(),
+                format_bytes(result["estimated_bytes"].get<std::uint64_t>()));
             return exit_ok;
         }
         req.progress = !quiet && !json && isatty(STDERR_FILENO);
@@ -68,12 +71,12 @@ int main(int argc, char** argv) {
             std::string rates;
             for (const auto& [pop, rate] : summary["rates_hz"].items())
                 rates += fmt::format(" {}={:.2f}", pop, rate.get<double>());
-            std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
-                                     "{:.3f} B/synapse, peak RSS {} -> {}\n",
-                                     summary["spikes"].get<std::uint64_t>(), rates, summary["build_s"].get<double>(),
-                                     summary["sim_s"].get<double>(), summary["bytes_per_synapse"].get<double>(),
-                                     format_bytes(summary["peak_rss"].get<std::uint64_t>()),
-                                     summary["output"].get<std::string>());
+            std::cerr << fmt::format(
+                "nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
+                "{:.3f} B/synapse, peak RSS {} -> {}\n",
+                summary["spikes"].get<std::uint64_t>(), rates, summary["build_s"].get<double>(),
+                summary["sim_s"].get<double>(), summary["bytes_per_synapse"].get<double>(),
+                format_bytes(summary["peak_rss"].get<std::uint64_t>()), summary["output"].get<std::string>());
         }
         return exit_ok;
     });

@@ -21,7 +21,8 @@ public:
     explicit ProgressBar(bool enabled) : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
     void operator()(double fraction) const {
         if (!enabled_) return;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         const double eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0.0;
         const int width = 40, filled = static_cast<int>(fraction * width);
         std::fprintf(stderr, "\r[%s%s] %3d%%  ETA %5.1f s", std::string(filled, '#').c_str(),
@@ -37,12 +38,18 @@ private:
 
 const char* rule_name(ConnectorRule r) {
     switch (r) {
-    case ConnectorRule::fixed_indegree: return "fixed_indegree";
-    case ConnectorRule::fixed_outdegree: return "fixed_outdegree";
-    case ConnectorRule::pairwise_bernoulli: return "pairwise_bernoulli";
-    case ConnectorRule::one_to_one: return "one_to_one";
-    case ConnectorRule::all_to_all: return "all_to_all";
-    default: return "from_file";
+    case ConnectorRule::fixed_indegree:
+        return "fixed_indegree";
+    case ConnectorRule::fixed_outdegree:
+        return "fixed_outdegree";
+    case ConnectorRule::pairwise_bernoulli:
+        return "pairwise_bernoulli";
+    case ConnectorRule::one_to_one:
+        return "one_to_one";
+    case ConnectorRule::all_to_all:
+        return "all_to_all";
+    default:
+        return "from_file";
     }
 }
 
@@ -61,12 +68,9 @@ nlohmann::json execute_validate(const RunRequest& request) {
     double synapses = 0;
     for (const auto& pr : spec.projections) synapses += ProjectionGenerator(spec, pr).expected_synapses();
     const MemoryEstimate est = estimate_memory(spec, spec.simulation.threads);
-    return {{"config", request.config_path},
-            {"valid", true},
-            {"neurons", spec.total_neurons()},
-            {"projections", spec.projections.size()},
-            {"expected_synapses", synapses},
-            {"estimated_bytes", est.total()}};
+    return {{"config", request.config_path},   {"valid", true},
+            {"neurons", spec.total_neurons()}, {"projections", spec.projections.size()},
+            {"expected_synapses", synapses},   {"estimated_bytes", est.total()}};
 }
 
 nlohmann::json execute_run(const RunRequest& request) {
@@ -79,11 +83,12 @@ nlohmann::json execute_run(const RunRequest& request) {
     const std::uint64_t needed = baseline + est.total();
     const std::uint64_t limit = request.max_memory ? request.max_memory : available_ram_bytes() / 10 * 8;
     if (needed > limit)
-        throw ResourceError(fmt::format("{}: the run needs about {} (tables {}, state {}, rings {}, recording {}) "
-                                        "but the limit is {}; raise --max-memory or shrink the network",
-                                        request.config_path, format_bytes(needed), format_bytes(est.tables),
-                                        format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
-                                        format_bytes(est.recording), format_bytes(limit)));
+        throw ResourceError(
+            fmt::format("{}: the run needs about {} (tables {}, state {}, rings {}, recording {}) "
+                        "but the limit is {}; raise --max-memory or shrink the network",
+                        request.config_path, format_bytes(needed), format_bytes(est.tables),
+                        format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
+                        format_bytes(est.recording), format_bytes(limit)));
 
     BuiltNetwork net = build_network(spec, threads);
     ProgressBar bar(request.progress);
@@ -120,12 +125,13 @@ nlohmann::json execute_run(const RunRequest& request) {
     summary["estimated_bytes"] = needed;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];
-        summary["tables"][spec.projections[j].name] = {{"rule", rule_name(spec.projections[j].connector.rule)},
-                                                       {"target_bits", w.target},
-                                                       {"weight_bits", w.weight},
-                                                       {"weight_mode", to_string(w.weight_mode)},
-                                                       {"delay_bits", w.delay},
-                                                       {"delay_mode", to_string(w.delay_mode)}};
+        summary["tables"][spec.projections[j].name] = {
+            {"rule", rule_name(spec.projections[j].connector.rule)},
+            {"target_bits", w.target},
+            {"weight_bits", w.weight},
+            {"weight_mode", to_string(w.weight_mode)},
+            {"delay_bits", w.delay},
+            {"delay_mode", to_string(w.delay_mode)}};
     }
     summary["peak_rss"] = peak_rss_bytes();
 
@@ -134,6 +140,16 @@ nlohmann::json execute_run(const RunRequest& request) {
     prov.config_path = request.config_path;
     prov.seed = spec.simulation.seed;
     prov.threads = threads;
+    prov.build_s = net.build_seconds;
+    prov.sim_s = result.sim_seconds;
+    prov.table_bytes = net.tables.bytes;
+    prov.synapses = net.tables.synapses;
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        const FieldWidths& w = net.tables.widths[j];
+        prov.field_widths += fmt::format("{}: target {} bits, weight {} bits ({}), delay {} bits ({})\n",
+                                         spec.projections[j].name, w.target, w.weight,
+                                         to_string(w.weight_mode), w.delay, to_string(w.delay_mode));
+    }
     prov.summary_json = summary.dump();
     write_sonata(spec.output_path, spec, result, prov);
     summary["peak_rss"] = peak_rss_bytes();

@@ -16,9 +16,9 @@ struct RunRequest {
     std::vector<std::string> overrides; // --set
     int threads = 0;                    // 0: from the config
     std::optional<std::uint64_t> seed;
-    std::string output;                 // empty: from the config
-    std::uint64_t max_memory = 0;       // 0: 80% of available RAM
-    bool progress = false;              // draw a progress bar on stderr
+    std::string output;           // empty: from the config
+    std::uint64_t max_memory = 0; // 0: 80% of available RAM
+    bool progress = false;        // draw a progress bar on stderr
 };
 
 // Loads, applies command-line overrides, checks memory, builds, simulates, writes the HDF5 file.

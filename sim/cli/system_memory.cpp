@@ -41,10 +41,14 @@ std::uint64_t parse_byte_size(const std::string& text) {
         throw UsageError("--max-memory: expected a size like 512M or 2G, got '" + text + "'");
     const std::string suffix(end);
     double scale = 1;
-    if (suffix == "K" || suffix == "k" || suffix == "KB") scale = 1024.0;
-    else if (suffix == "M" || suffix == "MB") scale = 1024.0 * 1024;
-    else if (suffix == "G" || suffix == "GB") scale = 1024.0 * 1024 * 1024;
-    else if (!suffix.empty()) throw UsageError("--max-memory: unknown unit '" + suffix + "' (use K, M or G)");
+    if (suffix == "K" || suffix == "k" || suffix == "KB")
+        scale = 1024.0;
+    else if (suffix == "M" || suffix == "MB")
+        scale = 1024.0 * 1024;
+    else if (suffix == "G" || suffix == "GB")
+        scale = 1024.0 * 1024 * 1024;
+    else if (!suffix.empty())
+        throw UsageError("--max-memory: unknown unit '" + suffix + "' (use K, M or G)");
     return static_cast<std::uint64_t>(v * scale);
 }
 

@@ -21,7 +21,8 @@ struct Source {
     std::set<std::string> overridden;
 };
 
-[[noreturn]] void fail(const Source& src, const YAML::Node& node, const std::string& path, const std::string& what) {
+[[noreturn]] void fail(const Source& src, const YAML::Node& node, const std::string& path,
+                       const std::string& what) {
     for (const auto& o : src.overridden)
         if (path == o || path.rfind(o + ".", 0) == 0) throw ConfigError("--set " + o, 0, 0, path, what);
     int line = 0, col = 0;
@@ -55,7 +56,8 @@ public:
     YAML::Node get(const std::string& key) const { return node_[key]; }
     bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
     YAML::Node require(const std::string& key) const {
-        if (node_[key].IsDefined() && node_[key].IsNull()) fail(src_, node_[key], sub(key), "must have a value");
+        if (node_[key].IsDefined() && node_[key].IsNull())
+            fail(src_, node_[key], sub(key), "must have a value");
         if (!has(key)) fail(src_, node_, sub(key), "required key is missing");
         return node_[key];
     }
@@ -89,7 +91,8 @@ private:
             fail(src_, n, path, std::string("not a number: ") + e.what());
         }
     }
-    double number_in(const YAML::Node& n, const std::string& path, double lo, double hi, bool lo_open = false) const {
+    double number_in(const YAML::Node& n, const std::string& path, double lo, double hi,
+                     bool lo_open = false) const {
         const double v = number(n, path);
         if (v < lo || v > hi || (lo_open && v == lo)) {
             std::ostringstream os;
@@ -100,12 +103,14 @@ private:
         }
         return v;
     }
-    std::uint64_t integer(const YAML::Node& n, const std::string& path, std::uint64_t lo, std::uint64_t hi) const {
+    std::uint64_t integer(const YAML::Node& n, const std::string& path, std::uint64_t lo,
+                          std::uint64_t hi) const {
         const double v = number(n, path);
         if (v != std::floor(v)) fail(src_, n, path, "must be a whole number (got " + n.Scalar() + ")");
         if (v < static_cast<double>(lo) || v > static_cast<double>(hi))
             fail(src_, n, path,
-                 "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " (got " + n.Scalar() + ")");
+                 "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " (got " +
+                     n.Scalar() + ")");
         return static_cast<std::uint64_t>(v);
     }
     bool boolean(const YAML::Node& n, const std::string& path) const {
@@ -119,10 +124,13 @@ private:
     }
     std::vector<std::string> population_list(const YAML::Node& n, const std::string& path) const {
         std::vector<std::string> names;
-        if (n.IsScalar()) names.push_back(n.Scalar());
+        if (n.IsScalar())
+            names.push_back(n.Scalar());
         else if (n.IsSequence())
-            for (std::size_t i = 0; i < n.size(); ++i) names.push_back(text(n[i], path + "[" + std::to_string(i) + "]"));
-        else fail(src_, n, path, "must be a population name or a list of names");
+            for (std::size_t i = 0; i < n.size(); ++i)
+                names.push_back(text(n[i], path + "[" + std::to_string(i) + "]"));
+        else
+            fail(src_, n, path, "must be a population name or a list of names");
         if (names.empty()) fail(src_, n, path, "must name at least one population");
         std::set<std::string> seen;
         for (const auto& name : names) {
@@ -169,8 +177,9 @@ ValueSpec Loader::value_spec(const YAML::Node& n, const std::string& path) const
     }
     const bool normal = m.has("normal");
     const std::string key = normal ? "normal" : "lognormal";
-    MapReader d(src_, m.get(key), m.sub(key), normal ? std::vector<std::string>{"mean", "std", "min", "max"}
-                                                      : std::vector<std::string>{"mu", "sigma", "min", "max"});
+    MapReader d(src_, m.get(key), m.sub(key),
+                normal ? std::vector<std::string>{"mean", "std", "min", "max"}
+                       : std::vector<std::string>{"mu", "sigma", "min", "max"});
     v.kind = normal ? ValueSpec::Kind::normal : ValueSpec::Kind::lognormal;
     v.a = number(d.require(normal ? "mean" : "mu"), d.sub(normal ? "mean" : "mu"));
     v.b = number_in(d.require(normal ? "std" : "sigma"), d.sub(normal ? "std" : "sigma"), 0.0, 1e300, true);
@@ -198,7 +207,8 @@ void Loader::load_simulation(const YAML::Node& n) {
     if (m.has("duration")) s.duration = number_in(m.get("duration"), "simulation.duration", 0.0, 1e12, true);
     if (s.duration < s.dt) fail(src_, m.get("duration"), "simulation.duration", "must be >= dt");
     if (m.has("seed")) s.seed = integer(m.get("seed"), "simulation.seed", 0, (1ull << 53));
-    if (m.has("threads")) s.threads = static_cast<int>(integer(m.get("threads"), "simulation.threads", 1, 256));
+    if (m.has("threads"))
+        s.threads = static_cast<int>(integer(m.get("threads"), "simulation.threads", 1, 256));
 }
 
 void Loader::load_population(const std::string& name, const YAML::Node& n) {
@@ -212,7 +222,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     if (!model) {
         std::vector<std::string> names;
         for (const auto* mi : model_registry()) names.push_back(mi->name);
-        fail(src_, m.get("model"), m.sub("model"), "unknown model '" + p.model + "' (known: " + join(names) + ")");
+        fail(src_, m.get("model"), m.sub("model"),
+             "unknown model '" + p.model + "' (known: " + join(names) + ")");
     }
     for (const auto& info : model->params) p.params[info.name] = info.default_value;
     if (m.has("params")) {
@@ -261,36 +272,46 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     pr.name = name;
     pr.index = static_cast<std::uint32_t>(spec_.projections.size());
     pr.source = text(m.require("source"), m.sub("source"));
-    if (!spec_.find_population(pr.source)) fail(src_, m.get("source"), m.sub("source"), "unknown population '" + pr.source + "'");
+    if (!spec_.find_population(pr.source))
+        fail(src_, m.get("source"), m.sub("source"), "unknown population '" + pr.source + "'");
     pr.targets = population_list(m.require("target"), m.sub("target"));
 
     MapReader c(src_, m.require("connector"), m.sub("connector"),
                 {"rule", "indegree", "outdegree", "p", "allow_autapses", "allow_multapses", "file"});
     const std::string rule = text(c.require("rule"), c.sub("rule"));
     static const std::map<std::string, ConnectorRule> rules = {
-        {"fixed_indegree", ConnectorRule::fixed_indegree}, {"fixed_outdegree", ConnectorRule::fixed_outdegree},
-        {"pairwise_bernoulli", ConnectorRule::pairwise_bernoulli}, {"one_to_one", ConnectorRule::one_to_one},
-        {"all_to_all", ConnectorRule::all_to_all}, {"from_file", ConnectorRule::from_file}};
+        {"fixed_indegree", ConnectorRule::fixed_indegree},
+        {"fixed_outdegree", ConnectorRule::fixed_outdegree},
+        {"pairwise_bernoulli", ConnectorRule::pairwise_bernoulli},
+        {"one_to_one", ConnectorRule::one_to_one},
+        {"all_to_all", ConnectorRule::all_to_all},
+        {"from_file", ConnectorRule::from_file}};
     auto it = rules.find(rule);
     if (it == rules.end())
         fail(src_, c.get("rule"), c.sub("rule"),
-             "unknown rule '" + rule + "' (known: fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, "
-                                       "all_to_all, from_file)");
+             "unknown rule '" + rule +
+                 "' (known: fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, "
+                 "all_to_all, from_file)");
     auto& conn = pr.connector;
     conn.rule = it->second;
     // Each rule takes its own keys only.
     const std::map<ConnectorRule, std::vector<std::string>> rule_keys = {
-        {ConnectorRule::fixed_indegree, {"indegree"}}, {ConnectorRule::fixed_outdegree, {"outdegree"}},
-        {ConnectorRule::pairwise_bernoulli, {"p"}}, {ConnectorRule::one_to_one, {}},
-        {ConnectorRule::all_to_all, {}}, {ConnectorRule::from_file, {"file"}}};
+        {ConnectorRule::fixed_indegree, {"indegree"}},
+        {ConnectorRule::fixed_outdegree, {"outdegree"}},
+        {ConnectorRule::pairwise_bernoulli, {"p"}},
+        {ConnectorRule::one_to_one, {}},
+        {ConnectorRule::all_to_all, {}},
+        {ConnectorRule::from_file, {"file"}}};
     for (const std::string key : {"indegree", "outdegree", "p", "file"}) {
         const auto& keys = rule_keys.at(conn.rule);
         const bool wanted = std::find(keys.begin(), keys.end(), key) != keys.end();
         if (c.has(key) && !wanted) fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
         if (!c.has(key) && wanted) fail(src_, c.node(), c.sub(key), "required by rule " + rule);
     }
-    if (c.has("allow_autapses")) conn.allow_autapses = boolean(c.get("allow_autapses"), c.sub("allow_autapses"));
-    if (c.has("allow_multapses")) conn.allow_multapses = boolean(c.get("allow_multapses"), c.sub("allow_multapses"));
+    if (c.has("allow_autapses"))
+        conn.allow_autapses = boolean(c.get("allow_autapses"), c.sub("allow_autapses"));
+    if (c.has("allow_multapses"))
+        conn.allow_multapses = boolean(c.get("allow_multapses"), c.sub("allow_multapses"));
 
     const std::uint64_t n_src = spec_.find_population(pr.source)->size;
     const std::uint64_t n_tgt = targets_size(pr.targets);
@@ -315,19 +336,23 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
                      " available targets without multapses");
         break;
     }
-    case ConnectorRule::pairwise_bernoulli: conn.probability = number_in(c.get("p"), c.sub("p"), 0.0, 1.0); break;
+    case ConnectorRule::pairwise_bernoulli:
+        conn.probability = number_in(c.get("p"), c.sub("p"), 0.0, 1.0);
+        break;
     case ConnectorRule::one_to_one:
         for (const auto& t : pr.targets)
             if (spec_.find_population(t)->size != n_src)
                 fail(src_, m.get("target"), m.sub("target"),
-                     "one_to_one needs equal sizes: '" + pr.source + "' has " + std::to_string(n_src) + ", '" + t +
-                         "' has " + std::to_string(spec_.find_population(t)->size));
+                     "one_to_one needs equal sizes: '" + pr.source + "' has " + std::to_string(n_src) +
+                         ", '" + t + "' has " + std::to_string(spec_.find_population(t)->size));
         break;
-    case ConnectorRule::all_to_all: break;
+    case ConnectorRule::all_to_all:
+        break;
     case ConnectorRule::from_file: {
         std::filesystem::path f = text(c.get("file"), c.sub("file"));
         if (f.is_relative()) f = std::filesystem::path(base_dir_) / f;
-        if (!std::filesystem::is_regular_file(f)) fail(src_, c.get("file"), c.sub("file"), "no such file: " + f.string());
+        if (!std::filesystem::is_regular_file(f))
+            fail(src_, c.get("file"), c.sub("file"), "no such file: " + f.string());
         conn.file = f.string();
         break;
     }
@@ -338,7 +363,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
                 m.sub("synapse"), {"weight", "delay"});
     pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
     if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
-    pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay")) : ValueSpec::constant_of(spec_.simulation.dt);
+    pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay"))
+                              : ValueSpec::constant_of(spec_.simulation.dt);
     if (!s.has("delay") && !file_rule) fail(src_, s.node(), s.sub("delay"), "required key is missing");
     check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
     spec_.projections.push_back(std::move(pr));
@@ -362,7 +388,8 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
         st.kind = StimulusSpec::Kind::spike_array;
         keys = {"times", "weight"};
     } else {
-        fail(src_, m.get("type"), m.sub("type"), "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array)");
+        fail(src_, m.get("type"), m.sub("type"),
+             "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array)");
     }
     for (const std::string key : {"rate", "weight", "amplitude", "start", "stop", "times"})
         if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
@@ -373,7 +400,8 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
         st.rate_hz = number_in(m.require("rate"), m.sub("rate"), 0.0, 1e9);
         st.weight = number(m.require("weight"), m.sub("weight"));
         if (st.rate_hz * dt * 1e-3 > 1000.0)
-            fail(src_, m.get("rate"), m.sub("rate"), "more than 1000 expected events per step (capacity limit)");
+            fail(src_, m.get("rate"), m.sub("rate"),
+                 "more than 1000 expected events per step (capacity limit)");
     }
     if (st.kind == StimulusSpec::Kind::dc) st.amplitude = number(m.require("amplitude"), m.sub("amplitude"));
     if (m.has("start")) st.start = number_in(m.get("start"), m.sub("start"), 0.0, 1e300);
@@ -400,16 +428,19 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
     RecorderSpec r;
     r.name = name;
     const std::string type = text(m.require("type"), m.sub("type"));
-    const std::vector<std::string> spike_keys = {"populations"}, state_keys = {"population", "variable", "ids", "interval"};
+    const std::vector<std::string> spike_keys = {"populations"},
+                                   state_keys = {"population", "variable", "ids", "interval"};
     if (type != "spikes" && type != "state")
-        fail(src_, m.get("type"), m.sub("type"), "unknown recorder type '" + type + "' (known: spikes, state)");
+        fail(src_, m.get("type"), m.sub("type"),
+             "unknown recorder type '" + type + "' (known: spikes, state)");
     const auto& keys = type == "spikes" ? spike_keys : state_keys;
     for (const std::string key : {"populations", "population", "variable", "ids", "interval"})
         if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of recorder type " + type);
     if (type == "spikes") {
         r.kind = RecorderSpec::Kind::spikes;
-        if (m.has("populations")) r.populations = population_list(m.get("populations"), m.sub("populations"));
+        if (m.has("populations"))
+            r.populations = population_list(m.get("populations"), m.sub("populations"));
         else
             for (const auto& p : spec_.populations) r.populations.push_back(p.name);
     } else {
@@ -421,19 +452,21 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
                      "population '" + r.population + "' already has a state recorder ('" + other.name +
                          "'); a SONATA report holds one variable per population");
         const PopulationSpec* pop = spec_.find_population(r.population);
-        if (!pop) fail(src_, m.get("population"), m.sub("population"), "unknown population '" + r.population + "'");
+        if (!pop)
+            fail(src_, m.get("population"), m.sub("population"), "unknown population '" + r.population + "'");
         r.variable = text(m.require("variable"), m.sub("variable"));
         const ModelInfo* model = find_model(pop->model);
         if (model->variable_index(r.variable) < 0)
             fail(src_, m.get("variable"), m.sub("variable"),
-                 "model " + pop->model + " has no state variable '" + r.variable + "' (has: " +
-                     join(model->state_variables) + ")");
+                 "model " + pop->model + " has no state variable '" + r.variable +
+                     "' (has: " + join(model->state_variables) + ")");
         const YAML::Node ids = m.require("ids");
         if (ids.IsScalar() && ids.Scalar() == "all") {
             for (std::uint64_t i = 0; i < pop->size; ++i) r.ids.push_back(i);
         } else if (ids.IsSequence()) {
             for (std::size_t i = 0; i < ids.size(); ++i)
-                r.ids.push_back(integer(ids[i], m.sub("ids") + "[" + std::to_string(i) + "]", 0, pop->size - 1));
+                r.ids.push_back(
+                    integer(ids[i], m.sub("ids") + "[" + std::to_string(i) + "]", 0, pop->size - 1));
             std::set<std::uint64_t> uniq(r.ids.begin(), r.ids.end());
             if (uniq.size() != r.ids.size()) fail(src_, ids, m.sub("ids"), "ids must be distinct");
             if (r.ids.empty()) fail(src_, ids, m.sub("ids"), "must list at least one id");
@@ -441,18 +474,22 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
             fail(src_, ids, m.sub("ids"), "must be a list of neuron ids or 'all'");
         }
         const double dt = spec_.simulation.dt;
-        r.interval = m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
+        r.interval =
+            m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
         const double k = r.interval / dt;
-        if (std::abs(k - std::round(k)) > 1e-6) fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
+        if (std::abs(k - std::round(k)) > 1e-6)
+            fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
     }
     spec_.recorders.push_back(std::move(r));
 }
 
 NetworkSpec Loader::load(const YAML::Node& root) {
-    MapReader top(src_, root, "", {"nmsim", "vars", "simulation", "populations", "projections", "stimuli",
-                                   "recorders", "output"});
+    MapReader top(
+        src_, root, "",
+        {"nmsim", "vars", "simulation", "populations", "projections", "stimuli", "recorders", "output"});
     const YAML::Node version = top.require("nmsim");
-    if (!version.IsScalar() || version.Scalar() != "1") fail(src_, version, "nmsim", "schema version must be 1");
+    if (!version.IsScalar() || version.Scalar() != "1")
+        fail(src_, version, "nmsim", "schema version must be 1");
     spec_.source_file = src_.file;
     if (top.has("vars")) load_vars(top.get("vars"));
     if (top.has("simulation")) load_simulation(top.get("simulation"));
@@ -465,7 +502,8 @@ NetworkSpec Loader::load(const YAML::Node& root) {
     }()); // rejects duplicate names
     for (const auto& kv : pops) {
         const std::string name = kv.first.Scalar();
-        if (!is_identifier(name)) fail(src_, kv.first, "populations." + name, "a population name must be an identifier");
+        if (!is_identifier(name))
+            fail(src_, kv.first, "populations." + name, "a population name must be an identifier");
         load_population(name, kv.second);
     }
     auto each = [&](const char* section, auto&& load_one) {
@@ -475,7 +513,8 @@ NetworkSpec Loader::load(const YAML::Node& root) {
         std::set<std::string> seen;
         for (const auto& kv : n) {
             const std::string name = kv.first.Scalar();
-            if (!seen.insert(name).second) fail(src_, kv.first, std::string(section) + "." + name, "duplicate key");
+            if (!seen.insert(name).second)
+                fail(src_, kv.first, std::string(section) + "." + name, "duplicate key");
             load_one(name, kv.second);
         }
     };

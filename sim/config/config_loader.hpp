@@ -13,7 +13,8 @@ NetworkSpec load_config(const std::string& path, const std::vector<std::string>&
 
 // Same, from text; `file_label` names the source in messages; relative paths resolve against base_dir.
 NetworkSpec load_config_text(const std::string& text, const std::string& file_label,
-                             const std::vector<std::string>& overrides = {}, const std::string& base_dir = ".");
+                             const std::vector<std::string>& overrides = {},
+                             const std::string& base_dir = ".");
 
 // Largest supported delay in steps and neuron count (capacity limits, see docs/capacity.md).
 constexpr std::uint32_t max_delay_steps = 65535;

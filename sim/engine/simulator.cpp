@@ -21,7 +21,7 @@ struct Segment {
 // Per-partition runtime state, touched only by the thread that owns the partition.
 struct PartitionState {
     std::uint64_t begin = 0, size = 0;
-    std::vector<double> ring; // [slot][channel][neuron]
+    std::vector<double> ring;  // [slot][channel][neuron]
     std::vector<double*> slot; // per (channel, delay) of the current step: ring slice minus `begin`
     std::vector<double> current;
     std::vector<Segment> segments;
@@ -86,7 +86,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         const auto& pop = spec.populations[plan.population];
         for (std::size_t e = 0; e < r.ids.size(); ++e)
             for (int p = 0; p < parts; ++p)
-                if (pop.first_id + r.ids[e] >= net.partitions[p].begin && pop.first_id + r.ids[e] < net.partitions[p].end)
+                if (pop.first_id + r.ids[e] >= net.partitions[p].begin &&
+                    pop.first_id + r.ids[e] < net.partitions[p].end)
                     plan.by_partition[p].emplace_back(e, r.ids[e]);
         StateReport rep{r.name, r.population, r.variable, r.ids, r.interval, 0, {}};
         rep.n_times = (steps + plan.steps_per_sample - 1) / plan.steps_per_sample;
@@ -152,15 +153,17 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                             for (const std::size_t j : projections_from[pop]) {
                                 const PackedTable& table = part.tables[j];
                                 if (channels == 1)
-                                    table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                        slot[d][t] += w;
-                                        ++events;
-                                    });
+                                    table.for_each_synapse(row,
+                                                           [&](std::uint64_t t, double w, std::uint32_t d) {
+                                                               slot[d][t] += w;
+                                                               ++events;
+                                                           });
                                 else
-                                    table.for_each_synapse(row, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                        slot[(w < 0.0) * stride + d][t] += w;
-                                        ++events;
-                                    });
+                                    table.for_each_synapse(row,
+                                                           [&](std::uint64_t t, double w, std::uint32_t d) {
+                                                               slot[(w < 0.0) * stride + d][t] += w;
+                                                               ++events;
+                                                           });
                             }
                         }
                     ps.events += events;
@@ -182,7 +185,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                 out.clear();
                 for (const Segment& seg : ps.segments) {
                     StepInput in{{syn + seg.offset, channels > 1 ? syn + n + seg.offset : nullptr},
-                                 ps.current.data() + seg.offset, channels};
+                                 ps.current.data() + seg.offset,
+                                 channels};
                     ps.local_spikes.clear();
                     net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
                     const std::uint64_t first = spec.populations[seg.population].first_id;
@@ -190,7 +194,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                         const auto g = static_cast<std::uint32_t>(first + local);
                         out.push_back(g);
                         ++result.spike_counts[g];
-                        if (record_spikes[seg.population]) ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
+                        if (record_spikes[seg.population])
+                            ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
                     }
                 }
             }
@@ -221,7 +226,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     }
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
         const auto& pop = spec.populations[i];
-        for (std::uint64_t k = 0; k < pop.size; ++k) result.population_spikes[i] += result.spike_counts[pop.first_id + k];
+        for (std::uint64_t k = 0; k < pop.size; ++k)
+            result.population_spikes[i] += result.spike_counts[pop.first_id + k];
     }
     return result;
 }

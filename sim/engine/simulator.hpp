@@ -13,7 +13,7 @@
 namespace nmsim {
 
 struct SpikeRecord {
-    std::vector<double> times_ms;       // sorted by time, then id
+    std::vector<double> times_ms;        // sorted by time, then id
     std::vector<std::uint64_t> node_ids; // population-local ids
 };
 
@@ -26,10 +26,10 @@ struct StateReport {
 };
 
 struct RunResult {
-    std::map<std::string, SpikeRecord> spikes;       // recorded populations
+    std::map<std::string, SpikeRecord> spikes; // recorded populations
     std::vector<StateReport> reports;
-    std::vector<std::uint32_t> spike_counts;         // per neuron (global id), always kept
-    std::vector<std::uint64_t> population_spikes;    // per population
+    std::vector<std::uint32_t> spike_counts;      // per neuron (global id), always kept
+    std::vector<std::uint64_t> population_spikes; // per population
     std::uint64_t steps = 0;
     std::uint64_t synaptic_events = 0;
     double sim_seconds = 0.0;

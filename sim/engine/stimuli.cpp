@@ -27,12 +27,15 @@ std::vector<std::uint64_t> poisson_thresholds(double lambda) {
 namespace {
 // The thresholds that can decide a count: those equal to 0 count for every u (returned as
 // `certain`), those at 2^32 never do.
-std::vector<std::uint32_t> deciding_thresholds(const std::vector<std::uint64_t>& all, std::uint32_t& certain) {
+std::vector<std::uint32_t> deciding_thresholds(const std::vector<std::uint64_t>& all,
+                                               std::uint32_t& certain) {
     std::vector<std::uint32_t> out;
     certain = 0;
     for (std::uint64_t th : all) {
-        if (th == 0) ++certain;
-        else if (th < (1ull << 32)) out.push_back(static_cast<std::uint32_t>(th));
+        if (th == 0)
+            ++certain;
+        else if (th < (1ull << 32))
+            out.push_back(static_cast<std::uint32_t>(th));
     }
     return out;
 }
@@ -49,7 +52,8 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
         Ranges r;
         for (const auto& name : targets) {
             const PopulationSpec* pop = spec.find_population(name);
-            const std::uint64_t a = std::max(begin, pop->first_id), b = std::min(end, pop->first_id + pop->size);
+            const std::uint64_t a = std::max(begin, pop->first_id),
+                                b = std::min(end, pop->first_id + pop->size);
             if (a < b) r.emplace_back(a - begin, b - begin);
         }
         return r;
@@ -57,13 +61,12 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
     for (const auto& st : spec.stimuli) {
         const std::uint64_t channel = channels > 1 && st.weight < 0.0 ? 1 : 0;
         switch (st.kind) {
-        case StimulusSpec::Kind::poisson:
-        {
-            Poisson src{st.index, st.weight, channel, to_step(st.start), to_step(st.stop), 0, {}, ranges_of(st.targets)};
+        case StimulusSpec::Kind::poisson: {
+            Poisson src{st.index,         st.weight, channel, to_step(st.start),
+                        to_step(st.stop), 0,         {},      ranges_of(st.targets)};
             src.thresholds = deciding_thresholds(poisson_thresholds(st.rate_hz * dt * 1e-3), src.certain);
             poisson_.push_back(std::move(src));
-        }
-            break;
+        } break;
         case StimulusSpec::Kind::dc:
             dc_.push_back({st.amplitude, to_step(st.start), to_step(st.stop), ranges_of(st.targets)});
             break;

@@ -40,7 +40,8 @@ Handle group(hid_t parent, const std::string& name) {
 template <class T>
 void dataset(hid_t parent, const std::string& name, hid_t type, const std::vector<T>& data,
              const std::vector<hsize_t>& dims) {
-    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "create dataspace");
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                 "create dataspace");
     Handle ds(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
               "create dataset " + name);
     if (!data.empty()) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
@@ -50,7 +51,8 @@ void string_attr(hid_t obj, const std::string& name, const std::string& value) {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
     check(H5Tset_size(type, std::max<std::size_t>(1, value.size())), "size string");
     Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create scalar space");
-    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "create attr " + name);
+    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                "create attr " + name);
     check(H5Awrite(attr, type, value.empty() ? "" : value.c_str()), "write attr " + name);
 }
 
@@ -60,14 +62,16 @@ void string_dataset(hid_t obj, const std::string& name, const std::string& value
     Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create scalar space");
     Handle ds(H5Dcreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
               "create dataset " + name);
-    check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.empty() ? "" : value.c_str()), "write " + name);
+    check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.empty() ? "" : value.c_str()),
+          "write " + name);
 }
 
 template <class T>
 void scalar_attr(hid_t obj, const std::string& name, hid_t type, const std::vector<T>& values) {
     const hsize_t n = values.size();
     Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose, "create attr space");
-    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "create attr " + name);
+    Handle attr(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                "create attr " + name);
     check(H5Awrite(attr, type, values.data()), "write attr " + name);
 }
 
@@ -85,7 +89,8 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
         for (const auto& [name, rec] : result.spikes) {
             Handle pop = group(spikes, name);
             Handle space(H5Screate(H5S_SCALAR), H5Sclose, "scalar space");
-            Handle attr(H5Acreate2(pop, "sorting", sorting, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "sorting attr");
+            Handle attr(H5Acreate2(pop, "sorting", sorting, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                        "sorting attr");
             check(H5Awrite(attr, sorting, &by_time), "write sorting");
             dataset(pop, "timestamps", H5T_IEEE_F64LE, rec.times_ms, {rec.times_ms.size()});
             Handle ts(H5Dopen2(pop, "timestamps", H5P_DEFAULT), H5Dclose, "open timestamps");
@@ -101,7 +106,10 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
             string_attr(pop, "recorder", rep.recorder);
             dataset(pop, "data", H5T_IEEE_F32LE, rep.data, {rep.n_times, rep.ids.size()});
             Handle data(H5Dopen2(pop, "data", H5P_DEFAULT), H5Dclose, "open data");
-            string_attr(data, "units", rep.variable == "v" ? "mV" : rep.variable.rfind("i_", 0) == 0 ? "nA" : "");
+            string_attr(data, "units",
+                        rep.variable == "v"                ? "mV"
+                        : rep.variable.rfind("i_", 0) == 0 ? "nA"
+                                                           : "");
             Handle mapping = group(pop, "mapping");
             dataset(mapping, "node_ids", H5T_STD_U64LE, rep.ids, {rep.ids.size()});
             std::vector<std::uint64_t> elements(rep.ids.size(), 0), pointers(rep.ids.size() + 1);
@@ -120,6 +128,11 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
     string_attr(nm, "config_path", prov.config_path);
     scalar_attr<std::uint64_t>(nm, "seed", H5T_STD_U64LE, {prov.seed});
     scalar_attr<std::int32_t>(nm, "threads", H5T_STD_I32LE, {prov.threads});
+    scalar_attr<double>(nm, "build_s", H5T_IEEE_F64LE, {prov.build_s});
+    scalar_attr<double>(nm, "sim_s", H5T_IEEE_F64LE, {prov.sim_s});
+    scalar_attr<std::uint64_t>(nm, "table_bytes", H5T_STD_U64LE, {prov.table_bytes});
+    scalar_attr<std::uint64_t>(nm, "synapses", H5T_STD_U64LE, {prov.synapses});
+    string_attr(nm, "field_widths", prov.field_widths);
     string_dataset(nm, "config", prov.config_text);
     string_dataset(nm, "summary", prov.summary_json);
     const auto rates = population_rates(spec, result);
@@ -131,7 +144,9 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
 
 } // namespace
 
-std::string temp_path_for(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+std::string temp_path_for(const std::string& path) {
+    return path + ".tmp-" + std::to_string(::getpid());
+}
 
 void commit_file(const std::string& tmp, const std::string& path) {
     std::error_code ec;
@@ -142,7 +157,8 @@ void commit_file(const std::string& tmp, const std::string& path) {
     }
 }
 
-void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result, const Provenance& prov) {
+void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result,
+                  const Provenance& prov) {
     const std::filesystem::path target(path);
     std::error_code ec;
     if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
@@ -150,7 +166,8 @@ void write_sonata(const std::string& path, const NetworkSpec& spec, const RunRes
     const std::string tmp = temp_path_for(path);
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); // errors become IoError, not HDF5's stderr dump
     try {
-        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create " + tmp);
+        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                    "create " + tmp);
         write_file(file, spec, result, prov);
     } catch (...) {
         std::filesystem::remove(tmp, ec);
@@ -160,8 +177,7 @@ void write_sonata(const std::string& path, const NetworkSpec& spec, const RunRes
 }
 
 namespace {
-template <class T>
-std::vector<T> read_all(const std::string& path, const std::string& name, hid_t mem_type) {
+template <class T> std::vector<T> read_all(const std::string& path, const std::string& name, hid_t mem_type) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
     Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, "open " + name + " in " + path);

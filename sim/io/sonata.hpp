@@ -15,10 +15,14 @@ struct Provenance {
     std::string config_path;
     std::uint64_t seed = 0;
     int threads = 1;
+    double build_s = 0.0, sim_s = 0.0;
+    std::uint64_t table_bytes = 0, synapses = 0;
+    std::string field_widths; // "projection: target/weight/delay bits (modes)" per line
 };
 
 // Writes `path` atomically: `<path>.tmp-<pid>` then rename. Throws IoError.
-void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result, const Provenance& prov);
+void write_sonata(const std::string& path, const NetworkSpec& spec, const RunResult& result,
+                  const Provenance& prov);
 
 // Reading back (used by tests, sweeps and fidelity reports).
 SpikeRecord read_spikes(const std::string& path, const std::string& population);

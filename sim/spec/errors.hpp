@@ -23,7 +23,8 @@ struct ConfigError : Error {
         : Error(format(file_, line_, column_, key_path_, detail_)), file(std::move(file_)), line(line_),
           column(column_), key_path(std::move(key_path_)), detail(std::move(detail_)) {}
 
-    static std::string format(const std::string& f, int l, int c, const std::string& key, const std::string& d) {
+    static std::string format(const std::string& f, int l, int c, const std::string& key,
+                              const std::string& d) {
         std::string s = f;
         if (l > 0) s += ":" + std::to_string(l) + ":" + std::to_string(c);
         s += ": ";

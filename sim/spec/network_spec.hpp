@@ -13,9 +13,9 @@ namespace nmsim {
 struct ValueSpec {
     enum class Kind { constant, uniform, normal, lognormal };
     Kind kind = Kind::constant;
-    double value = 0.0; // constant
-    double a = 0.0;     // uniform: low;  normal: mean; lognormal: mu (of log)
-    double b = 0.0;     // uniform: high; normal: std;  lognormal: sigma (of log)
+    double value = 0.0;  // constant
+    double a = 0.0;      // uniform: low;  normal: mean; lognormal: mu (of log)
+    double b = 0.0;      // uniform: high; normal: std;  lognormal: sigma (of log)
     double min = -1e300; // normal/lognormal: redraw outside [min, max]
     double max = 1e300;
 
@@ -36,7 +36,14 @@ struct PopulationSpec {
     std::uint64_t first_id = 0;               // global id of neuron 0 (populations are contiguous)
 };
 
-enum class ConnectorRule { fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, all_to_all, from_file };
+enum class ConnectorRule {
+    fixed_indegree,
+    fixed_outdegree,
+    pairwise_bernoulli,
+    one_to_one,
+    all_to_all,
+    from_file
+};
 
 struct ConnectorSpec {
     ConnectorRule rule = ConnectorRule::all_to_all;
@@ -49,8 +56,8 @@ struct ConnectorSpec {
 
 struct ProjectionSpec {
     std::string name;
-    std::uint32_t index = 0;  // position in NetworkSpec::projections; keys the RNG streams
-    std::string source;       // population name
+    std::uint32_t index = 0;          // position in NetworkSpec::projections; keys the RNG streams
+    std::string source;               // population name
     std::vector<std::string> targets; // population names
     ConnectorSpec connector;
     ValueSpec weight; // mV for delta synapses, nA for current synapses
@@ -63,11 +70,11 @@ struct StimulusSpec {
     std::uint32_t index = 0;
     Kind kind = Kind::poisson;
     std::vector<std::string> targets;
-    double rate_hz = 0.0;   // poisson
-    double weight = 0.0;    // poisson, spike_array
-    double amplitude = 0.0; // dc (nA)
-    double start = 0.0;     // ms, all kinds (poisson, dc)
-    double stop = 1e300;    // ms
+    double rate_hz = 0.0;      // poisson
+    double weight = 0.0;       // poisson, spike_array
+    double amplitude = 0.0;    // dc (nA)
+    double start = 0.0;        // ms, all kinds (poisson, dc)
+    double stop = 1e300;       // ms
     std::vector<double> times; // spike_array, ms
 };
 
@@ -90,8 +97,8 @@ struct SimulationSpec {
 };
 
 struct NetworkSpec {
-    std::string source_file;  // config path, for messages and provenance
-    std::string config_text;  // the YAML after --set overrides, for provenance
+    std::string source_file; // config path, for messages and provenance
+    std::string config_text; // the YAML after --set overrides, for provenance
     std::map<std::string, double> vars;
     SimulationSpec simulation;
     std::vector<PopulationSpec> populations;

@@ -5,7 +5,9 @@
 
 namespace nmsim::bits {
 
-constexpr std::uint64_t mask(unsigned width) { return width >= 64 ? ~0ull : (1ull << width) - 1; }
+constexpr std::uint64_t mask(unsigned width) {
+    return width >= 64 ? ~0ull : (1ull << width) - 1;
+}
 
 // Bits needed to hold values 0..max_value (at least 1).
 constexpr unsigned width_for(std::uint64_t max_value) {

@@ -11,9 +11,12 @@ namespace nmsim {
 
 const char* to_string(FieldMode m) {
     switch (m) {
-    case FieldMode::absent: return "absent";
-    case FieldMode::lookup: return "lookup";
-    default: return "value";
+    case FieldMode::absent:
+        return "absent";
+    case FieldMode::lookup:
+        return "lookup";
+    default:
+        return "value";
     }
 }
 
@@ -23,8 +26,10 @@ std::uint64_t PackedTable::bytes() const {
            delay_lut_.size() * sizeof(std::uint32_t);
 }
 
-PackedTableBuilder::PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base, std::uint64_t target_end)
-    : target_end_(target_end), last_target_(rows, target_base), gap_histogram_(target_end - target_base + 1, 0) {
+PackedTableBuilder::PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base,
+                                       std::uint64_t target_end)
+    : target_end_(target_end), last_target_(rows, target_base),
+      gap_histogram_(target_end - target_base + 1, 0) {
     table_.target_base_ = target_base;
     table_.row_entries_.assign(rows, 0);
     pass_ = 1;
@@ -38,7 +43,8 @@ std::uint64_t PackedTableBuilder::gap_to(std::uint64_t row, std::uint64_t target
     return target - last;
 }
 
-void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps) {
+void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double weight,
+                                 std::uint32_t delay_steps) {
     ++gap_histogram_[gap_to(row, target)];
     ++table_.synapses_;
     // One value past the lookup limit is enough to know the table stores values.
@@ -65,7 +71,8 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         w.weight_mode = FieldMode::lookup;
         w.weight = bits::width_for(distinct_w.size() - 1);
         table_.weight_lut_ = distinct_w;
-        for (std::size_t i = 0; i < distinct_w.size(); ++i) weights_[distinct_w[i]] = static_cast<std::uint32_t>(i);
+        for (std::size_t i = 0; i < distinct_w.size(); ++i)
+            weights_[distinct_w[i]] = static_cast<std::uint32_t>(i);
     } else {
         w.weight_mode = FieldMode::value; // float32: distribution draws are float32 by construction
         w.weight = 32;
@@ -84,7 +91,8 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         w.delay_mode = FieldMode::lookup;
         w.delay = bits::width_for(distinct_d.size() - 1);
         table_.delay_lut_ = distinct_d;
-        for (std::size_t i = 0; i < distinct_d.size(); ++i) delays_[distinct_d[i]] = static_cast<std::uint32_t>(i);
+        for (std::size_t i = 0; i < distinct_d.size(); ++i)
+            delays_[distinct_d[i]] = static_cast<std::uint32_t>(i);
     } else {
         w.delay_mode = FieldMode::value;
         w.delay = value_bits;
@@ -153,7 +161,8 @@ void PackedTableBuilder::allocate() {
     pass_ = 3;
 }
 
-void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps) {
+void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double weight,
+                               std::uint32_t delay_steps) {
     const FieldWidths& w = table_.widths_;
     const unsigned eb = w.entry();
     const std::uint64_t escape = bits::mask(w.target);
@@ -164,9 +173,11 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
         ++table_.escapes_;
     }
     std::uint64_t entry = gap;
-    if (w.weight_mode == FieldMode::lookup) entry |= static_cast<std::uint64_t>(weights_.at(weight)) << w.target;
+    if (w.weight_mode == FieldMode::lookup)
+        entry |= static_cast<std::uint64_t>(weights_.at(weight)) << w.target;
     else if (w.weight_mode == FieldMode::value)
-        entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight))) << w.target;
+        entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight)))
+                 << w.target;
     if (w.delay_mode == FieldMode::lookup)
         entry |= static_cast<std::uint64_t>(delays_.at(delay_steps)) << (w.target + w.weight);
     else if (w.delay_mode == FieldMode::value)
@@ -188,8 +199,10 @@ std::uint64_t PackedTableBuilder::planned_bytes() const {
     const std::uint64_t rows = table_.row_entries_.size();
     std::uint64_t bits_total = 0;
     for (std::uint64_t r = 0; r < rows; ++r)
-        bits_total += (static_cast<std::uint64_t>(table_.row_entries_[r]) * table_.widths_.entry() + 63) / 64 * 64;
-    return bits_total / 8 + 8 + (rows + 1) * 8 + rows * 4 + table_.weight_lut_.size() * 8 + table_.delay_lut_.size() * 4;
+        bits_total +=
+            (static_cast<std::uint64_t>(table_.row_entries_[r]) * table_.widths_.entry() + 63) / 64 * 64;
+    return bits_total / 8 + 8 + (rows + 1) * 8 + rows * 4 + table_.weight_lut_.size() * 8 +
+           table_.delay_lut_.size() * 4;
 }
 
 } // namespace nmsim

@@ -43,18 +43,26 @@ public:
     std::uint64_t bytes() const;
 
     // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending.
-    template <class F>
-    void for_each_synapse(std::uint64_t row, F&& f) const {
+    template <class F> void for_each_synapse(std::uint64_t row, F&& f) const {
         switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {
-        case 0: return decode<FieldMode::absent, FieldMode::absent>(row, f);
-        case 1: return decode<FieldMode::absent, FieldMode::lookup>(row, f);
-        case 2: return decode<FieldMode::absent, FieldMode::value>(row, f);
-        case 3: return decode<FieldMode::lookup, FieldMode::absent>(row, f);
-        case 4: return decode<FieldMode::lookup, FieldMode::lookup>(row, f);
-        case 5: return decode<FieldMode::lookup, FieldMode::value>(row, f);
-        case 6: return decode<FieldMode::value, FieldMode::absent>(row, f);
-        case 7: return decode<FieldMode::value, FieldMode::lookup>(row, f);
-        default: return decode<FieldMode::value, FieldMode::value>(row, f);
+        case 0:
+            return decode<FieldMode::absent, FieldMode::absent>(row, f);
+        case 1:
+            return decode<FieldMode::absent, FieldMode::lookup>(row, f);
+        case 2:
+            return decode<FieldMode::absent, FieldMode::value>(row, f);
+        case 3:
+            return decode<FieldMode::lookup, FieldMode::absent>(row, f);
+        case 4:
+            return decode<FieldMode::lookup, FieldMode::lookup>(row, f);
+        case 5:
+            return decode<FieldMode::lookup, FieldMode::value>(row, f);
+        case 6:
+            return decode<FieldMode::value, FieldMode::absent>(row, f);
+        case 7:
+            return decode<FieldMode::value, FieldMode::lookup>(row, f);
+        default:
+            return decode<FieldMode::value, FieldMode::value>(row, f);
         }
     }
 
@@ -63,8 +71,7 @@ private:
 
     // The hot loop. Entries are read through a 64-bit bit buffer refilled one word at a time;
     // table constants are copied to locals so stores through f cannot force reloads.
-    template <FieldMode WM, FieldMode DM, class F>
-    void decode(std::uint64_t row, F& f) const {
+    template <FieldMode WM, FieldMode DM, class F> void decode(std::uint64_t row, F& f) const {
         const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
@@ -94,20 +101,26 @@ private:
             if (gap == escape) [[unlikely]]
                 continue;
             double w;
-            if constexpr (WM == FieldMode::absent) w = weight_constant;
-            else if constexpr (WM == FieldMode::lookup) w = weight_lut[(e >> tb) & bits::mask(wb)];
-            else w = std::bit_cast<float>(static_cast<std::uint32_t>(e >> tb));
+            if constexpr (WM == FieldMode::absent)
+                w = weight_constant;
+            else if constexpr (WM == FieldMode::lookup)
+                w = weight_lut[(e >> tb) & bits::mask(wb)];
+            else
+                w = std::bit_cast<float>(static_cast<std::uint32_t>(e >> tb));
             std::uint32_t d;
-            if constexpr (DM == FieldMode::absent) d = delay_constant;
-            else if constexpr (DM == FieldMode::lookup) d = delay_lut[(e >> (tb + wb)) & bits::mask(db)];
-            else d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
+            if constexpr (DM == FieldMode::absent)
+                d = delay_constant;
+            else if constexpr (DM == FieldMode::lookup)
+                d = delay_lut[(e >> (tb + wb)) & bits::mask(db)];
+            else
+                d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
             f(target, w, d);
         }
     }
 
     FieldWidths widths_;
-    std::vector<std::uint64_t> words_;      // rows, each starting on a word; one padding word at the end
-    std::vector<std::uint64_t> row_word_;   // first word of each row
+    std::vector<std::uint64_t> words_;       // rows, each starting on a word; one padding word at the end
+    std::vector<std::uint64_t> row_word_;    // first word of each row
     std::vector<std::uint32_t> row_entries_; // entries (synapses + escapes) per row
     std::uint64_t target_base_ = 0;
     std::uint64_t synapses_ = 0;

@@ -24,6 +24,8 @@ summary = json.loads(nm["summary"][()])
 assert summary["bytes_per_synapse"] > 0 and set(summary["rates_hz"]) == {"E", "I"}
 assert b"lif_exp" in nm["config"][()]
 assert nm.attrs["seed"][0] == 4321
+assert nm.attrs["synapses"][0] == summary["synapses"] and nm.attrs["table_bytes"][0] == summary["table_bytes"]
+assert nm.attrs["sim_s"][0] > 0 and b"excitatory: target" in nm.attrs["field_widths"]
 rates = nm["rates_hz"][:]
 assert abs(rates[0] - len(f["spikes/E/timestamps"]) / 800 / 0.1) < 1e-9
 PY

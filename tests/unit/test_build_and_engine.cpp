@@ -30,8 +30,9 @@ std::vector<Edge> edges_of(const BuiltNetwork& net, std::size_t j) {
     std::vector<Edge> out;
     for (const auto& part : net.partitions)
         for (std::uint64_t r = 0; r < part.tables[j].rows(); ++r)
-            part.tables[j].for_each_synapse(
-                r, [&](std::uint64_t t, double w, std::uint32_t d) { out.push_back({r, t, w, d}); });
+            part.tables[j].for_each_synapse(r, [&](std::uint64_t t, double w, std::uint32_t d) {
+                out.push_back({r, t, w, d});
+            });
     return out;
 }
 
@@ -39,13 +40,15 @@ std::string two_pops(const std::string& connector, const std::string& synapse = 
                      const std::string& target = "B") {
     return "nmsim: 1\nsimulation: {duration: 10.0, dt: 0.1, seed: 3}\n"
            "populations:\n  A: {size: 40, model: lif_delta}\n  B: {size: 50, model: lif_delta}\n"
-           "projections:\n  P: {source: A, target: " + target + ", connector: " + connector + ", synapse: " + synapse + "}\n";
+           "projections:\n  P: {source: A, target: " +
+           target + ", connector: " + connector + ", synapse: " + synapse + "}\n";
 }
 
 } // namespace
 
 TEST(Connectivity, FixedIndegreeGivesExactInDegreesForAnyPartitioning) {
-    const NetworkSpec spec = load_config_text(two_pops("{rule: fixed_indegree, indegree: 7, allow_multapses: false}"), "c");
+    const NetworkSpec spec =
+        load_config_text(two_pops("{rule: fixed_indegree, indegree: 7, allow_multapses: false}"), "c");
     std::vector<Edge> reference;
     for (int parts : {1, 2, 3}) {
         BuiltNetwork net = build_network(spec, parts);
@@ -96,7 +99,8 @@ TEST(Connectivity, PairwiseBernoulliHasTheExpectedCount) {
     const double n = static_cast<double>(edges_of(net, 0).size()), mean = 0.2 * 40 * 50;
     EXPECT_NEAR(n, mean, 4 * std::sqrt(mean * 0.8)); // within 4 sigma
     std::set<std::pair<std::uint64_t, std::uint64_t>> pairs;
-    for (const auto& x : edges_of(net, 0)) EXPECT_TRUE(pairs.insert({x.source, x.target}).second) << "no multapses";
+    for (const auto& x : edges_of(net, 0))
+        EXPECT_TRUE(pairs.insert({x.source, x.target}).second) << "no multapses";
 }
 
 TEST(Connectivity, AllToAllAndOneToOne) {
@@ -104,7 +108,8 @@ TEST(Connectivity, AllToAllAndOneToOne) {
     EXPECT_EQ(edges_of(all, 0).size(), 40u * 50u);
     const NetworkSpec one = load_config_text(
         "nmsim: 1\npopulations: {A: {size: 30, model: lif_delta}, B: {size: 30, model: lif_delta}}\n"
-        "projections: {P: {source: A, target: B, connector: {rule: one_to_one}, synapse: {weight: 1, delay: 1}}}\n",
+        "projections: {P: {source: A, target: B, connector: {rule: one_to_one}, synapse: {weight: 1, delay: "
+        "1}}}\n",
         "c");
     BuiltNetwork net = build_network(one, 2);
     auto e = edges_of(net, 0);
@@ -143,7 +148,9 @@ TEST(Connectivity, FromFileLoadsCsvEdges) {
     BuiltNetwork net = build_network(load_config((dir / "c.yaml").string()), 2);
     auto e = edges_of(net, 0);
     ASSERT_EQ(e.size(), 3u);
-    std::sort(e.begin(), e.end(), [](const Edge& a, const Edge& b) { return std::tie(a.source, a.target) < std::tie(b.source, b.target); });
+    std::sort(e.begin(), e.end(), [](const Edge& a, const Edge& b) {
+        return std::tie(a.source, a.target) < std::tie(b.source, b.target);
+    });
     EXPECT_EQ(e[0].source, 0u);
     EXPECT_EQ(e[0].target, 6u);
     EXPECT_EQ(e[0].weight, -0.5);
@@ -220,7 +227,7 @@ TEST(Output, SonataFileReadsBack) {
     BuiltNetwork net = build_network(spec, 2);
     RunResult r = simulate(net);
     const auto path = (std::filesystem::temp_directory_path() / "nmsim_out_test" / "run.h5").string();
-    Provenance prov{"{\"ok\":true}", spec.config_text, "c", 99, 2};
+    Provenance prov{"{\"ok\":true}", spec.config_text, "c", 99, 2, 0.5, 1.5, 1000, 100, "P: 6 bits"};
     write_sonata(path, spec, r, prov);
     EXPECT_FALSE(std::filesystem::exists(temp_path_for(path)));
     const SpikeRecord e = read_spikes(path, "E");

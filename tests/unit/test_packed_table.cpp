@@ -17,9 +17,11 @@ TEST(BitIo, RoundTripsEveryWidthAtEveryOffset) {
         std::vector<std::uint64_t> values;
         const unsigned count = (62 * 64) / width;
         for (unsigned i = 0; i < count; ++i) values.push_back(rng() & bits::mask(width));
-        for (unsigned i = 0; i < count; ++i) bits::write(words.data(), std::uint64_t{i} * width, width, values[i]);
         for (unsigned i = 0; i < count; ++i)
-            ASSERT_EQ(bits::read(words.data(), std::uint64_t{i} * width, width), values[i]) << "width " << width;
+            bits::write(words.data(), std::uint64_t{i} * width, width, values[i]);
+        for (unsigned i = 0; i < count; ++i)
+            ASSERT_EQ(bits::read(words.data(), std::uint64_t{i} * width, width), values[i])
+                << "width " << width;
     }
 }
 
@@ -61,21 +63,24 @@ std::vector<Synapse> round_trip(const std::vector<Synapse>& syn, std::uint64_t r
     EXPECT_EQ(t.synapses(), syn.size());
     std::vector<Synapse> back;
     for (std::uint64_t r = 0; r < rows; ++r)
-        t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) { back.push_back({r, tgt, w, d}); });
+        t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) {
+            back.push_back({r, tgt, w, d});
+        });
     if (out) *out = std::move(t);
     return back;
 }
 
-std::vector<Synapse> random_synapses(std::mt19937_64& rng, std::uint64_t rows, std::uint64_t base, std::uint64_t span,
-                                     std::size_t n, int weight_kind, int delay_kind) {
+std::vector<Synapse> random_synapses(std::mt19937_64& rng, std::uint64_t rows, std::uint64_t base,
+                                     std::uint64_t span, std::size_t n, int weight_kind, int delay_kind) {
     std::vector<Synapse> syn;
     std::uniform_real_distribution<float> uni(-2.0f, 2.0f);
     for (std::size_t i = 0; i < n; ++i) {
         Synapse s{rng() % rows, base + rng() % span, 0.5, 15};
         if (weight_kind == 1) s.weight = 0.1 * static_cast<double>(rng() % 7); // few distinct: lookup
-        if (weight_kind == 2) s.weight = uni(rng);                             // many distinct: float32 values
-        if (delay_kind == 1) s.delay = 1 + static_cast<std::uint32_t>(rng() % 3) * 40; // lookup narrower than value
-        if (delay_kind == 2) s.delay = 1 + static_cast<std::uint32_t>(rng() % 200);    // value
+        if (weight_kind == 2) s.weight = uni(rng); // many distinct: float32 values
+        if (delay_kind == 1)
+            s.delay = 1 + static_cast<std::uint32_t>(rng() % 3) * 40; // lookup narrower than value
+        if (delay_kind == 2) s.delay = 1 + static_cast<std::uint32_t>(rng() % 200); // value
         syn.push_back(s);
     }
     std::sort(syn.begin(), syn.end());
@@ -118,7 +123,8 @@ TEST(PackedTable, RoundTripsRandomTablesInEveryFieldMode) {
 }
 
 TEST(PackedTable, MultapsesAndEmptyRows) {
-    std::vector<Synapse> syn = {{0, 5, 1.0, 1}, {0, 5, 1.0, 1}, {0, 5, 2.0, 1}, {3, 0, 1.0, 1}, {3, 9, 1.0, 1}};
+    std::vector<Synapse> syn = {
+        {0, 5, 1.0, 1}, {0, 5, 1.0, 1}, {0, 5, 2.0, 1}, {3, 0, 1.0, 1}, {3, 9, 1.0, 1}};
     auto back = round_trip(syn, 5, 0, 10, 0);
     EXPECT_EQ(back, syn);
 }

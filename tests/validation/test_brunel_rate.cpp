@@ -19,10 +19,11 @@ struct RateCase {
 
 std::vector<RateCase> load_cases() {
     std::vector<RateCase> cases;
-    for (const auto& n : YAML::LoadFile(std::string(NMSIM_SOURCE_DIR) + "/tests/validation/brunel_rates.yaml"))
+    for (const auto& n :
+         YAML::LoadFile(std::string(NMSIM_SOURCE_DIR) + "/tests/validation/brunel_rates.yaml"))
         cases.push_back({n["name"].as<std::string>(), n["config"].as<std::string>(),
-                         n["set"].as<std::vector<std::string>>(), n["threads"].as<int>(), n["rate_hz"].as<double>(),
-                         n["tolerance_hz"].as<double>()});
+                         n["set"].as<std::vector<std::string>>(), n["threads"].as<int>(),
+                         n["rate_hz"].as<double>(), n["tolerance_hz"].as<double>()});
     return cases;
 }
 } // namespace

@@ -27,14 +27,20 @@ Run run_config(const std::string& yaml) {
 
 std::string single_neuron(const std::string& model, const std::string& params, const std::string& stimuli,
                           double duration, const std::string& var = "v") {
-    return "nmsim: 1\nsimulation: {duration: " + std::to_string(duration) + ", dt: 0.1}\n"
-           "populations:\n  N: {size: 1, model: " + model + ", params: {" + params + "}}\n"
-           "stimuli:\n" + stimuli +
-           "recorders:\n  vm: {type: state, population: N, variable: " + var + ", ids: [0], interval: 0.1}\n"
+    return "nmsim: 1\nsimulation: {duration: " + std::to_string(duration) +
+           ", dt: 0.1}\n"
+           "populations:\n  N: {size: 1, model: " +
+           model + ", params: {" + params +
+           "}}\n"
+           "stimuli:\n" +
+           stimuli + "recorders:\n  vm: {type: state, population: N, variable: " + var +
+           ", ids: [0], interval: 0.1}\n"
            "  spk: {type: spikes}\n";
 }
 
-double relative_error(double got, double want) { return std::abs(got - want) / std::max(1e-300, std::abs(want)); }
+double relative_error(double got, double want) {
+    return std::abs(got - want) / std::max(1e-300, std::abs(want));
+}
 
 } // namespace
 
@@ -76,8 +82,9 @@ TEST(LifDelta, ExactIntegrationIsExactInDoublePrecision) {
 
 TEST(LifDelta, SingleSpikeJumpsAndDecays) {
     // A 2 mV spike arriving at t = 5 ms: V = 2 exp(-(t - 5) / tau) for t >= 5, 0 before.
-    auto r = run_config(single_neuron("lif_delta", "tau_m: 10.0, v_rest: 0.0, v_thresh: 100.0, v_reset: 0.0",
-                                      "  s: {type: spike_array, target: N, times: [5.0], weight: 2.0}\n", 30.0));
+    auto r =
+        run_config(single_neuron("lif_delta", "tau_m: 10.0, v_rest: 0.0, v_thresh: 100.0, v_reset: 0.0",
+                                 "  s: {type: spike_array, target: N, times: [5.0], weight: 2.0}\n", 30.0));
     const auto& data = r.result.reports[0].data;
     for (std::size_t k = 0; k < data.size(); ++k) {
         const double t = k * 0.1;
@@ -89,9 +96,9 @@ TEST(LifDelta, SingleSpikeJumpsAndDecays) {
 TEST(LifDelta, FiringPeriodAndRefractorinessMatchTheory) {
     // Suprathreshold DC: T = tau_ref + tau ln(RI / (RI - theta)), spikes on the dt grid.
     const double tau = 20.0, cm = 1.0, I = 1.5, theta = 20.0, tref = 2.0;
-    auto r = run_config(single_neuron("lif_delta",
-                                      "tau_m: 20.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, v_thresh: 20.0, tau_refrac: 2.0",
-                                      "  dc: {type: dc, target: N, amplitude: 1.5}\n", 1000.0));
+    auto r = run_config(single_neuron(
+        "lif_delta", "tau_m: 20.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, v_thresh: 20.0, tau_refrac: 2.0",
+        "  dc: {type: dc, target: N, amplitude: 1.5}\n", 1000.0));
     const auto& times = r.result.spikes.at("N").times_ms;
     ASSERT_GT(times.size(), 10u);
     const double t_first = tau * std::log(tau / cm * I / (tau / cm * I - theta));
@@ -106,6 +113,32 @@ TEST(LifDelta, FiringPeriodAndRefractorinessMatchTheory) {
     const std::size_t spike_step = static_cast<std::size_t>(std::llround(times[0] / 0.1));
     for (std::size_t k = spike_step; k < spike_step + 20; ++k) EXPECT_EQ(v[k], 0.0f) << "step " << k;
     EXPECT_GT(v[spike_step + 21], 0.0f);
+}
+
+TEST(LifDelta, FiCurveMatchesTheClosedFormPeriod) {
+    // f(I) = 1 / (tau_ref + T(I)), T = tau ln(RI / (RI - theta)) rounded up to the dt grid; 0 below rheobase.
+    const std::vector<double> currents = {0.9, 1.1, 1.5, 2.0, 4.0}; // nA, R = 20 MOhm, rheobase 1.0 nA
+    std::string yaml = "nmsim: 1\nsimulation: {duration: 2000.0, dt: 0.1}\npopulations:\n";
+    for (std::size_t i = 0; i < currents.size(); ++i)
+        yaml += "  N" + std::to_string(i) +
+                ": {size: 1, model: lif_delta, params: {tau_m: 20.0, cm: 1.0, v_rest: 0.0, "
+                "v_reset: 0.0, v_thresh: 20.0, tau_refrac: 2.0}}\n";
+    yaml += "stimuli:\n";
+    for (std::size_t i = 0; i < currents.size(); ++i)
+        yaml += "  dc" + std::to_string(i) + ": {type: dc, target: N" + std::to_string(i) +
+                ", amplitude: " + std::to_string(currents[i]) + "}\n";
+    auto r = run_config(yaml);
+    const auto rates = population_rates(r.spec, r.result);
+    for (std::size_t i = 0; i < currents.size(); ++i) {
+        const double RI = 20.0 * currents[i];
+        if (RI <= 20.0) {
+            EXPECT_EQ(rates[i], 0.0) << "below rheobase";
+            continue;
+        }
+        const double period = 2.0 + std::ceil(20.0 * std::log(RI / (RI - 20.0)) / 0.1 - 1e-9) * 0.1;
+        // Count over 2 s: the first spike has no refractory lead-in, so allow one spike of slack.
+        EXPECT_NEAR(rates[i], 1000.0 / period, 0.5 + 1e-9) << "I = " << currents[i];
+    }
 }
 
 TEST(LifExp, SinglePscMatchesClosedFormTo1e9) {
@@ -127,7 +160,8 @@ TEST(LifExp, SinglePscMatchesClosedFormTo1e9) {
     for (int k = 1; k <= 1000; ++k) {
         g->update(0, 1, in, spiked);
         const double t = k * dt;
-        const double want = w / cm * tau_s * tau_m / (tau_m - tau_s) * (std::exp(-t / tau_m) - std::exp(-t / tau_s));
+        const double want =
+            w / cm * tau_s * tau_m / (tau_m - tau_s) * (std::exp(-t / tau_m) - std::exp(-t / tau_s));
         ASSERT_LT(relative_error(g->get(0, 0), want), 1e-9) << "t=" << t;
         ASSERT_LT(relative_error(g->get(1, 0), w * std::exp(-t / tau_s)), 1e-9);
     }
@@ -159,11 +193,11 @@ TEST(LifExp, EqualTimeConstantsUseTheSingularPropagator) {
 }
 
 TEST(LifExp, InhibitoryInputUsesItsOwnTimeConstantThroughTheEngine) {
-    auto r = run_config(single_neuron("lif_exp",
-                                      "tau_m: 10.0, tau_syn_E: 2.0, tau_syn_I: 5.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, "
-                                      "v_thresh: 100.0",
-                                      "  s: {type: spike_array, target: N, times: [1.0], weight: -1.0}\n", 50.0,
-                                      "i_syn_inh"));
+    auto r = run_config(single_neuron(
+        "lif_exp",
+        "tau_m: 10.0, tau_syn_E: 2.0, tau_syn_I: 5.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, "
+        "v_thresh: 100.0",
+        "  s: {type: spike_array, target: N, times: [1.0], weight: -1.0}\n", 50.0, "i_syn_inh"));
     const auto& data = r.result.reports[0].data;
     for (std::size_t k = 10; k < data.size(); ++k)
         ASSERT_NEAR(data[k], -std::exp(-(k * 0.1 - 1.0) / 5.0), 1e-6) << "t=" << k * 0.1;
@@ -171,18 +205,20 @@ TEST(LifExp, InhibitoryInputUsesItsOwnTimeConstantThroughTheEngine) {
 
 TEST(Izhikevich, RestsAtTheFixedPointWithoutInput) {
     // Regular spiking (a=0.02, b=0.2): 0.04 v^2 + 5 v + 140 - b v = 0 -> v* = -70, u* = -14.
-    auto r = run_config("nmsim: 1\nsimulation: {duration: 2000.0, dt: 0.1}\n"
-                        "populations:\n  N: {size: 1, model: izhikevich, params: {a: 0.02, b: 0.2, c: -65.0, d: 8.0},"
-                        " initial: {v: -65.0, u: -13.0}}\n"
-                        "recorders:\n  vm: {type: state, population: N, variable: v, ids: [0], interval: 1.0}\n");
+    auto r = run_config(
+        "nmsim: 1\nsimulation: {duration: 2000.0, dt: 0.1}\n"
+        "populations:\n  N: {size: 1, model: izhikevich, params: {a: 0.02, b: 0.2, c: -65.0, d: 8.0},"
+        " initial: {v: -65.0, u: -13.0}}\n"
+        "recorders:\n  vm: {type: state, population: N, variable: v, ids: [0], interval: 1.0}\n");
     EXPECT_NEAR(r.result.reports[0].data.back(), -70.0, 1e-3);
 }
 
 namespace {
 std::vector<double> izhikevich_spikes(double a, double d) {
     auto r = run_config("nmsim: 1\nsimulation: {duration: 1000.0, dt: 0.1}\n"
-                        "populations:\n  N: {size: 1, model: izhikevich, params: {a: " + std::to_string(a) +
-                        ", b: 0.2, c: -65.0, d: " + std::to_string(d) + ", i_offset: 10.0}}\n"
+                        "populations:\n  N: {size: 1, model: izhikevich, params: {a: " +
+                        std::to_string(a) + ", b: 0.2, c: -65.0, d: " + std::to_string(d) +
+                        ", i_offset: 10.0}}\n"
                         "recorders:\n  s: {type: spikes}\n");
     return r.result.spikes.at("N").times_ms;
 }
@@ -203,5 +239,6 @@ TEST(Izhikevich, RegularSpikingAdaptsAndFastSpikingFiresTonicallyFast) {
     EXPECT_GT(fs_rate, 100.0) << "FS fires at high frequency";
     const double fs_last = fs[fs.size() - 1] - fs[fs.size() - 2];
     for (std::size_t k = 4; k < fs.size(); ++k)
-        EXPECT_NEAR(fs[k] - fs[k - 1], fs_last, 0.05 * fs_last) << "FS is tonic after its third spike, k=" << k;
+        EXPECT_NEAR(fs[k] - fs[k - 1], fs_last, 0.05 * fs_last)
+            << "FS is tonic after its third spike, k=" << k;
 }
