@@ -4,9 +4,13 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "hw/chip_profile.hpp"
+#include "hw/mapper.hpp"
 #include "sim/cli/exit_codes.hpp"
+#include "sim/cli/hw_commands.hpp"
 #include "sim/cli/run_command.hpp"
 #include "sim/cli/system_memory.hpp"
+#include "sim/config/config_loader.hpp"
 
 using namespace nmsim;
 
@@ -43,6 +47,28 @@ int main(int argc, char** argv) {
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
     add_run_options(validate, req, max_memory, seed);
 
+    std::string footprint_config, chips_names = "all", format = "table";
+    std::vector<std::string> chip_files, footprint_sets;
+    bool strict = false;
+    int footprint_threads = 2;
+    CLI::App* footprint =
+        app.add_subcommand("footprint", "map a config onto neuromorphic chips, side by side");
+    footprint->add_option("config", footprint_config, "YAML config")->required();
+    footprint->add_option("--chips", chips_names, "all, or a comma list of chip names");
+    footprint->add_option("--chip-file", chip_files, "an extra chip profile YAML (repeatable)");
+    footprint->add_option("--format", format, "table, json or csv")
+        ->check(CLI::IsMember({"table", "json", "csv"}));
+    footprint->add_option("--set", footprint_sets, "override a config key: key.path=value (repeatable)");
+    footprint->add_option("--threads", footprint_threads, "threads for generation and mapping")
+        ->check(CLI::Range(1, 256));
+    footprint->add_flag("--strict", strict, "exit 3 if any chip has a violation");
+
+    std::string show_name;
+    CLI::App* chips = app.add_subcommand("chips", "list the chip profiles");
+    chips->add_option("--chip-file", chip_files, "an extra chip profile YAML (repeatable)");
+    CLI::App* show = chips->add_subcommand("show", "print one chip profile with its sources");
+    show->add_option("name", show_name, "chip name")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -54,6 +80,35 @@ int main(int argc, char** argv) {
         if (!max_memory.empty()) req.max_memory = parse_byte_size(max_memory);
         if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed")))
             req.seed = seed;
+        if (footprint->parsed()) {
+            const NetworkSpec spec = load_config(footprint_config, footprint_sets);
+            const auto profiles =
+                select_chips(chip_files.empty() || chips_names != "all" ? chips_names : "all", chip_files);
+            const FootprintReport report = compute_footprints(spec, profiles, {footprint_threads, 256});
+            if (format == "json")
+                std::cout << footprint_json(report, footprint_config).dump(2) << "\n";
+            else if (format == "csv")
+                std::cout << footprint_csv(report);
+            else
+                std::cout << footprint_table(report);
+            bool violated = false;
+            for (const auto& f : report.chips) violated = violated || !f.violations.empty();
+            return strict && violated ? exit_violation : exit_ok;
+        }
+        if (chips->parsed()) {
+            std::vector<ChipProfile> all = builtin_chips();
+            for (const auto& f : chip_files) all.push_back(load_chip_profile(f));
+            if (show->parsed()) {
+                for (const auto& c : all)
+                    if (c.name == show_name) {
+                        std::cout << chip_details(c);
+                        return exit_ok;
+                    }
+                throw UsageError("unknown chip '" + show_name + "' (see `nmsim chips`)");
+            }
+            std::cout << chips_list(all);
+            return exit_ok;
+        }
         if (validate->parsed()) {
             const auto result = execute_validate(req);
             std::cout << fmt::format(

@@ -51,11 +51,18 @@ public:
         std::uint64_t x = (static_cast<std::uint64_t>(next_u32()) << 32) | next_u32();
         return static_cast<std::uint64_t>((static_cast<uint128_t>(x) * n) >> 64);
     }
-    // Standard normal (Box-Muller; the second value is discarded to keep draws counter-aligned).
+    // Standard normal (Box-Muller): both values of a pair are used, the second on the next call.
     double normal() {
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
         double u1 = uniform(), u2 = uniform();
         if (u1 <= 0.0) u1 = 0x1.0p-53;
-        return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+        const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
+        spare_ = r * std::sin(a);
+        has_spare_ = true;
+        return r * std::cos(a);
     }
 
 private:
@@ -66,6 +73,8 @@ private:
     std::uint64_t counter_ = 0;
     std::array<std::uint32_t, 4> block_{};
     int lane_ = 4;
+    double spare_ = 0.0;
+    bool has_spare_ = false;
 };
 
 } // namespace nmsim

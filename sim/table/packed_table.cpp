@@ -47,9 +47,13 @@ void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double
                                  std::uint32_t delay_steps) {
     ++gap_histogram_[gap_to(row, target)];
     ++table_.synapses_;
-    // One value past the lookup limit is enough to know the table stores values.
-    if (weights_.size() <= PackedTable::max_lookup_values) weights_.emplace(weight, 0);
-    delays_.emplace(delay_steps, 0);
+    // One value past the lookup limit is enough to know the table stores values; runs of the same
+    // value (constant weights and delays) skip the hash.
+    if (weights_.size() <= PackedTable::max_lookup_values && (weights_.empty() || weight != last_weight_))
+        weights_.emplace(weight, 0);
+    last_weight_ = weight;
+    if (delays_.empty() || delay_steps != last_delay_) delays_.emplace(delay_steps, 0);
+    last_delay_ = delay_steps;
     max_delay_ = std::max(max_delay_, delay_steps);
 }
 
@@ -129,6 +133,10 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         }
         if (!std::isfinite(best)) w.target = any_tb; // gap width capped by a wide payload
     }
+    const std::uint64_t escape = bits::mask(w.target);
+    chosen_entries_ = 0.0;
+    for (std::uint64_t g = 0; g < gap_histogram_.size(); ++g)
+        chosen_entries_ += static_cast<double>(gap_histogram_[g]) * static_cast<double>(1 + g / escape);
     gap_histogram_.clear();
     gap_histogram_.shrink_to_fit();
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
@@ -193,6 +201,12 @@ PackedTable PackedTableBuilder::finish() {
     delays_ = {};
     pass_ = 0;
     return std::move(table_);
+}
+
+std::uint64_t PackedTableBuilder::estimated_bytes() const {
+    const double rows = static_cast<double>(table_.row_entries_.size());
+    return static_cast<std::uint64_t>(chosen_entries_ * table_.widths_.entry() / 8.0 + rows * (8 + 4 + 4) +
+                                      16 + table_.weight_lut_.size() * 8.0 + table_.delay_lut_.size() * 4.0);
 }
 
 std::uint64_t PackedTableBuilder::planned_bytes() const {

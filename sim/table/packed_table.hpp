@@ -149,6 +149,9 @@ public:
     const FieldWidths& widths() const { return table_.widths_; }
     // Exact bytes the finished table will hold, known after count() / allocate().
     std::uint64_t planned_bytes() const;
+    // Bytes estimated right after choose_widths(), without the count pass: exact entries, rows
+    // assumed to waste half a word to alignment on average.
+    std::uint64_t estimated_bytes() const;
 
 private:
     std::uint64_t gap_to(std::uint64_t row, std::uint64_t target);
@@ -161,6 +164,9 @@ private:
     std::unordered_map<double, std::uint32_t> weights_;
     std::unordered_map<std::uint32_t, std::uint32_t> delays_;
     std::uint32_t max_delay_ = 0;
+    double last_weight_ = 0.0;
+    std::uint32_t last_delay_ = 0;
+    double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;
 };
 

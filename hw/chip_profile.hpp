@@ -1,0 +1,70 @@
+// ChipProfile: one neuromorphic chip's resources and synapse encoding, loaded from hw/chips/*.yaml
+// (or a user's --chip-file) with strict validation. Every number keeps the source it came from.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nmsim {
+
+// A number with where it comes from; `unlimited` numbers hold +infinity.
+struct SourcedValue {
+    double value = std::numeric_limits<double>::infinity();
+    std::string source;
+    bool uncertain = false;
+    bool unlimited() const { return value == std::numeric_limits<double>::infinity(); }
+};
+
+enum class WeightScale { power_of_two, linear, shared_mean };
+enum class MemoryScope { core, chip };
+enum class EncodingKind { loihi_axon_blocks, spinnaker_rows, fixed_crossbar, per_neuron_cam, dense_layer };
+
+struct WeightFormat {
+    int bits = 8; // magnitude bits stored per synapse (0: none, shared values only)
+    bool is_signed = true;
+    WeightScale scale = WeightScale::linear;
+    int shared_levels = 0; // >0: at most this many distinct weights per core
+    std::string source;
+    bool uncertain = false;
+};
+
+struct DelayFormat {
+    int min_steps = 0, max_steps = 0; // in chip time steps; max 0: no programmable delay
+    std::string source;
+    bool uncertain = false;
+};
+
+struct Encoding {
+    EncodingKind kind = EncodingKind::fixed_crossbar;
+    std::map<std::string, double> params; // kind-specific (word_bits, block_synapses, ...)
+    int index_bits_min = 0, index_bits_max = 0;
+    std::string source;
+    bool uncertain = false;
+    double param(const std::string& key) const { return params.at(key); }
+};
+
+struct ChipProfile {
+    std::string name, vendor, description, file;
+    SourcedValue timestep_ms, cores_per_chip, max_chips, neurons_per_core, synaptic_memory_bits,
+        input_axons_per_core, output_axons_per_core, fan_in_per_neuron, target_cores_per_neuron, state_bits;
+    MemoryScope memory_scope = MemoryScope::core;
+    WeightFormat weight;
+    DelayFormat delay;
+    Encoding encoding;
+};
+
+// Loads and validates one profile (ConfigError naming file:line:col and key on any problem).
+ChipProfile load_chip_profile(const std::string& path);
+
+// The profiles shipped in hw/chips (NMSIM_CHIPS_DIR overrides the folder), sorted by name.
+std::vector<ChipProfile> builtin_chips();
+std::string chips_dir();
+
+// Selects profiles: "all" or a comma list of names; extra files are added. Throws UsageError.
+std::vector<ChipProfile> select_chips(const std::string& names, const std::vector<std::string>& extra_files);
+
+const char* to_string(EncodingKind k);
+
+} // namespace nmsim

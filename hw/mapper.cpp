@@ -1,0 +1,496 @@
+#include "hw/mapper.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+#include <memory>
+#include <omp.h>
+
+#include "hw/quantise.hpp"
+#include "sim/build/connectivity.hpp"
+#include "sim/table/packed_table.hpp"
+
+namespace nmsim {
+namespace {
+
+// One incoming synapse of a target in the current block.
+struct InSynapse {
+    std::uint32_t source; // global id
+    std::uint32_t target; // offset within the block
+    float weight;
+    std::uint16_t delay_steps;
+    std::uint16_t projection;
+};
+
+std::string with_commas(std::uint64_t v) {
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+// Greedy core packer for one chip, fed the network's targets in ascending order.
+class ChipMapper {
+public:
+    // accounting_only: quantisation errors and delay checks, no core packing (dense-layer chips).
+    ChipMapper(const ChipProfile& chip, const NetworkSpec& spec, bool delays_vary,
+               bool accounting_only = false)
+        : chip_(chip), spec_(spec), accounting_only_(accounting_only), stamp_(spec.total_neurons(), 0),
+          count_(spec.total_neurons(), 0), out_cores_(spec.total_neurons(), 0),
+          core_of_(spec.total_neurons(), 0) {
+        for (const auto& pr : spec.projections) quantisers_.emplace_back(chip.weight, pr.weight);
+        const auto& e = chip.encoding;
+        if (e.kind == EncodingKind::loihi_axon_blocks) {
+            block_synapses_ = e.param("block_synapses");
+            block_header_bits_ = e.param("block_header_bits");
+            word_bits_ = e.param("word_bits");
+            const double npc = chip.neurons_per_core.unlimited() ? 1 << 20 : chip.neurons_per_core.value;
+            const int index =
+                std::clamp(static_cast<int>(std::ceil(std::log2(npc))), e.index_bits_min, e.index_bits_max);
+            const int delay_bits = delays_vary ? static_cast<int>(bits::width_for(chip.delay.max_steps)) : 0;
+            synapse_bits_ = chip.weight.bits + delay_bits + index;
+        }
+        if (e.kind == EncodingKind::spinnaker_rows) {
+            word_bits_ = e.param("word_bits");
+            row_header_words_ = e.param("row_header_words");
+        }
+        if (e.kind == EncodingKind::per_neuron_cam)
+            neuron_bits_ = e.param("cam_words") * e.param("cam_word_bits") +
+                           e.param("routing_words") * e.param("routing_word_bits");
+        if (e.kind == EncodingKind::fixed_crossbar) core_fixed_bits_ = chip.synaptic_memory_bits.value;
+    }
+
+    void begin_population(std::size_t pop) {
+        close_core("population end");
+        pop_ = pop;
+        pops_.push_back({spec_.populations[pop].name, spec_.populations[pop].size, 0, ""});
+        pop_reasons_.clear();
+    }
+
+    // syn: the target's incoming synapses sorted by source.
+    void add_neuron(std::uint64_t target, const InSynapse* syn, std::size_t n) {
+        account_quantisation(syn, n);
+        synapses_ += n;
+        if (accounting_only_) return;
+        if (!chip_.fan_in_per_neuron.unlimited() && n > chip_.fan_in_per_neuron.value) ++fan_in_violations_;
+        Prospect p;
+        const char* reason = prospect(syn, n, p);
+        if (reason && core_neurons_ > 0) {
+            close_core(reason);
+            reason = prospect(syn, n, p);
+        }
+        if (reason) {
+            ++oversized_neurons_[reason]; // alone it does not fit: a violation; it gets a core anyway
+            if (chip_.weight.shared_levels > 0) add_levels(syn, n, ~std::size_t{0});
+        }
+        commit(target, syn, n, p);
+    }
+
+    ChipFootprint finish() {
+        close_core("population end");
+        ChipFootprint f;
+        f.chip = chip_.name;
+        f.cores = cores_;
+        f.synapses = synapses_;
+        f.populations = pops_;
+        if (chip_.memory_scope == MemoryScope::chip) {
+            f.chips = chips_scope_chips_ + (chip_cores_ > 0 ? 1 : 0);
+        } else {
+            f.chips = (cores_ + static_cast<std::uint64_t>(chip_.cores_per_chip.value) - 1) /
+                      static_cast<std::uint64_t>(chip_.cores_per_chip.value);
+        }
+        const double npc = chip_.neurons_per_core.unlimited() ? 0.0 : chip_.neurons_per_core.value;
+        f.neuron_utilisation =
+            cores_ && npc > 0 ? static_cast<double>(spec_.total_neurons()) / (cores_ * npc) : 0.0;
+        const double capacity = chip_.memory_scope == MemoryScope::chip
+                                    ? f.chips * chip_.synaptic_memory_bits.value
+                                    : cores_ * chip_.synaptic_memory_bits.value;
+        f.memory_utilisation = capacity > 0 ? total_bits_ / capacity : 0.0;
+        f.synaptic_bytes = static_cast<std::uint64_t>(std::ceil(total_bits_ / 8.0));
+        f.axon_utilisation =
+            !chip_.input_axons_per_core.unlimited() && cores_
+                ? static_cast<double>(total_axons_) / (cores_ * chip_.input_axons_per_core.value)
+                : 0.0;
+        // Binding constraint: what closed most cores; a network in one core per population is bound by
+        // nothing.
+        std::uint64_t most = 0;
+        for (const auto& [why, count] : reasons_)
+            if (why != "population end" && count > most) {
+                most = count;
+                f.binding_constraint = why;
+            }
+        if (f.binding_constraint.empty()) f.binding_constraint = "none (every population fits in its cores)";
+        f.weight_rms_rel_error = weight_sq_ > 0 ? std::sqrt(weight_err_sq_ / weight_sq_) : 0.0;
+        f.weight_max_rel_error = weight_max_rel_;
+        f.delay_rms_rel_error = delay_sq_ > 0 ? std::sqrt(delay_err_sq_ / delay_sq_) : 0.0;
+        f.delay_max_rel_error = delay_max_rel_;
+        f.violations = accounting_only_ ? delay_violations() : violations(f);
+        return f;
+    }
+
+private:
+    struct Prospect {
+        std::uint64_t new_axons = 0;
+        double delta_bits = 0.0;
+    };
+
+    double axon_bits(std::uint64_t k) const {
+        if (k == 0) return 0.0;
+        switch (chip_.encoding.kind) {
+        case EncodingKind::loihi_axon_blocks: {
+            const double blocks = std::ceil(k / block_synapses_);
+            return std::ceil((blocks * block_header_bits_ + k * synapse_bits_) / word_bits_) * word_bits_;
+        }
+        case EncodingKind::spinnaker_rows:
+            return (row_header_words_ + k) * word_bits_;
+        default:
+            return 0.0;
+        }
+    }
+
+    // What the neuron would add to the open core, checked stage by stage (cheapest first) so a
+    // full core is detected without sizing everything; returns the first limit exceeded.
+    const char* prospect(const InSynapse* syn, std::size_t n, Prospect& p) {
+        p = Prospect{};
+        if (!chip_.neurons_per_core.unlimited() && core_neurons_ + 1 > chip_.neurons_per_core.value)
+            return "neurons per core";
+        const bool sized = chip_.encoding.kind == EncodingKind::loihi_axon_blocks ||
+                           chip_.encoding.kind == EncodingKind::spinnaker_rows;
+        for (std::size_t i = 0; i < n;) {
+            std::size_t j = i + 1;
+            while (j < n && syn[j].source == syn[i].source) ++j;
+            const std::uint32_t s = syn[i].source;
+            const std::uint64_t have = stamp_[s] == core_uid_ ? count_[s] : 0;
+            if (have == 0) ++p.new_axons;
+            if (sized) p.delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
+            i = j;
+        }
+        if (!chip_.input_axons_per_core.unlimited() &&
+            core_axons_ + p.new_axons > chip_.input_axons_per_core.value)
+            return "input axons per core";
+        p.delta_bits += neuron_bits_;
+        if (chip_.memory_scope == MemoryScope::core && core_fixed_bits_ == 0.0 &&
+            core_bits_ + p.delta_bits > chip_.synaptic_memory_bits.value)
+            return "synaptic memory per core";
+        if (chip_.weight.shared_levels > 0) {
+            level_scratch_.assign(levels_.begin(), levels_.end());
+            if (!add_levels(syn, n, static_cast<std::size_t>(chip_.weight.shared_levels)))
+                return "weight levels per core";
+        }
+        return nullptr;
+    }
+
+    // Adds the neuron's quantised weights to the level scratch; false once more than `limit`.
+    bool add_levels(const InSynapse* syn, std::size_t n, std::size_t limit) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const double q = quantisers_[syn[i].projection](syn[i].weight);
+            if (std::find(level_scratch_.begin(), level_scratch_.end(), q) == level_scratch_.end()) {
+                level_scratch_.push_back(q);
+                if (level_scratch_.size() > limit) return false;
+            }
+        }
+        return level_scratch_.size() <= limit; // a core already over the limit stays closed to others
+    }
+
+    void commit(std::uint64_t target, const InSynapse* syn, std::size_t n, const Prospect& p) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t s = syn[i].source;
+            if (stamp_[s] != core_uid_) {
+                stamp_[s] = core_uid_;
+                count_[s] = 0;
+                ++out_cores_[s];
+            }
+            ++count_[s];
+        }
+        core_axons_ += p.new_axons;
+        core_bits_ += p.delta_bits;
+        if (chip_.weight.shared_levels > 0) levels_ = level_scratch_;
+        ++core_neurons_;
+        core_of_[target] = static_cast<std::uint32_t>(cores_); // index of the open core (counted on close)
+    }
+
+    void close_core(const std::string& reason) {
+        if (core_neurons_ == 0) return;
+        const double bits = core_fixed_bits_ > 0 ? core_fixed_bits_ : core_bits_;
+        total_bits_ += bits;
+        total_axons_ += core_axons_;
+        if (chip_.memory_scope == MemoryScope::chip) {
+            // Pack cores into chips in order until a chip's cores or shared memory run out.
+            if (chip_cores_ == chip_.cores_per_chip.value ||
+                chip_bits_ + bits > chip_.synaptic_memory_bits.value) {
+                if (chip_cores_ > 0) ++chips_scope_chips_;
+                chip_cores_ = 0;
+                chip_bits_ = 0.0;
+            }
+            ++chip_cores_;
+            chip_bits_ += bits;
+        }
+        ++cores_;
+        ++pops_.back().cores;
+        ++reasons_[reason];
+        ++pop_reasons_[reason];
+        std::uint64_t most = 0;
+        for (const auto& [why, c] : pop_reasons_)
+            if (c > most) {
+                most = c;
+                pops_.back().binding = why;
+            }
+        ++core_uid_;
+        core_neurons_ = core_axons_ = 0;
+        core_bits_ = 0.0;
+        levels_.clear();
+    }
+
+    std::vector<std::string> delay_violations() const {
+        if (!delays_out_of_range_) return {};
+        if (chip_.delay.max_steps == 0 || chip_.timestep_ms.value <= 0)
+            return {fmt::format("{} synapses lose their delay ({} has no programmable synaptic delay)",
+                                with_commas(delays_out_of_range_), chip_.name)};
+        return {fmt::format("{} synapse delays fall outside {}..{} steps of {} ms on {}",
+                            with_commas(delays_out_of_range_), chip_.delay.min_steps, chip_.delay.max_steps,
+                            chip_.timestep_ms.value, chip_.name)};
+    }
+
+    void account_quantisation(const InSynapse* syn, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const double w = syn[i].weight, q = quantisers_[syn[i].projection](w);
+            weight_err_sq_ += (q - w) * (q - w);
+            weight_sq_ += w * w;
+            if (w != 0.0) weight_max_rel_ = std::max(weight_max_rel_, std::abs(q - w) / std::abs(w));
+            const std::uint16_t steps = syn[i].delay_steps;
+            if (steps >= delay_cache_.size()) {
+                delay_cache_.resize(steps + 1u);
+                delay_cached_.resize(steps + 1u, 0);
+            }
+            if (!delay_cached_[steps]) {
+                delay_cache_[steps] = quantise_delay(steps, spec_.simulation.dt, chip_);
+                delay_cached_[steps] = 1;
+            }
+            const QuantisedDelay& d = delay_cache_[steps];
+            const double ms = syn[i].delay_steps * spec_.simulation.dt;
+            delay_err_sq_ += (d.ms - ms) * (d.ms - ms);
+            delay_sq_ += ms * ms;
+            delay_max_rel_ = std::max(delay_max_rel_, std::abs(d.ms - ms) / ms);
+            if (!d.representable) ++delays_out_of_range_;
+        }
+    }
+
+    std::vector<std::string> violations(const ChipFootprint& f) const {
+        std::vector<std::string> v;
+        const std::string on = " on " + chip_.name;
+        if (fan_in_violations_)
+            v.push_back(fmt::format("{} neurons receive more than {} synapses (fan-in limit per neuron{})",
+                                    with_commas(fan_in_violations_),
+                                    with_commas(static_cast<std::uint64_t>(chip_.fan_in_per_neuron.value)),
+                                    on));
+        for (const auto& [why, count] : oversized_neurons_)
+            v.push_back(fmt::format("{} neurons do not fit in an empty core alone ({}{})", with_commas(count),
+                                    why, on));
+        // Output side: axons leaving each core, and target cores per neuron.
+        std::vector<std::uint64_t> out_per_core(cores_, 0);
+        std::uint64_t splitter_neurons = 0;
+        for (std::uint64_t g = 0; g < core_of_.size(); ++g) {
+            if (core_of_[g] < cores_) out_per_core[core_of_[g]] += out_cores_[g];
+            if (!chip_.target_cores_per_neuron.unlimited() &&
+                out_cores_[g] > chip_.target_cores_per_neuron.value)
+                ++splitter_neurons;
+        }
+        if (splitter_neurons)
+            v.push_back(fmt::format(
+                "{} neurons project to more than {} core(s) (fan-out limit{}; needs splitter neurons)",
+                with_commas(splitter_neurons),
+                static_cast<std::uint64_t>(chip_.target_cores_per_neuron.value), on));
+        if (!chip_.output_axons_per_core.unlimited()) {
+            const auto over = std::count_if(out_per_core.begin(), out_per_core.end(), [&](std::uint64_t o) {
+                return o > chip_.output_axons_per_core.value;
+            });
+            if (over)
+                v.push_back(fmt::format(
+                    "{} cores need more than {} output axons{}", with_commas(over),
+                    with_commas(static_cast<std::uint64_t>(chip_.output_axons_per_core.value)), on));
+        }
+        for (auto& d : delay_violations()) v.push_back(std::move(d));
+        if (!chip_.max_chips.unlimited() && f.chips > chip_.max_chips.value)
+            v.push_back(fmt::format("needs {} chips but a {} system has at most {}", with_commas(f.chips),
+                                    chip_.name,
+                                    with_commas(static_cast<std::uint64_t>(chip_.max_chips.value))));
+        return v;
+    }
+
+    const ChipProfile& chip_;
+    const NetworkSpec& spec_;
+    bool accounting_only_;
+    std::vector<WeightQuantiser> quantisers_;
+    double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
+    double block_synapses_ = 1, block_header_bits_ = 0, word_bits_ = 1, row_header_words_ = 0;
+    std::vector<QuantisedDelay> delay_cache_; // by delay in steps; filled on first use
+    std::vector<char> delay_cached_;
+    // Per source neuron: which core last saw it, how many synapses there, how many cores it reaches.
+    std::vector<std::uint32_t> stamp_, count_, out_cores_, core_of_;
+    std::uint32_t core_uid_ = 1;
+    std::uint64_t core_neurons_ = 0, core_axons_ = 0;
+    double core_bits_ = 0.0;
+    std::vector<double> levels_, level_scratch_;
+    std::size_t pop_ = 0;
+    std::uint64_t cores_ = 0, synapses_ = 0, total_axons_ = 0, fan_in_violations_ = 0,
+                  delays_out_of_range_ = 0;
+    double total_bits_ = 0.0, chip_bits_ = 0.0;
+    std::uint64_t chip_cores_ = 0, chips_scope_chips_ = 0;
+    std::map<std::string, std::uint64_t> reasons_, pop_reasons_, oversized_neurons_;
+    std::vector<PopulationFootprint> pops_;
+    double weight_err_sq_ = 0, weight_sq_ = 0, weight_max_rel_ = 0, delay_err_sq_ = 0, delay_sq_ = 0,
+           delay_max_rel_ = 0;
+};
+
+// Dense layers (Akida): each population is a fully connected layer over all its source populations.
+ChipFootprint dense_footprint(const ChipProfile& chip, const NetworkSpec& spec) {
+    ChipFootprint f;
+    f.chip = chip.name;
+    double bits_total = 0.0;
+    for (const auto& pop : spec.populations) {
+        std::vector<std::string> sources;
+        for (const auto& pr : spec.projections)
+            if (std::find(pr.targets.begin(), pr.targets.end(), pop.name) != pr.targets.end() &&
+                std::find(sources.begin(), sources.end(), pr.source) == sources.end())
+                sources.push_back(pr.source);
+        std::uint64_t inputs = 0;
+        for (const auto& s : sources) inputs += spec.find_population(s)->size;
+        const double bits = static_cast<double>(inputs) * pop.size * chip.weight.bits;
+        const auto cores = static_cast<std::uint64_t>(std::ceil(bits / chip.synaptic_memory_bits.value));
+        bits_total += bits;
+        f.cores += std::max<std::uint64_t>(cores, inputs ? 1 : 0);
+        f.populations.push_back({pop.name, pop.size, cores, "synaptic memory per core (dense layer)"});
+        if (inputs > chip.input_axons_per_core.value)
+            f.violations.push_back(fmt::format(
+                "population {}: {} inputs exceed the fully connected layer limit of {} on {}", pop.name,
+                with_commas(inputs), with_commas(static_cast<std::uint64_t>(chip.input_axons_per_core.value)),
+                chip.name));
+    }
+    f.chips = (f.cores + static_cast<std::uint64_t>(chip.cores_per_chip.value) - 1) /
+              static_cast<std::uint64_t>(chip.cores_per_chip.value);
+    f.synaptic_bytes = static_cast<std::uint64_t>(bits_total / 8);
+    f.memory_utilisation = f.cores ? bits_total / (f.cores * chip.synaptic_memory_bits.value) : 0.0;
+    f.binding_constraint = "synaptic memory per core (dense layer: inputs x outputs x weight bits)";
+    if (f.chips > chip.max_chips.value)
+        f.violations.push_back(fmt::format("needs {} chips but a {} system has at most {}",
+                                           with_commas(f.chips), chip.name,
+                                           with_commas(static_cast<std::uint64_t>(chip.max_chips.value))));
+    return f;
+}
+
+} // namespace
+
+FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<ChipProfile>& chips,
+                                   const FootprintOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    FootprintReport report;
+    std::vector<ProjectionGenerator> generators;
+    bool delays_vary = false;
+    for (const auto& pr : spec.projections) {
+        generators.emplace_back(spec, pr);
+        delays_vary = delays_vary || !pr.delay.is_constant();
+    }
+    if (spec.projections.size() > 1) {
+        for (const auto& pr : spec.projections)
+            if (pr.delay.is_constant() && pr.delay.value != spec.projections[0].delay.value)
+                delays_vary = true;
+    }
+    std::vector<std::unique_ptr<ChipMapper>> mappers;
+    for (const auto& chip : chips)
+        mappers.push_back(std::make_unique<ChipMapper>(chip, spec, delays_vary,
+                                                       chip.encoding.kind == EncodingKind::dense_layer));
+    // nmsim's own table, as one partition: statistics only (observe), never the bits.
+    std::vector<PackedTableBuilder> tables;
+    for (const auto& gen : generators) tables.emplace_back(gen.source_size(), 0, spec.total_neurons());
+
+    std::vector<std::uint64_t> source_first;
+    for (const auto& pr : spec.projections) source_first.push_back(spec.find_population(pr.source)->first_id);
+    const int threads = std::max(1, options.threads);
+    std::vector<std::vector<InSynapse>> per_thread(threads);
+    std::vector<InSynapse> block;
+    std::vector<std::uint64_t> offsets, cursor;
+    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+        const auto& pop = spec.populations[p];
+        for (auto& m : mappers) m->begin_population(p);
+        std::vector<std::size_t> incoming;
+        for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+            const auto& targets = spec.projections[j].targets;
+            if (std::find(targets.begin(), targets.end(), pop.name) != targets.end()) incoming.push_back(j);
+        }
+        for (std::uint64_t first = pop.first_id; first < pop.first_id + pop.size;
+             first += options.block_targets) {
+            const std::uint64_t last = std::min(first + options.block_targets, pop.first_id + pop.size);
+            const std::uint64_t width = last - first;
+            // 1. Generate the block's incoming synapses, projections spread over threads.
+            for (auto& buf : per_thread) buf.clear();
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+            for (std::size_t k = 0; k < incoming.size(); ++k) {
+                const std::size_t j = incoming[k];
+                auto& buf = per_thread[omp_get_thread_num()];
+                const std::uint64_t src_first = source_first[j];
+                generators[j].generate(
+                    first, last, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+                        buf.push_back({static_cast<std::uint32_t>(src_first + s),
+                                       static_cast<std::uint32_t>(t - first), static_cast<float>(w),
+                                       static_cast<std::uint16_t>(d), static_cast<std::uint16_t>(j)});
+                    });
+            }
+            // 2. Group by target (counting sort), then by source within a target: the order no
+            //    longer depends on which thread generated what.
+            offsets.assign(width + 1, 0);
+            for (const auto& buf : per_thread)
+                for (const auto& x : buf) ++offsets[x.target + 1];
+            for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
+            block.resize(offsets[width]);
+            cursor.assign(offsets.begin(), offsets.end() - 1);
+            for (const auto& buf : per_thread)
+                for (const auto& x : buf) block[cursor[x.target]++] = x;
+            for (std::uint64_t i = 0; i < width; ++i)
+                std::sort(block.begin() + offsets[i], block.begin() + offsets[i + 1],
+                          [](const InSynapse& a, const InSynapse& b) {
+                              return a.source != b.source ? a.source < b.source : a.projection < b.projection;
+                          });
+            report.synapses += block.size();
+            // 3. Every chip (and nmsim's own table statistics) consumes the block, in parallel.
+            const int consumers = static_cast<int>(mappers.size()) + 1;
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+            for (int c = 0; c < consumers; ++c) {
+                if (c < static_cast<int>(mappers.size())) {
+                    for (std::uint64_t i = 0; i < width; ++i)
+                        mappers[c]->add_neuron(first + i, block.data() + offsets[i],
+                                               offsets[i + 1] - offsets[i]);
+                } else {
+                    for (std::uint64_t i = 0; i < width; ++i)
+                        for (std::uint64_t k = offsets[i]; k < offsets[i + 1]; ++k) {
+                            const InSynapse& x = block[k];
+                            tables[x.projection].observe(x.source - source_first[x.projection], first + i,
+                                                         x.weight, x.delay_steps);
+                        }
+                }
+            }
+        }
+    }
+    for (auto& t : tables) {
+        t.choose_widths();
+        report.nmsim_table_bytes += t.estimated_bytes();
+    }
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+        ChipFootprint f = mappers[c]->finish();
+        if (chips[c].encoding.kind == EncodingKind::dense_layer) {
+            ChipFootprint dense = dense_footprint(chips[c], spec);
+            dense.synapses = f.synapses;
+            dense.weight_rms_rel_error = f.weight_rms_rel_error;
+            dense.weight_max_rel_error = f.weight_max_rel_error;
+            dense.delay_rms_rel_error = f.delay_rms_rel_error;
+            dense.delay_max_rel_error = f.delay_max_rel_error;
+            dense.violations.insert(dense.violations.end(), f.violations.begin(), f.violations.end());
+            f = std::move(dense);
+        }
+        report.chips.push_back(std::move(f));
+    }
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+}
+
+} // namespace nmsim

@@ -1,0 +1,214 @@
+// Hardware description layer: profiles load and validate strictly; footprints of small networks
+// match hand-computed counts on each encoding; quantisers round as the chips do.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "hw/chip_profile.hpp"
+#include "hw/mapper.hpp"
+#include "hw/quantise.hpp"
+#include "sim/config/config_loader.hpp"
+#include "sim/spec/errors.hpp"
+
+using namespace nmsim;
+
+namespace {
+
+ChipProfile chip(const std::string& name) {
+    return select_chips(name, {})[0];
+}
+
+// Two populations A -> B with the given connector; constant weight and delay unless given.
+NetworkSpec a_to_b(std::uint64_t na, std::uint64_t nb, const std::string& connector,
+                   const std::string& synapse = "{weight: 0.5, delay: 1.0}") {
+    return load_config_text(
+        "nmsim: 1\nsimulation: {dt: 0.1}\npopulations:\n  A: {size: " + std::to_string(na) +
+            ", model: lif_delta}\n  B: {size: " + std::to_string(nb) +
+            ", model: lif_delta}\nprojections:\n  P: {source: A, target: B, connector: " + connector +
+            ", synapse: " + synapse + "}\n",
+        "t.yaml");
+}
+
+ChipFootprint footprint(const NetworkSpec& spec, const std::string& name) {
+    return compute_footprints(spec, {chip(name)}, {2, 64}).chips.at(0);
+}
+
+bool has_violation(const ChipFootprint& f, const std::string& words) {
+    for (const auto& v : f.violations)
+        if (v.find(words) != std::string::npos) return true;
+    return false;
+}
+
+} // namespace
+
+TEST(ChipProfiles, AllEightShippedProfilesLoadWithSources) {
+    const auto chips = builtin_chips();
+    std::vector<std::string> names;
+    for (const auto& c : chips) {
+        names.push_back(c.name);
+        EXPECT_FALSE(c.cores_per_chip.source.empty()) << c.name;
+        EXPECT_FALSE(c.weight.source.empty()) << c.name;
+        EXPECT_FALSE(c.encoding.source.empty()) << c.name;
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"akida", "brainscales2", "dynapse", "loihi1", "loihi2",
+                                               "spinnaker1", "spinnaker2", "truenorth"}));
+    EXPECT_EQ(chip("loihi1").neurons_per_core.value, 1024);
+    EXPECT_TRUE(chip("loihi2").neurons_per_core.uncertain);
+    EXPECT_TRUE(chip("spinnaker1").input_axons_per_core.unlimited());
+    EXPECT_EQ(chip("spinnaker1").memory_scope, MemoryScope::chip);
+}
+
+TEST(ChipProfiles, StrictValidationNamesFileLineAndKey) {
+    const auto dir = std::filesystem::temp_directory_path() / "nmsim_chip_test";
+    std::filesystem::create_directories(dir);
+    std::ifstream in(chips_dir() + "/truenorth.yaml");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string good = buf.str();
+    struct Case {
+        std::string from, to, key, words;
+    };
+    const std::vector<Case> cases = {
+        {"neurons_per_core: {value: 256", "neurons_per_core: {value: -1", "neurons_per_core.value",
+         "between"},
+        {"cores_per_chip: {value: 4096", "cores_per_chip: {value: unlimited", "cores_per_chip.value",
+         "not unlimited"},
+        {"kind: fixed_crossbar", "kind: hologram", "encoding.kind", "unknown encoding"},
+        {"axons: 256", "axonz: 256", "encoding.axonz", "unknown key"},
+        {"scale: linear, shared_levels: 4", "scale: cubic, shared_levels: 4", "weight.scale", "power_of_two"},
+        {"delay: {min_steps: 1, max_steps: 15", "delay: {min_steps: 10, max_steps: 5", "delay.max_steps",
+         ">= min_steps"},
+        {"name: truenorth", "nickname: truenorth", "nickname", "unknown key"},
+        {"timestep_ms: {value: 1.0, source: ", "timestep_ms: {value: 1.0, sauce: ", "timestep_ms.sauce",
+         "unknown key"},
+    };
+    for (const auto& c : cases) {
+        std::string text = good;
+        ASSERT_NE(text.find(c.from), std::string::npos) << c.from;
+        text.replace(text.find(c.from), c.from.size(), c.to);
+        std::ofstream(dir / "bad.yaml") << text;
+        try {
+            load_chip_profile((dir / "bad.yaml").string());
+            ADD_FAILURE() << "accepted: " << c.to;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.key_path, c.key) << e.what();
+            EXPECT_GT(e.line, 0) << e.what();
+            EXPECT_NE(std::string(e.what()).find(c.words), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(select_chips("loihi9", {}), UsageError);
+}
+
+TEST(Footprint, SpinnakerAllToAllCountsExactWords) {
+    // 1000 -> 1000 all-to-all on SpiNNaker 1: B in 4 cores (256, 256, 256, 232); every source has one
+    // row per core: 1000 x (4 x 3 header words + 1000 synapse words) = 1,012,000 words of 32 bits.
+    const auto f = footprint(a_to_b(1000, 1000, "{rule: all_to_all}"), "spinnaker1");
+    EXPECT_EQ(f.synaptic_bytes, 1012000u * 4u);
+    EXPECT_EQ(f.cores, 8u); // A (no input) also takes 4 cores
+    EXPECT_EQ(f.chips, 1u);
+    EXPECT_EQ(f.synapses, 1000000u);
+    EXPECT_EQ(f.binding_constraint, "neurons per core");
+    EXPECT_TRUE(f.violations.empty());
+}
+
+TEST(Footprint, LoihiAxonBlocksByHand) {
+    // 10 -> 10 all-to-all, constant delay: per synapse 8 weight + 0 delay + 10 index bits (1024 per core);
+    // per input axon one block: 10 header + 10 x 18 = 190 bits -> 3 words = 192 bits; 10 axons.
+    const auto f = footprint(a_to_b(10, 10, "{rule: all_to_all}"), "loihi1");
+    EXPECT_EQ(f.synaptic_bytes, 10u * 192u / 8u);
+    EXPECT_EQ(f.cores, 2u);
+    EXPECT_EQ(f.binding_constraint, "none (every population fits in its cores)");
+    EXPECT_DOUBLE_EQ(f.delay_rms_rel_error, 0.0); // 1.0 ms is one Loihi step
+}
+
+TEST(Footprint, LoihiInputAxonsBind) {
+    // Each B neuron has 1000 distinct sources; 4096 axons per core hold the sources of 4 neurons.
+    const auto f = footprint(
+        a_to_b(5000, 40, "{rule: fixed_indegree, indegree: 1000, allow_multapses: false}"), "loihi1");
+    EXPECT_EQ(f.binding_constraint, "input axons per core");
+    EXPECT_GE(f.cores, 1u + 40u / 4u);
+}
+
+TEST(Footprint, TrueNorthFanInAbove256IsAViolation) {
+    // 300 neurons with fan-in 300 (the example): each exceeds one core's 256 axons.
+    const auto f = footprint(a_to_b(300, 300, "{rule: all_to_all}"), "truenorth");
+    EXPECT_TRUE(has_violation(f, "300 neurons receive more than 256 synapses")) << f.violations.size();
+    EXPECT_TRUE(has_violation(f, "do not fit in an empty core alone (input axons per core"));
+    // A sources reach every B core: more than one target core per neuron needs splitters.
+    EXPECT_TRUE(has_violation(f, "project to more than 1 core"));
+    // With fan-in 256 from a source population of 256 it fits: 1 core each, no fan-in violation.
+    const auto ok = footprint(a_to_b(256, 256, "{rule: all_to_all}"), "truenorth");
+    EXPECT_FALSE(has_violation(ok, "receive more than"));
+    EXPECT_EQ(ok.cores, 2u);
+    EXPECT_EQ(ok.synaptic_bytes, 2u * 104960u / 8u); // fixed 256 x 410 bits per used core
+}
+
+TEST(Footprint, DynapseFanInLimitAtAndPast64) {
+    EXPECT_FALSE(has_violation(footprint(a_to_b(100, 10, "{rule: fixed_indegree, indegree: 64}"), "dynapse"),
+                               "receive more"));
+    EXPECT_TRUE(has_violation(footprint(a_to_b(100, 10, "{rule: fixed_indegree, indegree: 65}"), "dynapse"),
+                              "10 neurons receive more than 64 synapses"));
+}
+
+TEST(Footprint, SharedWeightLevelsSplitCores) {
+    // DYNAP-SE has 4 shared weights per core, but the quantiser maps a projection to its mean,
+    // so distinct projections each add one level: 5 projections into B exceed 4 levels.
+    std::string yaml = "nmsim: 1\npopulations:\n  B: {size: 10, model: lif_delta}\n";
+    for (int i = 0; i < 5; ++i) yaml += "  S" + std::to_string(i) + ": {size: 2, model: lif_delta}\n";
+    yaml += "projections:\n";
+    for (int i = 0; i < 5; ++i)
+        yaml +=
+            "  P" + std::to_string(i) + ": {source: S" + std::to_string(i) +
+            ", target: B, connector: {rule: all_to_all}, synapse: {weight: " + std::to_string(0.1 * (i + 1)) +
+            ", delay: 1.0}}\n";
+    const auto f = footprint(load_config_text(yaml, "t.yaml"), "dynapse");
+    EXPECT_EQ(f.populations[0].cores,
+              10u); // each B neuron alone carries 5 levels: one core each, all violating
+    EXPECT_TRUE(has_violation(f, "weight levels per core"));
+}
+
+TEST(Footprint, DenseLayerOnAkida) {
+    // 100 -> 50, 4-bit weights: 100 x 50 x 4 = 20,000 bits in one NP.
+    const auto f = footprint(a_to_b(100, 50, "{rule: pairwise_bernoulli, p: 0.1}"), "akida");
+    EXPECT_EQ(f.synaptic_bytes, 2500u);
+    EXPECT_EQ(f.chips, 1u);
+    EXPECT_TRUE(has_violation(f, "lose their delay"));
+}
+
+TEST(Footprint, DelaysQuantisedToTheChipTimestep) {
+    const auto f = footprint(a_to_b(10, 10, "{rule: all_to_all}", "{weight: 0.5, delay: 1.5}"), "loihi1");
+    EXPECT_NEAR(f.delay_max_rel_error, 1.0 / 3.0, 1e-12); // 1.5 ms -> 2 steps of 1 ms
+    const auto g = footprint(a_to_b(10, 10, "{rule: all_to_all}", "{weight: 0.5, delay: 20.0}"), "truenorth");
+    EXPECT_TRUE(has_violation(g, "synapse delays fall outside 1..15 steps"));
+}
+
+TEST(Quantise, LinearPowerOfTwoAndSharedScales) {
+    WeightFormat linear{4, true, WeightScale::linear, 0, "", false};
+    const WeightQuantiser q(linear, ValueSpec::constant_of(1.5));
+    EXPECT_DOUBLE_EQ(q.step(), 0.1);
+    EXPECT_DOUBLE_EQ(q(1.5), 1.5);
+    EXPECT_NEAR(q(0.77), 0.8, 1e-12);
+    EXPECT_NEAR(q(-3.0), -1.5, 1e-12); // clipped at 15 steps
+    WeightFormat pow2{8, true, WeightScale::power_of_two, 0, "", false};
+    const WeightQuantiser p(pow2, ValueSpec::constant_of(1.0)); // 1/255 rounds up to 2^-7
+    EXPECT_DOUBLE_EQ(p.step(), 1.0 / 128.0);
+    EXPECT_DOUBLE_EQ(p(0.3), 38.0 / 128.0);
+    ValueSpec normal;
+    normal.kind = ValueSpec::Kind::normal;
+    normal.a = 2.0;
+    normal.b = 0.5;
+    WeightFormat shared{0, true, WeightScale::shared_mean, 4, "", false};
+    EXPECT_DOUBLE_EQ(WeightQuantiser(shared, normal)(2.7), 2.0);
+    EXPECT_DOUBLE_EQ(max_abs_weight(normal), 4.0);
+}
+
+TEST(Quantise, DelaysRoundToChipSteps) {
+    const ChipProfile loihi = chip("loihi1");
+    const auto d = quantise_delay(15, 0.1, loihi); // 1.5 ms -> 2 ms
+    EXPECT_EQ(d.steps, 20u);
+    EXPECT_DOUBLE_EQ(d.ms, 2.0);
+    EXPECT_TRUE(d.representable);
+    EXPECT_FALSE(quantise_delay(700, 0.1, loihi).representable); // 70 ms > 62 steps
+    EXPECT_FALSE(quantise_delay(15, 0.1, chip("brainscales2")).representable);
+}
