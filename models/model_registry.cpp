@@ -4,11 +4,13 @@
 #include "models/izhikevich.hpp"
 #include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
+#include "models/loihi_lif.hpp"
 
 namespace nmsim {
 
 const std::vector<const ModelInfo*>& model_registry() {
-    static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &izhikevich_model};
+    static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &izhikevich_model,
+                                                                &loihi_lif_model};
     return models;
 }
 

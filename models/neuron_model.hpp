@@ -17,6 +17,7 @@ struct ParamInfo {
     double max = std::numeric_limits<double>::infinity();
     bool min_exclusive = false; // e.g. time constants must be > 0
     std::string unit;
+    bool integer = false; // register values of fixed-point models
 };
 
 // Input to one step of a neuron range. Synaptic input arrives in `channels` ring-buffer slices

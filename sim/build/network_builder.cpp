@@ -18,16 +18,22 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint6
 
 namespace {
 
-// Three passes of the same generator: statistics, row sizes, bits.
-PackedTable build_table(const ProjectionGenerator& gen, std::uint64_t begin, std::uint64_t end) {
+// Three passes of the same generator: statistics, row sizes, bits. `map` (optional) rewrites each
+// synapse's weight and delay identically in every pass.
+PackedTable build_table(const ProjectionGenerator& gen, std::size_t projection, std::uint64_t begin, std::uint64_t end,
+                        const SynapseMap* map) {
     PackedTableBuilder b(gen.source_size(), begin, end);
-    gen.generate(begin, end,
-                 [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.observe(s, t, w, d); });
+    auto mapped = [&](auto&& sink) {
+        return [&, sink](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) mutable {
+            if (map) sink(s, t, map->weight(projection, w), map->delay(projection, d));
+            else sink(s, t, w, d);
+        };
+    };
+    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.observe(s, t, w, d); }));
     b.choose_widths();
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); });
+    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); }));
     b.allocate();
-    gen.generate(begin, end,
-                 [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.write(s, t, w, d); });
+    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.write(s, t, w, d); }));
     return b.finish();
 }
 
@@ -51,7 +57,7 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
 
 } // namespace
 
-BuiltNetwork build_network(const NetworkSpec& spec, int partitions) {
+BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map) {
     const auto t0 = std::chrono::steady_clock::now();
     BuiltNetwork net;
     net.spec = &spec;
@@ -76,7 +82,8 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions) {
             Partition& part = net.partitions[p];
             part.begin = ranges[p].first;
             part.end = ranges[p].second;
-            for (const auto& gen : generators) part.tables.push_back(build_table(gen, part.begin, part.end));
+            for (std::size_t j = 0; j < generators.size(); ++j)
+                part.tables.push_back(build_table(generators[j], j, part.begin, part.end, map));
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -92,12 +99,9 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions) {
         }
     if (!net.partitions.empty())
         for (const auto& t : net.partitions[0].tables) net.tables.widths.push_back(t.widths());
-    // Largest delay in steps, from the specs (distributions are bounded by validated max).
-    for (const auto& pr : spec.projections) {
-        const double hi = pr.delay.is_constant() ? pr.delay.value : pr.delay.max;
-        if (std::isfinite(hi) && hi < 1e299)
-            net.max_delay_steps = std::max(net.max_delay_steps, delay_to_steps(hi, spec.simulation.dt));
-    }
+    // Largest delay in steps, as stored (after any synapse map).
+    for (const auto& part : net.partitions)
+        for (const auto& t : part.tables) net.max_delay_steps = std::max(net.max_delay_steps, t.max_delay_steps());
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return net;
 }

@@ -40,7 +40,15 @@ struct BuiltNetwork {
 // Contiguous, near-equal ranges of [0, n) for `parts` partitions.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint64_t n, int parts);
 
-BuiltNetwork build_network(const NetworkSpec& spec, int partitions);
+// Optional rewrite of every synapse at build time (quantised chip runs); never on the hot path.
+class SynapseMap {
+public:
+    virtual ~SynapseMap() = default;
+    virtual double weight(std::size_t projection, double w) const = 0;
+    virtual std::uint32_t delay(std::size_t projection, std::uint32_t steps) const = 0;
+};
+
+BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map = nullptr);
 
 // Bytes the run will need at its peak, estimated from the spec before anything is built.
 struct MemoryEstimate {

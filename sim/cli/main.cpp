@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
     add_run_options(run, req, max_memory, seed);
     run->add_flag("--json", json, "print a JSON summary on stdout");
     run->add_flag("-q,--quiet", quiet, "no progress or summary line");
+    run->add_option("--chip", req.chip, "round weights and delays to this chip; report fidelity vs the float run");
+    run->add_option("--chip-file", req.chip_files, "an extra chip profile YAML for --chip (repeatable)");
 
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
     add_run_options(validate, req, max_memory, seed);

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "hw/chip_run.hpp"
 #include "sim/build/connectivity.hpp"
 #include "sim/build/network_builder.hpp"
 #include "sim/cli/system_memory.hpp"
@@ -90,11 +93,24 @@ nlohmann::json execute_run(const RunRequest& request) {
                         format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
                         format_bytes(est.recording), format_bytes(limit)));
 
-    BuiltNetwork net = build_network(spec, threads);
     ProgressBar bar(request.progress);
     RunOptions options;
     if (request.progress) options.progress = [&](double f) { bar(f); };
+    // A chip run first simulates the float network (the reference), then the quantised one.
+    std::optional<FidelityReport> fidelity;
+    RunResult reference;
+    std::unique_ptr<ChipSynapseMap> chip_map;
+    if (!request.chip.empty()) {
+        const ChipProfile chip = select_chips(request.chip, request.chip_files).at(0);
+        {
+            BuiltNetwork float_net = build_network(spec, threads);
+            reference = simulate(float_net);
+        }
+        chip_map = std::make_unique<ChipSynapseMap>(chip, spec);
+    }
+    BuiltNetwork net = build_network(spec, threads, chip_map.get());
     RunResult result = simulate(net, options);
+    if (chip_map) fidelity = compare_runs(spec, request.chip, reference, result);
 
     nlohmann::json summary;
     summary["config"] = request.config_path;
@@ -134,6 +150,7 @@ nlohmann::json execute_run(const RunRequest& request) {
             {"delay_mode", to_string(w.delay_mode)}};
     }
     summary["peak_rss"] = peak_rss_bytes();
+    if (fidelity) summary["fidelity"] = fidelity->to_json();
 
     Provenance prov;
     prov.config_text = spec.config_text;
@@ -151,6 +168,7 @@ nlohmann::json execute_run(const RunRequest& request) {
                                          to_string(w.weight_mode), w.delay, to_string(w.delay_mode));
     }
     prov.summary_json = summary.dump();
+    if (fidelity) prov.fidelity_json = fidelity->to_json().dump();
     write_sonata(spec.output_path, spec, result, prov);
     summary["peak_rss"] = peak_rss_bytes();
     return summary;

@@ -19,6 +19,8 @@ struct RunRequest {
     std::string output;           // empty: from the config
     std::uint64_t max_memory = 0; // 0: 80% of available RAM
     bool progress = false;        // draw a progress bar on stderr
+    std::string chip;                    // quantise to this chip and report fidelity vs the float run
+    std::vector<std::string> chip_files; // extra chip profiles
 };
 
 // Loads, applies command-line overrides, checks memory, builds, simulates, writes the HDF5 file.

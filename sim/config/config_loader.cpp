@@ -179,6 +179,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
             const std::string key = kv.first.Scalar();
             const ParamInfo* info = model->param(key);
             p.params[key] = number_in(kv.second, params.sub(key), info->min, info->max, info->min_exclusive);
+            if (info->integer && p.params[key] != std::floor(p.params[key]))
+                fail(src_, kv.second, params.sub(key), "must be a whole number (a register value of " + p.model + ")");
         }
     }
     if (m.has("initial")) {

@@ -135,6 +135,7 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
     string_attr(nm, "field_widths", prov.field_widths);
     string_dataset(nm, "config", prov.config_text);
     string_dataset(nm, "summary", prov.summary_json);
+    if (!prov.fidelity_json.empty()) string_dataset(nm, "fidelity", prov.fidelity_json);
     const auto rates = population_rates(spec, result);
     dataset(nm, "rates_hz", H5T_IEEE_F64LE, rates, {rates.size()});
     std::string names;

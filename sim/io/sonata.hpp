@@ -18,6 +18,7 @@ struct Provenance {
     double build_s = 0.0, sim_s = 0.0;
     std::uint64_t table_bytes = 0, synapses = 0;
     std::string field_widths; // "projection: target/weight/delay bits (modes)" per line
+    std::string fidelity_json; // quantised chip runs: fidelity against the float run (else empty)
 };
 
 // Writes `path` atomically: `<path>.tmp-<pid>` then rename. Throws IoError.

@@ -137,6 +137,7 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
     chosen_entries_ = 0.0;
     for (std::uint64_t g = 0; g < gap_histogram_.size(); ++g)
         chosen_entries_ += static_cast<double>(gap_histogram_[g]) * static_cast<double>(1 + g / escape);
+    table_.max_delay_ = std::max<std::uint32_t>(1, max_delay_);
     gap_histogram_.clear();
     gap_histogram_.shrink_to_fit();
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);

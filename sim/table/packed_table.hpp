@@ -39,6 +39,7 @@ public:
     const FieldWidths& widths() const { return widths_; }
     std::uint64_t target_base() const { return target_base_; }
     std::uint64_t escapes() const { return escapes_; }
+    std::uint32_t max_delay_steps() const { return max_delay_; }
     // Bytes held: packed words, row index, lookup tables.
     std::uint64_t bytes() const;
 
@@ -129,6 +130,7 @@ private:
     std::vector<double> weight_lut_;
     std::uint32_t delay_constant_ = 0;
     std::vector<std::uint32_t> delay_lut_;
+    std::uint32_t max_delay_ = 1;
 };
 
 // Builds a PackedTable in three streaming passes over the same synapse sequence, so no edge list

@@ -1,0 +1,113 @@
+// loihi_lif against integer traces computed by hand from Lava's PyLifModelBitAcc update
+// (chips.md: u' = wrap24(trunc(u (4096 - du - 1) / 4096) + a_in 64), v' = clip(trunc(v (4096 - dv) / 4096) + u' + bias)).
+#include <gtest/gtest.h>
+
+#include "models/loihi_lif.hpp"
+#include "sim/config/config_loader.hpp"
+#include "sim/spec/errors.hpp"
+
+using namespace nmsim;
+
+namespace {
+
+std::unique_ptr<NeuronGroup> make(double du, double dv, double vth, double bias_mant = 0, double bias_exp = 0,
+                                  double weight_exp = 0) {
+    const std::map<std::string, double> p = {{"du", du},     {"dv", dv},
+                                             {"vth", vth},   {"bias_mant", bias_mant},
+                                             {"bias_exp", bias_exp}, {"weight_exp", weight_exp}};
+    return loihi_lif_model.create(1, p, 1.0);
+}
+
+// Runs the neuron with the given input (sum of weight mantissas) per step; returns (u, v) after each.
+std::vector<std::pair<double, double>> trace(NeuronGroup& g, const std::vector<double>& inputs,
+                                             std::vector<std::uint32_t>* spikes = nullptr) {
+    std::vector<std::pair<double, double>> out;
+    std::vector<std::uint32_t> spiked;
+    for (double a : inputs) {
+        double syn = a, cur = 0.0;
+        StepInput in{{&syn, nullptr}, &cur, 1};
+        spiked.clear();
+        g.update(0, 1, in, spiked);
+        if (spikes) spikes->push_back(static_cast<std::uint32_t>(spiked.size()));
+        out.emplace_back(g.get(1, 0), g.get(0, 0));
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(LoihiLif, SubthresholdTraceMatchesHandComputation) {
+    // du = 100, dv = 200, one input of mantissa 100 at step 0, threshold 1000 << 6 never reached.
+    // Step 1: u = 0 + 100*64 = 6400; v = 0 + 6400 = 6400.
+    // Step 2: u = trunc(6400*3995/4096) = trunc(6242.19) = 6242; v = trunc(6400*3896/4096) + 6242 = 6087 + 6242 = 12329.
+    // Step 3: u = trunc(6242*3995/4096) = trunc(6088.08) = 6088; v = trunc(12329*3896/4096) + 6088 = 11726 + 6088 = 17814.
+    auto g = make(100, 200, 1000);
+    const auto t = trace(*g, {100, 0, 0, 0, 0, 0});
+    const std::vector<std::pair<double, double>> want = {{6400, 6400},  {6242, 12329}, {6088, 17814},
+                                                         {5937, 22881}, {5790, 27553}, {5647, 31854}};
+    EXPECT_EQ(t, want);
+}
+
+TEST(LoihiLif, NegativeValuesTruncateTowardZero) {
+    auto g = make(100, 200, 1000);
+    const auto t = trace(*g, {-100, 0, 0});
+    const std::vector<std::pair<double, double>> want = {{-6400, -6400}, {-6242, -12329}, {-6088, -17814}};
+    EXPECT_EQ(t, want);
+}
+
+TEST(LoihiLif, SpikesAboveThresholdAndResetsVoltageOnly) {
+    // vth = 100 -> 6400: v = 6400 is not above it (strict); the next step's v = 6087 + 6242 > 6400 spikes.
+    auto g = make(100, 200, 100);
+    std::vector<std::uint32_t> spikes;
+    const auto t = trace(*g, {100, 0, 0}, &spikes);
+    EXPECT_EQ(spikes, (std::vector<std::uint32_t>{0, 1, 0}));
+    EXPECT_EQ(t[1], (std::pair<double, double>{6242, 0})); // u keeps its value, v resets to 0
+    EXPECT_EQ(t[2], (std::pair<double, double>{6088, 6088}));
+}
+
+TEST(LoihiLif, DuZeroStillDecaysAndDu4095ClearsTheCurrent) {
+    auto slow = make(0, 0, 100000);
+    EXPECT_EQ(trace(*slow, {100, 0})[1].first, 6398); // trunc(6400 * 4095 / 4096) = 6398
+    auto fast = make(4095, 0, 100000);
+    EXPECT_EQ(trace(*fast, {100, 0})[1].first, 0);
+    // dv = 0: no voltage leak, v integrates u: 6400 + 6398 after two steps, then
+    // u = trunc(6398 * 4095 / 4096) = 6396 and v = 12798 + 6396 on the third.
+    EXPECT_EQ(trace(*slow, {0})[0].second, 6400 + 6398 + 6396);
+}
+
+TEST(LoihiLif, BiasAndWeightExponent) {
+    // bias 3 << 2 = 12 per step; weight_exp 2: mantissa 5 -> 20 -> u += 20 * 64 = 1280.
+    auto g = make(4095, 4096, 100000, 3, 2, 2);
+    const auto t = trace(*g, {5, 0});
+    EXPECT_EQ(t[0], (std::pair<double, double>{1280, 1280 + 12}));
+    EXPECT_EQ(t[1], (std::pair<double, double>{0, 12})); // dv = 4096 forgets v, du = 4095 clears u
+    auto shifted = make(4095, 4096, 100000, 0, 0, -2); // weight_exp -2: mantissa 8 -> 2
+    EXPECT_EQ(trace(*shifted, {8})[0].first, 128);
+}
+
+TEST(LoihiLif, VoltageSaturatesAndCurrentWraps) {
+    auto g = make(0, 0, 131071); // vth_eff = 8,388,544: just below 2^23 - 1
+    // a_in = 131071 -> u = 131071 * 64 = 8,388,544; v saturates at 2^23 - 1 after the second step.
+    std::vector<std::uint32_t> spikes;
+    auto t = trace(*g, {131071, 0}, &spikes);
+    EXPECT_EQ(t[0].first, 8388544);
+    EXPECT_EQ(spikes[0], 0u); // 8,388,544 is not above 8,388,544
+    EXPECT_EQ(spikes[1], 1u); // clipped at 8,388,607 > threshold
+    // u past 2^23 wraps to negative (24-bit two's complement).
+    auto w = make(4095, 0, 131071);
+    w->set(1, 0, 8388000);
+    t = trace(*w, {100});
+    EXPECT_EQ(t[0].first, 0 + 6400); // du = 4095 clears the old u first: no wrap
+    auto wrap = make(0, 0, 131071);
+    wrap->set(1, 0, 8388000);
+    t = trace(*wrap, {100});
+    EXPECT_EQ(t[0].first, 8388000 - 2048 + 6400 - 16777216); // trunc(8388000*4095/4096) = 8385952, + 6400 wraps
+}
+
+TEST(LoihiLif, ParametersMustBeRegisterIntegers) {
+    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 10.5}}}\n", "c"),
+                 ConfigError);
+    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4096}}}\n", "c"),
+                 ConfigError);
+    EXPECT_NO_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4095}}}\n", "c"));
+}
