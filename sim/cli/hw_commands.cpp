@@ -1,6 +1,7 @@
 #include "sim/cli/hw_commands.hpp"
 
 #include <fmt/format.h>
+#include <cmath>
 #include <sstream>
 
 namespace nmsim {
@@ -101,7 +102,8 @@ std::string footprint_csv(const FootprintReport& r) {
 
 namespace {
 std::string value_text(const SourcedValue& v) {
-    return v.unlimited() ? "unlimited" : fmt::format("{:g}", v.value);
+    if (v.unlimited()) return "unlimited";
+    return v.value == std::floor(v.value) ? fmt::format("{:.0f}", v.value) : fmt::format("{:g}", v.value);
 }
 } // namespace
 
