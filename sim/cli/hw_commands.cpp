@@ -1,7 +1,7 @@
 #include "sim/cli/hw_commands.hpp"
 
-#include <fmt/format.h>
 #include <cmath>
+#include <fmt/format.h>
 #include <sstream>
 
 namespace nmsim {

@@ -1,5 +1,6 @@
 // nmsim's command line: run, validate (and, as they land, footprint, chips, sweep).
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "sim/cli/run_command.hpp"
 #include "sim/cli/system_memory.hpp"
 #include "sim/config/config_loader.hpp"
+#include "sim/sweep/sweep_runner.hpp"
 
 using namespace nmsim;
 
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
     add_run_options(run, req, max_memory, seed);
     run->add_flag("--json", json, "print a JSON summary on stdout");
     run->add_flag("-q,--quiet", quiet, "no progress or summary line");
-    run->add_option("--chip", req.chip, "round weights and delays to this chip; report fidelity vs the float run");
+    run->add_option("--chip", req.chip,
+                    "round weights and delays to this chip; report fidelity vs the float run");
     run->add_option("--chip-file", req.chip_files, "an extra chip profile YAML for --chip (repeatable)");
 
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
@@ -65,6 +68,34 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 256));
     footprint->add_flag("--strict", strict, "exit 3 if any chip has a violation");
 
+    std::string sweep_path;
+    SweepOptions sweep_opts;
+    SlurmOptions slurm_opts;
+    bool sweep_slurm_flag = false, sweep_status_flag = false, sweep_collect_flag = false;
+    long long sweep_point_index = -1, sweep_chunk_index = -1;
+    CLI::App* sweep =
+        app.add_subcommand("sweep", "run a parameter sweep: locally, under mpirun, or as a Slurm array");
+    sweep->add_option("sweep_file", sweep_path, "sweep YAML")->required();
+    sweep->add_option("--jobs", sweep_opts.jobs, "points run in parallel (local)")
+        ->check(CLI::Range(1, 1024));
+    sweep->add_option("--threads", sweep_opts.threads, "threads per point")->check(CLI::Range(1, 256));
+    sweep->add_flag("--resume", sweep_opts.resume,
+                    "skip finished points, re-run missing, failed or corrupt ones");
+    sweep->add_flag("--collect", sweep_collect_flag, "gather metrics into summary.h5 and summary.csv");
+    sweep->add_flag("--status", sweep_status_flag, "show done / running / failed / missing points");
+    sweep->add_flag("--slurm", sweep_slurm_flag, "write job.sbatch, a Slurm array over chunks of points");
+    sweep->add_flag("--submit", slurm_opts.submit,
+                    "with --slurm: submit it with sbatch and print the job id");
+    sweep->add_option("--partition", slurm_opts.partition, "Slurm partition");
+    sweep->add_option("--time", slurm_opts.time, "Slurm time limit per task (default 01:00:00)");
+    sweep->add_option("--mem", slurm_opts.mem, "Slurm memory per task (default 2G)");
+    sweep->add_option("--array-max-parallel", slurm_opts.array_max_parallel, "Slurm array throttle (%K)");
+    sweep->add_option("--chunk-size", slurm_opts.chunk_size, "points per Slurm array task")
+        ->check(CLI::Range(1, 1 << 30));
+    sweep->add_option("--point", sweep_point_index, "(worker) run one point by index");
+    sweep->add_option("--chunk", sweep_chunk_index,
+                      "(worker) run one chunk of points, as a Slurm array task does");
+
     std::string show_name;
     CLI::App* chips = app.add_subcommand("chips", "list the chip profiles");
     chips->add_option("--chip-file", chip_files, "an extra chip profile YAML (repeatable)");
@@ -82,6 +113,30 @@ int main(int argc, char** argv) {
         if (!max_memory.empty()) req.max_memory = parse_byte_size(max_memory);
         if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed")))
             req.seed = seed;
+        if (sweep->parsed()) {
+            if (sweep_point_index >= 0) {
+                const PreparedSweep s = prepare_sweep(sweep_path, true, false);
+                if (static_cast<std::uint64_t>(sweep_point_index) >= s.points.size())
+                    throw UsageError(
+                        fmt::format("--point {} is outside 0..{}", sweep_point_index, s.points.size() - 1));
+                return run_point(s, static_cast<std::uint64_t>(sweep_point_index), sweep_opts.threads);
+            }
+            if (sweep_chunk_index >= 0)
+                return sweep_chunk(sweep_path, static_cast<std::uint64_t>(sweep_chunk_index),
+                                   slurm_opts.chunk_size, sweep_opts.threads);
+            if (sweep_status_flag) return sweep_status(sweep_path);
+            if (sweep_collect_flag) return sweep_collect(sweep_path);
+            if (sweep_slurm_flag) return sweep_slurm(sweep_path, sweep_opts, slurm_opts);
+#ifdef NMSIM_HAVE_MPI
+            // Under mpirun (more than one rank) the ranks share the points.
+            for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+                if (const char* v = std::getenv(var);
+                    v && (std::string(var) == "PMIX_RANK" || std::atoi(v) > 1))
+                    return sweep_mpi(sweep_path, sweep_opts);
+#endif
+            sweep_opts.progress = isatty(STDERR_FILENO);
+            return sweep_local(sweep_path, sweep_opts);
+        }
         if (footprint->parsed()) {
             const NetworkSpec spec = load_config(footprint_config, footprint_sets);
             const auto profiles =

@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fmt/format.h>
 #include <memory>
 #include <optional>
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include "hw/chip_run.hpp"
@@ -77,7 +77,16 @@ nlohmann::json execute_validate(const RunRequest& request) {
 }
 
 nlohmann::json execute_run(const RunRequest& request) {
-    const NetworkSpec spec = load_request(request);
+    RunOutcome out = run_in_memory(request);
+    write_sonata(out.spec.output_path, out.spec, out.result, out.provenance);
+    out.summary["peak_rss"] = peak_rss_bytes();
+    return out.summary;
+}
+
+RunOutcome run_in_memory(const RunRequest& request) {
+    RunOutcome out;
+    out.spec = load_request(request);
+    const NetworkSpec& spec = out.spec;
     const int threads = spec.simulation.threads;
 
     // Memory guard: refuse before allocating anything large.
@@ -109,10 +118,11 @@ nlohmann::json execute_run(const RunRequest& request) {
         chip_map = std::make_unique<ChipSynapseMap>(chip, spec);
     }
     BuiltNetwork net = build_network(spec, threads, chip_map.get());
-    RunResult result = simulate(net, options);
+    out.result = simulate(net, options);
+    RunResult& result = out.result;
     if (chip_map) fidelity = compare_runs(spec, request.chip, reference, result);
 
-    nlohmann::json summary;
+    nlohmann::json& summary = out.summary;
     summary["config"] = request.config_path;
     summary["output"] = spec.output_path;
     summary["neurons"] = spec.total_neurons();
@@ -152,7 +162,7 @@ nlohmann::json execute_run(const RunRequest& request) {
     summary["peak_rss"] = peak_rss_bytes();
     if (fidelity) summary["fidelity"] = fidelity->to_json();
 
-    Provenance prov;
+    Provenance& prov = out.provenance;
     prov.config_text = spec.config_text;
     prov.config_path = request.config_path;
     prov.seed = spec.simulation.seed;
@@ -169,9 +179,7 @@ nlohmann::json execute_run(const RunRequest& request) {
     }
     prov.summary_json = summary.dump();
     if (fidelity) prov.fidelity_json = fidelity->to_json().dump();
-    write_sonata(spec.output_path, spec, result, prov);
-    summary["peak_rss"] = peak_rss_bytes();
-    return summary;
+    return out;
 }
 
 } // namespace nmsim

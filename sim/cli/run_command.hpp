@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/engine/simulator.hpp"
+#include "sim/io/sonata.hpp"
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
@@ -26,6 +28,15 @@ struct RunRequest {
 // Loads, applies command-line overrides, checks memory, builds, simulates, writes the HDF5 file.
 // Returns the run summary (the `--json` document). Throws nmsim errors.
 nlohmann::json execute_run(const RunRequest& request);
+
+// The same run without writing: the spec, results and the provenance ready for write_sonata.
+struct RunOutcome {
+    NetworkSpec spec;
+    RunResult result;
+    nlohmann::json summary;
+    Provenance provenance;
+};
+RunOutcome run_in_memory(const RunRequest& request);
 
 // Loads and checks a config fully (including from_file edge lists) without building it.
 nlohmann::json execute_validate(const RunRequest& request);

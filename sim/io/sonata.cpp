@@ -136,6 +136,7 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
     string_dataset(nm, "config", prov.config_text);
     string_dataset(nm, "summary", prov.summary_json);
     if (!prov.fidelity_json.empty()) string_dataset(nm, "fidelity", prov.fidelity_json);
+    for (const auto& [name, text] : prov.extra_datasets) string_dataset(nm, name, text);
     const auto rates = population_rates(spec, result);
     dataset(nm, "rates_hz", H5T_IEEE_F64LE, rates, {rates.size()});
     std::string names;
@@ -170,6 +171,34 @@ void write_sonata(const std::string& path, const NetworkSpec& spec, const RunRes
         Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                     "create " + tmp);
         write_file(file, spec, result, prov);
+    } catch (...) {
+        std::filesystem::remove(tmp, ec);
+        throw;
+    }
+    commit_file(tmp, path);
+}
+
+void write_arrays_h5(const std::string& path, const std::vector<NamedArray>& arrays,
+                     const std::map<std::string, std::string>& attributes) {
+    const std::string tmp = temp_path_for(path);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    std::error_code ec;
+    try {
+        Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                    "create " + tmp);
+        Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "create property list");
+        check(H5Pset_create_intermediate_group(lcpl, 1), "set intermediate groups");
+        for (const auto& a : arrays) {
+            std::vector<hsize_t> dims(a.dims.begin(), a.dims.end());
+            Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                         "dataspace");
+            Handle ds(H5Dcreate2(file, a.name.c_str(), H5T_IEEE_F64LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Dclose, "create dataset " + a.name);
+            if (!a.data.empty())
+                check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data.data()),
+                      "write " + a.name);
+        }
+        for (const auto& [k, v] : attributes) string_attr(file, k, v);
     } catch (...) {
         std::filesystem::remove(tmp, ec);
         throw;

@@ -227,7 +227,7 @@ TEST(Output, SonataFileReadsBack) {
     BuiltNetwork net = build_network(spec, 2);
     RunResult r = simulate(net);
     const auto path = (std::filesystem::temp_directory_path() / "nmsim_out_test" / "run.h5").string();
-    Provenance prov{"{\"ok\":true}", spec.config_text, "c", 99, 2, 0.5, 1.5, 1000, 100, "P: 6 bits", ""};
+    Provenance prov{"{\"ok\":true}", spec.config_text, "c", 99, 2, 0.5, 1.5, 1000, 100, "P: 6 bits", "", {}};
     write_sonata(path, spec, r, prov);
     EXPECT_FALSE(std::filesystem::exists(temp_path_for(path)));
     const SpikeRecord e = read_spikes(path, "E");
