@@ -18,6 +18,8 @@ PACKAGES=(
   libbenchmark-dev      # Google Benchmark micro-benchmarks
   python3-h5py python3-numpy python3-matplotlib  # tests reading HDF5 with h5py; plots
   python3-brian         # the Brian2 peer in scripts/bench/brunel.sh
+  libopenmpi-dev openmpi-bin   # `mpirun nmsim sweep` and its test
+  slurm-wlm munge              # a real single-node Slurm for the sweep test (started by the test)
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
