@@ -4,7 +4,8 @@
 
 namespace nmsim {
 
-ChipSynapseMap::ChipSynapseMap(const ChipProfile& chip, const NetworkSpec& spec) : chip_(chip), dt_(spec.simulation.dt) {
+ChipSynapseMap::ChipSynapseMap(const ChipProfile& chip, const NetworkSpec& spec)
+    : chip_(chip), dt_(spec.simulation.dt) {
     for (const auto& pr : spec.projections) quantisers_.emplace_back(chip.weight, pr.weight);
 }
 
@@ -33,7 +34,8 @@ FidelityReport compare_runs(const NetworkSpec& spec, const std::string& chip, co
         }
         const double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
         // Constant counts have no correlation to speak of: 1 when the runs agree exactly, else 0.
-        f.rate_correlation = va > 0 && vb > 0 ? (sab - sa * sb / n) / std::sqrt(va * vb) : (diff == 0 ? 1.0 : 0.0);
+        f.rate_correlation =
+            va > 0 && vb > 0 ? (sab - sa * sb / n) / std::sqrt(va * vb) : (diff == 0 ? 1.0 : 0.0);
         f.count_distance = sa > 0 ? diff / sa : (diff == 0 ? 0.0 : INFINITY);
         report.populations.push_back(f);
     }

@@ -70,7 +70,7 @@ public:
 
     // syn: the target's incoming synapses sorted by source.
     void add_neuron(std::uint64_t target, const InSynapse* syn, std::size_t n) {
-        account_quantisation(syn, n);
+        if (accounts_) account_quantisation(syn, n);
         synapses_ += n;
         if (accounting_only_) return;
         if (!chip_.fan_in_per_neuron.unlimited() && n > chip_.fan_in_per_neuron.value) ++fan_in_violations_;
@@ -87,7 +87,24 @@ public:
         commit(target, syn, n, p);
     }
 
+    // Chips that round weights and delays identically share one accounting (see quantisation_key).
+    void share_accounting_with(const ChipMapper* owner) { accounts_ = owner == nullptr, owner_ = owner; }
+    static std::string quantisation_key(const ChipProfile& c) {
+        return fmt::format("{}/{}/{}/{}/{}/{}/{}", c.weight.bits, static_cast<int>(c.weight.scale),
+                           c.weight.shared_levels, c.delay.min_steps, c.delay.max_steps, c.timestep_ms.value,
+                           c.weight.is_signed);
+    }
+
     ChipFootprint finish() {
+        if (owner_) {
+            weight_err_sq_ = owner_->weight_err_sq_;
+            weight_sq_ = owner_->weight_sq_;
+            weight_max_rel_ = owner_->weight_max_rel_;
+            delay_err_sq_ = owner_->delay_err_sq_;
+            delay_sq_ = owner_->delay_sq_;
+            delay_max_rel_ = owner_->delay_max_rel_;
+            delays_out_of_range_ = owner_->delays_out_of_range_;
+        }
         close_core("population end");
         ChipFootprint f;
         f.chip = chip_.name;
@@ -185,6 +202,8 @@ private:
     bool add_levels(const InSynapse* syn, std::size_t n, std::size_t limit) {
         for (std::size_t i = 0; i < n; ++i) {
             const double q = quantisers_[syn[i].projection](syn[i].weight);
+            if (i > 0 && q == last_level_) continue; // runs of equal levels are common: skip the search
+            last_level_ = q;
             if (std::find(level_scratch_.begin(), level_scratch_.end(), q) == level_scratch_.end()) {
                 level_scratch_.push_back(q);
                 if (level_scratch_.size() > limit) return false;
@@ -257,7 +276,9 @@ private:
             const double w = syn[i].weight, q = quantisers_[syn[i].projection](w);
             weight_err_sq_ += (q - w) * (q - w);
             weight_sq_ += w * w;
-            if (w != 0.0) weight_max_rel_ = std::max(weight_max_rel_, std::abs(q - w) / std::abs(w));
+            // Divide only when the error may be a new maximum (a multiply decides that).
+            if (std::abs(q - w) > weight_max_rel_ * std::abs(w) && w != 0.0)
+                weight_max_rel_ = std::abs(q - w) / std::abs(w);
             const std::uint16_t steps = syn[i].delay_steps;
             if (steps >= delay_cache_.size()) {
                 delay_cache_.resize(steps + 1u);
@@ -271,7 +292,7 @@ private:
             const double ms = syn[i].delay_steps * spec_.simulation.dt;
             delay_err_sq_ += (d.ms - ms) * (d.ms - ms);
             delay_sq_ += ms * ms;
-            delay_max_rel_ = std::max(delay_max_rel_, std::abs(d.ms - ms) / ms);
+            if (std::abs(d.ms - ms) > delay_max_rel_ * ms) delay_max_rel_ = std::abs(d.ms - ms) / ms;
             if (!d.representable) ++delays_out_of_range_;
         }
     }
@@ -321,6 +342,8 @@ private:
     const ChipProfile& chip_;
     const NetworkSpec& spec_;
     bool accounting_only_;
+    bool accounts_ = true;
+    const ChipMapper* owner_ = nullptr;
     std::vector<WeightQuantiser> quantisers_;
     double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
     double block_synapses_ = 1, block_header_bits_ = 0, word_bits_ = 1, row_header_words_ = 0;
@@ -332,6 +355,7 @@ private:
     std::uint64_t core_neurons_ = 0, core_axons_ = 0;
     double core_bits_ = 0.0;
     std::vector<double> levels_, level_scratch_;
+    double last_level_ = 0.0;
     std::size_t pop_ = 0;
     std::uint64_t cores_ = 0, synapses_ = 0, total_axons_ = 0, fan_in_violations_ = 0,
                   delays_out_of_range_ = 0;
@@ -400,6 +424,11 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
     for (const auto& chip : chips)
         mappers.push_back(std::make_unique<ChipMapper>(chip, spec, delays_vary,
                                                        chip.encoding.kind == EncodingKind::dense_layer));
+    std::map<std::string, const ChipMapper*> accountant;
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+        const auto [it, fresh] = accountant.emplace(ChipMapper::quantisation_key(chips[c]), mappers[c].get());
+        if (!fresh) mappers[c]->share_accounting_with(it->second);
+    }
     // nmsim's own table, as one partition: statistics only (observe), never the bits.
     std::vector<PackedTableBuilder> tables;
     for (const auto& gen : generators) tables.emplace_back(gen.source_size(), 0, spec.total_neurons());
@@ -410,6 +439,7 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
     std::vector<std::vector<InSynapse>> per_thread(threads);
     std::vector<InSynapse> block;
     std::vector<std::uint64_t> offsets, cursor;
+    std::vector<std::pair<const InSynapse*, std::size_t>> target_slices; // per target of the block
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         const auto& pop = spec.populations[p];
         for (auto& m : mappers) m->begin_population(p);
@@ -418,52 +448,93 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
             const auto& targets = spec.projections[j].targets;
             if (std::find(targets.begin(), targets.end(), pop.name) != targets.end()) incoming.push_back(j);
         }
+        // Target-driven rules can be generated one target at a time: each thread takes a share of the
+        // block and its output is already grouped by target. Source-driven rules (fixed_outdegree,
+        // from_file) would rescan every source per target, so they go through the block path.
+        bool per_target = true;
+        for (std::size_t j : incoming) {
+            const ConnectorRule r = spec.projections[j].connector.rule;
+            per_target = per_target && r != ConnectorRule::fixed_outdegree && r != ConnectorRule::from_file;
+        }
+        std::sort(incoming.begin(), incoming.end(),
+                  [&](std::size_t a, std::size_t b) { return source_first[a] < source_first[b]; });
+        auto by_source = [](const InSynapse& a, const InSynapse& b) {
+            return a.source != b.source ? a.source < b.source : a.projection < b.projection;
+        };
         for (std::uint64_t first = pop.first_id; first < pop.first_id + pop.size;
              first += options.block_targets) {
             const std::uint64_t last = std::min(first + options.block_targets, pop.first_id + pop.size);
             const std::uint64_t width = last - first;
-            // 1. Generate the block's incoming synapses, projections spread over threads.
-            for (auto& buf : per_thread) buf.clear();
+            target_slices.assign(width, {nullptr, 0});
+            if (per_target) {
+#pragma omp parallel num_threads(threads)
+                {
+                    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+                    auto& buf = per_thread[tid];
+                    buf.clear();
+                    std::vector<std::pair<std::uint64_t, std::size_t>> spans; // (target offset, start)
+                    for (std::uint64_t i = width * tid / nth; i < width * (tid + 1) / nth; ++i) {
+                        const std::size_t start = buf.size();
+                        for (const std::size_t j : incoming)
+                            generators[j].generate(
+                                first + i, first + i + 1,
+                                [&](std::uint64_t src, std::uint64_t, double w, std::uint32_t d) {
+                                    buf.push_back({static_cast<std::uint32_t>(source_first[j] + src),
+                                                   static_cast<std::uint32_t>(i), static_cast<float>(w),
+                                                   static_cast<std::uint16_t>(d),
+                                                   static_cast<std::uint16_t>(j)});
+                                });
+                        // Projections come in source order and most rules emit sources ascending.
+                        if (!std::is_sorted(buf.begin() + start, buf.end(), by_source))
+                            std::sort(buf.begin() + start, buf.end(), by_source);
+                        spans.emplace_back(i, start);
+                    }
+                    for (std::size_t k = 0; k < spans.size(); ++k) {
+                        const std::size_t end = k + 1 < spans.size() ? spans[k + 1].second : buf.size();
+                        target_slices[spans[k].first] = {buf.data() + spans[k].second, end - spans[k].second};
+                    }
+                }
+                for (const auto& sl : target_slices) report.synapses += sl.second;
+            } else {
+                // 1. Generate the block's incoming synapses, projections spread over threads.
+                for (auto& buf : per_thread) buf.clear();
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
-            for (std::size_t k = 0; k < incoming.size(); ++k) {
-                const std::size_t j = incoming[k];
-                auto& buf = per_thread[omp_get_thread_num()];
-                const std::uint64_t src_first = source_first[j];
-                generators[j].generate(
-                    first, last, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
-                        buf.push_back({static_cast<std::uint32_t>(src_first + s),
-                                       static_cast<std::uint32_t>(t - first), static_cast<float>(w),
-                                       static_cast<std::uint16_t>(d), static_cast<std::uint16_t>(j)});
-                    });
+                for (std::size_t k = 0; k < incoming.size(); ++k) {
+                    const std::size_t j = incoming[k];
+                    auto& buf = per_thread[omp_get_thread_num()];
+                    generators[j].generate(
+                        first, last, [&](std::uint64_t src, std::uint64_t t, double w, std::uint32_t d) {
+                            buf.push_back({static_cast<std::uint32_t>(source_first[j] + src),
+                                           static_cast<std::uint32_t>(t - first), static_cast<float>(w),
+                                           static_cast<std::uint16_t>(d), static_cast<std::uint16_t>(j)});
+                        });
+                }
+                // 2. Group by target (counting sort), then by source within a target.
+                offsets.assign(width + 1, 0);
+                for (const auto& buf : per_thread)
+                    for (const auto& x : buf) ++offsets[x.target + 1];
+                for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
+                block.resize(offsets[width]);
+                cursor.assign(offsets.begin(), offsets.end() - 1);
+                for (const auto& buf : per_thread)
+                    for (const auto& x : buf) block[cursor[x.target]++] = x;
+                for (std::uint64_t i = 0; i < width; ++i) {
+                    std::sort(block.begin() + offsets[i], block.begin() + offsets[i + 1], by_source);
+                    target_slices[i] = {block.data() + offsets[i], offsets[i + 1] - offsets[i]};
+                }
+                report.synapses += block.size();
             }
-            // 2. Group by target (counting sort), then by source within a target: the order no
-            //    longer depends on which thread generated what.
-            offsets.assign(width + 1, 0);
-            for (const auto& buf : per_thread)
-                for (const auto& x : buf) ++offsets[x.target + 1];
-            for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
-            block.resize(offsets[width]);
-            cursor.assign(offsets.begin(), offsets.end() - 1);
-            for (const auto& buf : per_thread)
-                for (const auto& x : buf) block[cursor[x.target]++] = x;
-            for (std::uint64_t i = 0; i < width; ++i)
-                std::sort(block.begin() + offsets[i], block.begin() + offsets[i + 1],
-                          [](const InSynapse& a, const InSynapse& b) {
-                              return a.source != b.source ? a.source < b.source : a.projection < b.projection;
-                          });
-            report.synapses += block.size();
             // 3. Every chip (and nmsim's own table statistics) consumes the block, in parallel.
             const int consumers = static_cast<int>(mappers.size()) + 1;
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
             for (int c = 0; c < consumers; ++c) {
                 if (c < static_cast<int>(mappers.size())) {
                     for (std::uint64_t i = 0; i < width; ++i)
-                        mappers[c]->add_neuron(first + i, block.data() + offsets[i],
-                                               offsets[i + 1] - offsets[i]);
+                        mappers[c]->add_neuron(first + i, target_slices[i].first, target_slices[i].second);
                 } else {
                     for (std::uint64_t i = 0; i < width; ++i)
-                        for (std::uint64_t k = offsets[i]; k < offsets[i + 1]; ++k) {
-                            const InSynapse& x = block[k];
+                        for (std::size_t k = 0; k < target_slices[i].second; ++k) {
+                            const InSynapse& x = target_slices[i].first[k];
                             tables[x.projection].observe(x.source - source_first[x.projection], first + i,
                                                          x.weight, x.delay_steps);
                         }

@@ -111,10 +111,10 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
             }
             // Geometric skipping: the gap to the next connected source is Geometric(p).
             RandomStream rng(seed_, RngPurpose::connect, proj, t);
-            const double log_q = std::log1p(-c.probability);
+            const double inv_log_q = 1.0 / std::log1p(-c.probability);
             for (std::uint64_t s = 0;; ++s) {
                 const double u = 1.0 - rng.uniform(); // (0, 1]
-                const double skip = std::floor(std::log(u) / log_q);
+                const double skip = std::floor(std::log(u) * inv_log_q);
                 if (skip >= static_cast<double>(n_src_ - s)) break;
                 s += static_cast<std::uint64_t>(skip);
                 if (s != self) emit_one(emit, s, t, wrng, drng);

@@ -212,3 +212,31 @@ TEST(Quantise, DelaysRoundToChipSteps) {
     EXPECT_FALSE(quantise_delay(700, 0.1, loihi).representable); // 70 ms > 62 steps
     EXPECT_FALSE(quantise_delay(15, 0.1, chip("brainscales2")).representable);
 }
+
+TEST(Footprint, Loihi2AxonBlocksByHand) {
+    // As Loihi 1 but 8,192 neurons per core: 13 index bits; 8 + 13 = 21 bits per synapse;
+    // 10 header + 10 x 21 = 220 bits -> 4 words = 256 bits per input axon; 10 axons = 320 bytes.
+    const auto f = footprint(a_to_b(10, 10, "{rule: all_to_all}"), "loihi2");
+    EXPECT_EQ(f.synaptic_bytes, 320u);
+    EXPECT_EQ(f.cores, 2u);
+}
+
+TEST(Footprint, Spinnaker2RowsByHand) {
+    // 100 -> 100 all-to-all, 250 neurons per PE: B in one core; 100 rows of (3 + 100) 32-bit words.
+    const auto f = footprint(a_to_b(100, 100, "{rule: all_to_all}"), "spinnaker2");
+    EXPECT_EQ(f.synaptic_bytes, 100u * 103u * 4u);
+    EXPECT_EQ(f.cores, 2u);
+    EXPECT_EQ(f.chips, 1u);
+    EXPECT_TRUE(f.violations.empty());
+}
+
+TEST(Footprint, BrainScaleS2CrossbarByHand) {
+    // Two used hemispheres (A and B), each a fixed 256 x 256 x 16-bit crossbar = 131,072 bytes;
+    // fan-in 100 fits the 256 synapse rows; the 1 ms delay cannot be programmed.
+    const auto f = footprint(a_to_b(100, 100, "{rule: all_to_all}"), "brainscales2");
+    EXPECT_EQ(f.synaptic_bytes, 2u * 131072u);
+    EXPECT_EQ(f.cores, 2u);
+    EXPECT_EQ(f.chips, 1u);
+    EXPECT_FALSE(has_violation(f, "receive more than"));
+    EXPECT_TRUE(has_violation(f, "10,000 synapses lose their delay"));
+}
