@@ -179,7 +179,13 @@ private:
             while (j < n && syn[j].source == syn[i].source) ++j;
             const std::uint32_t s = syn[i].source;
             const std::uint64_t have = stamp_[s] == core_uid_ ? count_[s] : 0;
-            if (have == 0) ++p.new_axons;
+            if (have == 0) {
+                ++p.new_axons;
+                // A non-empty core closes anyway: stop counting at the limit (an empty one needs the full count).
+                if (core_neurons_ > 0 && !chip_.input_axons_per_core.unlimited() &&
+                    core_axons_ + p.new_axons > chip_.input_axons_per_core.value)
+                    return "input axons per core";
+            }
             if (sized) p.delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
             i = j;
         }

@@ -33,6 +33,9 @@ pt = json.loads(h5py.File("out/s/points/000003.h5")["nmsim/sweep_point"][()])
 assert pt["values"] == {"vars.g": "6.0", "vars.eta": "2.0"} and pt["metrics"]["mean_rate"] > 0
 PY
 
+$PY "$SRC/scripts/plot_sweep.py" out/s/summary.h5 --metric mean_rate -o heat.png >/dev/null && [ "$(stat -c %s heat.png)" -gt 10000 ] \
+    && pass "plot_sweep draws the heat map" || fail "plot_sweep"
+$PY "$SRC/scripts/plot_sweep.py" out/s/summary.h5 --metric nonsense -o x.png >/dev/null 2>&1 && fail "unknown metric accepted" || pass "plot_sweep rejects an unknown metric"
 expect_exit 2 "refuses to overwrite without --resume" "$NMSIM" sweep s.yaml
 grep -q "use --resume" "$WORK/stderr" && pass "says to use --resume" || fail "$(cat "$WORK/stderr")"
 before=$(stat -c %Y out/s/points/000000.h5)
