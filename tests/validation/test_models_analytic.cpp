@@ -38,6 +38,17 @@ std::string single_neuron(const std::string& model, const std::string& params, c
            "  spk: {type: spikes}\n";
 }
 
+// A single neuron of `model` with its default parameters overridden by `set`, resting at 0.
+std::unique_ptr<NeuronGroup> lone_neuron(const std::string& model, const std::map<std::string, double>& set,
+                                         double dt) {
+    std::map<std::string, double> p;
+    for (const auto& info : find_model(model)->params) p[info.name] = info.default_value;
+    for (const auto& [k, v] : set) p[k] = v;
+    auto g = find_model(model)->create(1, p, dt);
+    g->set(0, 0, 0.0);
+    return g;
+}
+
 double relative_error(double got, double want) {
     return std::abs(got - want) / std::max(1e-300, std::abs(want));
 }
@@ -62,14 +73,7 @@ TEST(LifDelta, SubthresholdDcResponseMatchesClosedForm) {
 
 TEST(LifDelta, ExactIntegrationIsExactInDoublePrecision) {
     const double tau = 20.0, cm = 0.25, I = 0.2, dt = 0.1;
-    std::map<std::string, double> p;
-    for (const auto& info : find_model("lif_delta")->params) p[info.name] = info.default_value;
-    p["tau_m"] = tau;
-    p["cm"] = cm;
-    p["v_rest"] = 0.0;
-    p["v_thresh"] = 1e3;
-    auto g = find_model("lif_delta")->create(1, p, dt);
-    g->set(0, 0, 0.0);
+    auto g = lone_neuron("lif_delta", {{"tau_m", tau}, {"cm", cm}, {"v_rest", 0.0}, {"v_thresh", 1e3}}, dt);
     double syn = 0.0, cur = I;
     std::vector<std::uint32_t> spiked;
     for (int k = 1; k <= 2000; ++k) {
@@ -144,15 +148,9 @@ TEST(LifDelta, FiCurveMatchesTheClosedFormPeriod) {
 TEST(LifExp, SinglePscMatchesClosedFormTo1e9) {
     // V(t) = w / cm * tau_s tau_m / (tau_m - tau_s) (exp(-t/tau_m) - exp(-t/tau_s)), t from arrival.
     const double tau_m = 10.0, tau_s = 2.0, cm = 0.25, w = 0.5, dt = 0.1;
-    std::map<std::string, double> p;
-    for (const auto& info : find_model("lif_exp")->params) p[info.name] = info.default_value;
-    p["tau_m"] = tau_m;
-    p["tau_syn_E"] = tau_s;
-    p["cm"] = cm;
-    p["v_rest"] = 0.0;
-    p["v_thresh"] = 1e3;
-    auto g = find_model("lif_exp")->create(1, p, dt);
-    g->set(0, 0, 0.0);
+    auto g = lone_neuron(
+        "lif_exp", {{"tau_m", tau_m}, {"tau_syn_E", tau_s}, {"cm", cm}, {"v_rest", 0.0}, {"v_thresh", 1e3}},
+        dt);
     double syn[2] = {w, 0.0}, cur = 0.0;
     std::vector<std::uint32_t> spiked;
     StepInput in{{&syn[0], &syn[1]}, &cur, 2};
@@ -170,15 +168,8 @@ TEST(LifExp, SinglePscMatchesClosedFormTo1e9) {
 TEST(LifExp, EqualTimeConstantsUseTheSingularPropagator) {
     // tau_s == tau_m: V(t) = w / cm * t exp(-t / tau).
     const double tau = 10.0, cm = 1.0, w = 1.0, dt = 0.1;
-    std::map<std::string, double> p;
-    for (const auto& info : find_model("lif_exp")->params) p[info.name] = info.default_value;
-    p["tau_m"] = tau;
-    p["tau_syn_E"] = tau;
-    p["cm"] = cm;
-    p["v_rest"] = 0.0;
-    p["v_thresh"] = 1e3;
-    auto g = find_model("lif_exp")->create(1, p, dt);
-    g->set(0, 0, 0.0);
+    auto g = lone_neuron(
+        "lif_exp", {{"tau_m", tau}, {"tau_syn_E", tau}, {"cm", cm}, {"v_rest", 0.0}, {"v_thresh", 1e3}}, dt);
     double syn[2] = {w, 0.0}, cur = 0.0;
     std::vector<std::uint32_t> spiked;
     StepInput in{{&syn[0], &syn[1]}, &cur, 2};
