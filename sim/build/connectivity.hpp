@@ -48,6 +48,12 @@ private:
     }
     void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,
                        std::vector<std::uint64_t>& out) const;
+    // The connector's degree of partners from [0, n): independent draws with multapses, distinct without.
+    void draw_degree(RandomStream& rng, std::uint64_t n, std::vector<std::uint64_t>& picks) const {
+        if (!pr_.connector.allow_multapses) return draw_distinct(rng, n, pr_.connector.degree, picks);
+        picks.resize(pr_.connector.degree);
+        for (auto& p : picks) p = rng.below(n);
+    }
 
     template <class Emit>
     void emit_one(Emit& emit, std::uint64_t s, std::uint64_t t, RandomStream& wrng,
@@ -92,12 +98,7 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
         for_targets([&](std::uint64_t t, std::uint64_t self, RandomStream& wrng, RandomStream& drng) {
             RandomStream rng(seed_, RngPurpose::connect, proj, t);
             const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
-            if (c.allow_multapses) {
-                picks.resize(c.degree);
-                for (auto& p : picks) p = rng.below(n);
-            } else {
-                draw_distinct(rng, n, c.degree, picks);
-            }
+            draw_degree(rng, n, picks);
             for (auto s : picks) emit_one(emit, s >= self ? s + 1 : s, t, wrng, drng);
         });
         break;
@@ -148,12 +149,7 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
             RandomStream rng(seed_, RngPurpose::connect, proj, g);
             const std::uint64_t self = self_possible ? self_offset + s : ~0ull;
             const std::uint64_t n = n_tgt_ - (self != ~0ull ? 1 : 0);
-            if (c.allow_multapses) {
-                picks.resize(c.degree);
-                for (auto& p : picks) p = rng.below(n);
-            } else {
-                draw_distinct(rng, n, c.degree, picks);
-            }
+            draw_degree(rng, n, picks);
             for (auto& p : picks) p = target_index_to_global(p >= self ? p + 1 : p);
             std::sort(picks.begin(), picks.end());
             RandomStream wrng(seed_, RngPurpose::weight, proj, g), drng(seed_, RngPurpose::delay, proj, g);

@@ -21,3 +21,13 @@ expect_exit() {
     local got=$?
     if [ "$got" -eq "$want" ]; then pass "$what (exit $got)"; else fail "$what: exit $got, wanted $want; stderr: $(cat "$WORK/stderr")"; fi
 }
+# small_sweep NAME: a 6-point Brunel sweep (order 60, 150 ms) over base.yaml writing to out/NAME.
+small_sweep() {
+    cat >"$1.yaml" <<YAML
+sweep: 1
+base: base.yaml
+grid: {vars.g: [3.0, 5.0, 7.0], vars.eta: [1.5, 2.5]}
+set: {vars.order: 60, simulation.duration: 150}
+output: out/$1
+YAML
+}

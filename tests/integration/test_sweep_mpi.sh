@@ -3,15 +3,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 cp "$SRC/configs/brunel_delta.yaml" base.yaml
-for where in local mpi2 mpi3; do
-    cat >"$where.yaml" <<YAML
-sweep: 1
-base: base.yaml
-grid: {vars.g: [3.0, 5.0, 7.0], vars.eta: [1.5, 2.5]}
-set: {vars.order: 60, simulation.duration: 150}
-output: out/$where
-YAML
-done
+for where in local mpi2 mpi3; do small_sweep "$where"; done
 expect_exit 0 "local reference" "$NMSIM" sweep local.yaml --jobs 2
 expect_exit 0 "mpirun -n 2" mpirun -n 2 --oversubscribe "$NMSIM" sweep mpi2.yaml
 grep -q "6 done, 0 failed of 6 points on 2 ranks" "$WORK/stderr" && pass "2 ranks shared the points" || fail "$(cat "$WORK/stderr")"

@@ -6,15 +6,7 @@ trap 'stop_slurm; rm -rf "$WORK"' EXIT
 cd "$WORK"
 start_slurm "$WORK/slurm" && pass "slurmctld + slurmd + munge running" || { fail "could not start Slurm"; finish; exit 1; }
 cp "$SRC/configs/brunel_delta.yaml" base.yaml
-for where in local slurm; do
-    cat >"$where.yaml" <<YAML
-sweep: 1
-base: base.yaml
-grid: {vars.g: [3.0, 5.0, 7.0], vars.eta: [1.5, 2.5]}
-set: {vars.order: 60, simulation.duration: 150}
-output: out/$where
-YAML
-done
+for where in local slurm; do small_sweep "$where"; done
 expect_exit 0 "--slurm writes job.sbatch" "$NMSIM" sweep slurm.yaml --slurm --chunk-size 2 --array-max-parallel 2 --mem 512M --time 00:05:00 --partition debug
 grep -q "#SBATCH --array=0-2%2" out/slurm/job.sbatch && grep -q -- "--chunk \"\$SLURM_ARRAY_TASK_ID\" --chunk-size 2" out/slurm/job.sbatch \
     && pass "array over 3 chunks, throttled to 2" || fail "$(cat out/slurm/job.sbatch)"
