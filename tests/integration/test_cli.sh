@@ -29,6 +29,12 @@ assert not np.array_equal(a["spikes/E/node_ids"][:], c["spikes/E/node_ids"][:])
 assert c["nmsim"].attrs["seed"][0] == 77 and c["nmsim"].attrs["threads"][0] == 1
 PY
 
+# Progress bar with ETA on stderr only when it is a terminal (script(1) provides one).
+script -qec "$NMSIM run brunel.yaml ${small[*]} -o out/tty.h5" /dev/null >tty.txt 2>&1
+grep -q "ETA" tty.txt && grep -q "100%" tty.txt && pass "progress bar on a terminal" || fail "no progress bar: $(cat tty.txt)"
+"$NMSIM" run brunel.yaml "${small[@]}" -o out/notty.h5 2>notty.txt
+! grep -q "ETA" notty.txt && grep -q "spikes, rates" notty.txt && pass "one summary line, no bar, when not a terminal" || fail "$(cat notty.txt)"
+
 # Config errors: exit 2, file:line:col and key in the message, no output file.
 sed 's/tau_refrac: 2.0/tau_refrac: -2.0/' brunel.yaml >bad.yaml
 expect_exit 2 "bad value" "$NMSIM" run bad.yaml -o out/bad.h5
