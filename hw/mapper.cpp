@@ -74,17 +74,55 @@ public:
         synapses_ += n;
         if (accounting_only_) return;
         if (!chip_.fan_in_per_neuron.unlimited() && n > chip_.fan_in_per_neuron.value) ++fan_in_violations_;
-        Prospect p;
-        const char* reason = prospect(syn, n, p);
-        if (reason && core_neurons_ > 0) {
+        if (core_neurons_ > 0) {
+            Prospect p;
+            const char* reason = prospect(syn, n, p);
+            if (!reason) {
+                commit(target, syn, n, p);
+                return;
+            }
             close_core(reason);
-            reason = prospect(syn, n, p);
         }
-        if (reason) {
-            ++oversized_neurons_[reason]; // alone it does not fit: a violation; it gets a core anyway
-            if (chip_.weight.shared_levels > 0) add_levels(syn, n, ~std::size_t{0});
+        place_in_empty_core(target, syn, n);
+    }
+
+    // In a fresh core every source is new: size and commit in one pass. A neuron that exceeds a
+    // limit alone is a violation, and gets the core anyway.
+    void place_in_empty_core(std::uint64_t target, const InSynapse* syn, std::size_t n) {
+        const bool sized = chip_.encoding.kind == EncodingKind::loihi_axon_blocks ||
+                           chip_.encoding.kind == EncodingKind::spinnaker_rows;
+        std::uint64_t axons = 0;
+        double bits = neuron_bits_;
+        for (std::size_t i = 0; i < n;) {
+            std::size_t j = i + 1;
+            while (j < n && syn[j].source == syn[i].source) ++j;
+            const std::uint32_t s = syn[i].source;
+            stamp_[s] = core_uid_;
+            count_[s] = static_cast<std::uint32_t>(j - i);
+            ++out_cores_[s];
+            ++axons;
+            if (sized) bits += axon_bits(j - i);
+            i = j;
         }
-        commit(target, syn, n, p);
+        const char* reason = nullptr;
+        if (!chip_.input_axons_per_core.unlimited() && axons > chip_.input_axons_per_core.value)
+            reason = "input axons per core";
+        else if (chip_.memory_scope == MemoryScope::core && core_fixed_bits_ == 0.0 &&
+                 bits > chip_.synaptic_memory_bits.value)
+            reason = "synaptic memory per core";
+        if (chip_.weight.shared_levels > 0) {
+            level_scratch_.clear();
+            if (!add_levels(syn, n, static_cast<std::size_t>(chip_.weight.shared_levels))) {
+                if (!reason) reason = "weight levels per core";
+                add_levels(syn, n, ~std::size_t{0});
+            }
+            levels_ = level_scratch_;
+        }
+        if (reason) ++oversized_neurons_[reason];
+        core_axons_ = axons;
+        core_bits_ = bits;
+        core_neurons_ = 1;
+        core_of_[target] = static_cast<std::uint32_t>(cores_);
     }
 
     // Chips that round weights and delays identically share one accounting (see quantisation_key).

@@ -114,7 +114,8 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
             RandomStream rng(seed_, RngPurpose::connect, proj, t);
             const double inv_log_q = 1.0 / std::log1p(-c.probability);
             for (std::uint64_t s = 0;; ++s) {
-                const double u = 1.0 - rng.uniform(); // (0, 1]
+                // (0, 1] from one 32-bit draw: the smallest value still allows skips of 22 / p.
+                const double u = (static_cast<double>(rng.next_u32()) + 1.0) * 0x1.0p-32;
                 const double skip = std::floor(std::log(u) * inv_log_q);
                 if (skip >= static_cast<double>(n_src_ - s)) break;
                 s += static_cast<std::uint64_t>(skip);
