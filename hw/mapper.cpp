@@ -41,6 +41,7 @@ public:
           core_of_(spec.total_neurons(), 0) {
         for (const auto& pr : spec.projections) quantisers_.emplace_back(chip.weight, pr.weight);
         const auto& e = chip.encoding;
+        sized_ = e.kind == EncodingKind::loihi_axon_blocks || e.kind == EncodingKind::spinnaker_rows;
         if (e.kind == EncodingKind::loihi_axon_blocks) {
             block_synapses_ = e.param("block_synapses");
             block_header_bits_ = e.param("block_header_bits");
@@ -89,8 +90,6 @@ public:
     // In a fresh core every source is new: size and commit in one pass. A neuron that exceeds a
     // limit alone is a violation, and gets the core anyway.
     void place_in_empty_core(std::uint64_t target, const InSynapse* syn, std::size_t n) {
-        const bool sized = chip_.encoding.kind == EncodingKind::loihi_axon_blocks ||
-                           chip_.encoding.kind == EncodingKind::spinnaker_rows;
         std::uint64_t axons = 0;
         double bits = neuron_bits_;
         for (std::size_t i = 0; i < n;) {
@@ -101,7 +100,7 @@ public:
             count_[s] = static_cast<std::uint32_t>(j - i);
             ++out_cores_[s];
             ++axons;
-            if (sized) bits += axon_bits(j - i);
+            if (sized_) bits += axon_bits(j - i);
             i = j;
         }
         const char* reason = nullptr;
@@ -210,8 +209,6 @@ private:
         p = Prospect{};
         if (!chip_.neurons_per_core.unlimited() && core_neurons_ + 1 > chip_.neurons_per_core.value)
             return "neurons per core";
-        const bool sized = chip_.encoding.kind == EncodingKind::loihi_axon_blocks ||
-                           chip_.encoding.kind == EncodingKind::spinnaker_rows;
         for (std::size_t i = 0; i < n;) {
             std::size_t j = i + 1;
             while (j < n && syn[j].source == syn[i].source) ++j;
@@ -219,12 +216,13 @@ private:
             const std::uint64_t have = stamp_[s] == core_uid_ ? count_[s] : 0;
             if (have == 0) {
                 ++p.new_axons;
-                // A non-empty core closes anyway: stop counting at the limit (an empty one needs the full count).
+                // A non-empty core closes anyway: stop counting at the limit (an empty one needs the full
+                // count).
                 if (core_neurons_ > 0 && !chip_.input_axons_per_core.unlimited() &&
                     core_axons_ + p.new_axons > chip_.input_axons_per_core.value)
                     return "input axons per core";
             }
-            if (sized) p.delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
+            if (sized_) p.delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
             i = j;
         }
         if (!chip_.input_axons_per_core.unlimited() &&
@@ -390,6 +388,7 @@ private:
     const ChipMapper* owner_ = nullptr;
     std::vector<WeightQuantiser> quantisers_;
     double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
+    bool sized_ = false; // memory grows with each source's synapses (axon blocks, rows)
     double block_synapses_ = 1, block_header_bits_ = 0, word_bits_ = 1, row_header_words_ = 0;
     std::vector<QuantisedDelay> delay_cache_; // by delay in steps; filled on first use
     std::vector<char> delay_cached_;

@@ -65,7 +65,7 @@ void PoissonDraw(benchmark::State& state) {
     StimulusDriver driver(spec, 0, 12500, 1);
     std::vector<double> syn(12500, 0.0), current(12500, 0.0);
     std::uint64_t step = 0;
-    for (auto _ : state) driver.apply(step++, 0.1, syn.data(), 12500, current.data());
+    for (auto _ : state) driver.apply(step++, syn.data(), 12500, current.data());
     benchmark::DoNotOptimize(syn.data());
     state.counters["neuron-steps/s"] =
         benchmark::Counter(12500.0 * state.iterations(), benchmark::Counter::kIsRate);

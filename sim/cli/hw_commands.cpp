@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <sstream>
 
+#include "sim/cli/system_memory.hpp"
+
 namespace nmsim {
 
 nlohmann::json footprint_json(const FootprintReport& report, const std::string& config) {
@@ -38,14 +40,6 @@ nlohmann::json footprint_json(const FootprintReport& report, const std::string& 
     return j;
 }
 
-namespace {
-std::string bytes_text(double b) {
-    if (b >= 1 << 30) return fmt::format("{:.2f} GB", b / (1 << 30));
-    if (b >= 1 << 20) return fmt::format("{:.1f} MB", b / (1 << 20));
-    return fmt::format("{:.1f} KB", b / 1024);
-}
-} // namespace
-
 std::string footprint_table(const FootprintReport& r) {
     std::ostringstream os;
     const int label = 26, col = 14;
@@ -63,10 +57,8 @@ std::string footprint_table(const FootprintReport& r) {
         [](const ChipFootprint& f) { return fmt::format("{:.1f}%", 100 * f.memory_utilisation); });
     row("input axons used",
         [](const ChipFootprint& f) { return fmt::format("{:.1f}%", 100 * f.axon_utilisation); });
-    row("synaptic bytes on chip",
-        [](const ChipFootprint& f) { return bytes_text(static_cast<double>(f.synaptic_bytes)); });
-    row("nmsim packed table",
-        [&](const ChipFootprint&) { return bytes_text(static_cast<double>(r.nmsim_table_bytes)); });
+    row("synaptic bytes on chip", [](const ChipFootprint& f) { return format_bytes(f.synaptic_bytes); });
+    row("nmsim packed table", [&](const ChipFootprint&) { return format_bytes(r.nmsim_table_bytes); });
     row("weight error rms / max", [](const ChipFootprint& f) {
         return fmt::format("{:.1f}/{:.0f}%", 100 * f.weight_rms_rel_error, 100 * f.weight_max_rel_error);
     });
@@ -121,7 +113,7 @@ std::string chips_list(const std::vector<ChipProfile>& chips) {
         uncertain += c.weight.uncertain + c.delay.uncertain + c.encoding.uncertain;
         os << fmt::format("{:<14}{:<26}{:>10}{:>14}{:>16}{:>10}{:>12}\n", c.name, c.vendor.substr(0, 25),
                           value_text(c.cores_per_chip), value_text(c.neurons_per_core),
-                          bytes_text(c.synaptic_memory_bits.value / 8) +
+                          format_bytes(static_cast<std::uint64_t>(c.synaptic_memory_bits.value / 8)) +
                               (c.memory_scope == MemoryScope::chip ? "/chip" : "/core"),
                           fmt::format("{} bit", c.weight.bits), uncertain);
     }

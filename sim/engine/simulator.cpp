@@ -171,7 +171,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                 // 2. External input for this step.
                 const std::uint64_t slot = step & slot_mask;
                 double* syn = ps.ring.data() + slot * channels * n;
-                ps.stimuli.apply(step, dt, syn, n, ps.current.data());
+                ps.stimuli.apply(step, syn, n, ps.current.data());
                 // 3. Record state at the start of the step, then advance the neurons.
                 for (auto& plan : plans) {
                     if (step % plan.steps_per_sample) continue;

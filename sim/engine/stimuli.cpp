@@ -81,7 +81,7 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
     }
 }
 
-void StimulusDriver::apply(std::uint64_t step, double, double* syn, std::uint64_t n, double* current) {
+void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, double* current) {
     for (const Poisson& src : poisson_) {
         if (step < src.start_step || step >= src.stop_step) continue;
         double* in = syn + src.channel * n;

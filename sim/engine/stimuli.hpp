@@ -20,7 +20,7 @@ public:
 
     // Adds step `step`'s input: spikes into the slot slice `syn` ([channel][neuron], n per channel),
     // currents (nA) into `current` (overwritten when any DC source exists).
-    void apply(std::uint64_t step, double dt, double* syn, std::uint64_t n, double* current);
+    void apply(std::uint64_t step, double* syn, std::uint64_t n, double* current);
 
 private:
     using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>; // partition-local [a, b)

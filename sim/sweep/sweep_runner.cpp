@@ -112,6 +112,10 @@ PreparedSweep prepare_sweep(const std::string& sweep_path, bool resume, bool wri
     s.spec = load_sweep(sweep_path);
     const NetworkSpec base = load_config(s.spec.base, s.spec.fixed);
     s.points = expand_sweep(s.spec, base.simulation.seed);
+    s.points_dir = s.spec.output + "/points";
+    s.manifest_path = s.spec.output + "/manifest.json";
+    // Workers, status and collect read a sweep whose points were checked when its run began.
+    if (!write_manifest) return s;
     // Every point must load before any runs: the message names the point and the key.
     for (const auto& p : s.points) {
         std::vector<std::string> overrides = s.spec.fixed;
@@ -123,9 +127,6 @@ PreparedSweep prepare_sweep(const std::string& sweep_path, bool resume, bool wri
                               e.detail + " (sweep point " + p.id + " of " + sweep_path + ")");
         }
     }
-    s.points_dir = s.spec.output + "/points";
-    s.manifest_path = s.spec.output + "/manifest.json";
-    if (!write_manifest) return s;
     if (fs::exists(s.manifest_path)) {
         nlohmann::json old;
         try {

@@ -34,8 +34,10 @@ struct PreparedSweep {
     std::string points_dir, manifest_path;
 };
 
-// Loads, expands, validates every point against the base config (ConfigError names the point),
-// and writes or checks the manifest. `resume` allows an existing manifest with the same hash.
+// Loads and expands a sweep. With write_manifest (starting or resuming a run) it also validates
+// every point against the base config (ConfigError names the point) and writes or checks the
+// manifest; `resume` allows an existing manifest with the same hash. Workers, --status and
+// --collect pass write_manifest = false: the points were checked when the run began.
 PreparedSweep prepare_sweep(const std::string& sweep_path, bool resume, bool write_manifest = true);
 
 // True when points/<id>.h5 exists, opens, and belongs to this sweep (hash and index match).
