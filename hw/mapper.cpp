@@ -60,6 +60,8 @@ public:
             neuron_bits_ = e.param("cam_words") * e.param("cam_word_bits") +
                            e.param("routing_words") * e.param("routing_word_bits");
         if (e.kind == EncodingKind::fixed_crossbar) core_fixed_bits_ = chip.synaptic_memory_bits.value;
+        if (sized_)
+            for (std::uint64_t k = 0; k < 256; ++k) axon_bits_table_.push_back(axon_bits_formula(k));
     }
 
     void begin_population(std::size_t pop) {
@@ -76,12 +78,8 @@ public:
         if (accounting_only_) return;
         if (!chip_.fan_in_per_neuron.unlimited() && n > chip_.fan_in_per_neuron.value) ++fan_in_violations_;
         if (core_neurons_ > 0) {
-            Prospect p;
-            const char* reason = prospect(syn, n, p);
-            if (!reason) {
-                commit(target, syn, n, p);
-                return;
-            }
+            const char* reason = try_add(target, syn, n);
+            if (!reason) return;
             close_core(reason);
         }
         place_in_empty_core(target, syn, n);
@@ -110,12 +108,11 @@ public:
                  bits > chip_.synaptic_memory_bits.value)
             reason = "synaptic memory per core";
         if (chip_.weight.shared_levels > 0) {
-            level_scratch_.clear();
-            if (!add_levels(syn, n, static_cast<std::size_t>(chip_.weight.shared_levels))) {
-                if (!reason) reason = "weight levels per core";
-                add_levels(syn, n, ~std::size_t{0});
-            }
-            levels_ = level_scratch_;
+            // A neuron over the limit leaves limit + 1 levels: enough to keep the core closed to
+            // others without collecting all of its levels (that search was quadratic).
+            levels_.clear();
+            if (!add_levels(levels_, syn, n, static_cast<std::size_t>(chip_.weight.shared_levels)) && !reason)
+                reason = "weight levels per core";
         }
         if (reason) ++oversized_neurons_[reason];
         core_axons_ = axons;
@@ -132,15 +129,12 @@ public:
                            c.weight.is_signed);
     }
 
-    ChipFootprint finish() {
+    ChipFootprint finish(const std::vector<std::uint64_t>& delay_counts) {
+        account_delays(delay_counts);
         if (owner_) {
             weight_err_sq_ = owner_->weight_err_sq_;
             weight_sq_ = owner_->weight_sq_;
             weight_max_rel_ = owner_->weight_max_rel_;
-            delay_err_sq_ = owner_->delay_err_sq_;
-            delay_sq_ = owner_->delay_sq_;
-            delay_max_rel_ = owner_->delay_max_rel_;
-            delays_out_of_range_ = owner_->delays_out_of_range_;
         }
         close_core("population end");
         ChipFootprint f;
@@ -184,12 +178,11 @@ public:
     }
 
 private:
-    struct Prospect {
-        std::uint64_t new_axons = 0;
-        double delta_bits = 0.0;
-    };
-
+    // Bits a source with k synapses in the core takes; small k (the common case) from a table.
     double axon_bits(std::uint64_t k) const {
+        return k < axon_bits_table_.size() ? axon_bits_table_[k] : axon_bits_formula(k);
+    }
+    double axon_bits_formula(std::uint64_t k) const {
         if (k == 0) return 0.0;
         switch (chip_.encoding.kind) {
         case EncodingKind::loihi_axon_blocks: {
@@ -203,72 +196,77 @@ private:
         }
     }
 
-    // What the neuron would add to the open core, checked stage by stage (cheapest first) so a
-    // full core is detected without sizing everything; returns the first limit exceeded.
-    const char* prospect(const InSynapse* syn, std::size_t n, Prospect& p) {
-        p = Prospect{};
-        if (!chip_.neurons_per_core.unlimited() && core_neurons_ + 1 > chip_.neurons_per_core.value)
-            return "neurons per core";
-        for (std::size_t i = 0; i < n;) {
-            std::size_t j = i + 1;
-            while (j < n && syn[j].source == syn[i].source) ++j;
-            const std::uint32_t s = syn[i].source;
-            const std::uint64_t have = stamp_[s] == core_uid_ ? count_[s] : 0;
-            if (have == 0) {
-                ++p.new_axons;
-                // A non-empty core closes anyway: stop counting at the limit (an empty one needs the full
-                // count).
-                if (core_neurons_ > 0 && !chip_.input_axons_per_core.unlimited() &&
-                    core_axons_ + p.new_axons > chip_.input_axons_per_core.value)
-                    return "input axons per core";
-            }
-            if (sized_) p.delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
-            i = j;
-        }
-        if (!chip_.input_axons_per_core.unlimited() &&
-            core_axons_ + p.new_axons > chip_.input_axons_per_core.value)
-            return "input axons per core";
-        p.delta_bits += neuron_bits_;
-        if (chip_.memory_scope == MemoryScope::core && core_fixed_bits_ == 0.0 &&
-            core_bits_ + p.delta_bits > chip_.synaptic_memory_bits.value)
-            return "synaptic memory per core";
-        if (chip_.weight.shared_levels > 0) {
-            level_scratch_.assign(levels_.begin(), levels_.end());
-            if (!add_levels(syn, n, static_cast<std::size_t>(chip_.weight.shared_levels)))
-                return "weight levels per core";
-        }
-        return nullptr;
-    }
-
-    // Adds the neuron's quantised weights to the level scratch; false once more than `limit`.
-    bool add_levels(const InSynapse* syn, std::size_t n, std::size_t limit) {
+    // Adds the neuron's quantised weights to `levels`; false once more than `limit`.
+    bool add_levels(std::vector<double>& levels, const InSynapse* syn, std::size_t n, std::size_t limit) {
         for (std::size_t i = 0; i < n; ++i) {
             const double q = quantisers_[syn[i].projection](syn[i].weight);
             if (i > 0 && q == last_level_) continue; // runs of equal levels are common: skip the search
             last_level_ = q;
-            if (std::find(level_scratch_.begin(), level_scratch_.end(), q) == level_scratch_.end()) {
-                level_scratch_.push_back(q);
-                if (level_scratch_.size() > limit) return false;
+            if (std::find(levels.begin(), levels.end(), q) == levels.end()) {
+                levels.push_back(q);
+                if (levels.size() > limit) return false;
             }
         }
-        return level_scratch_.size() <= limit; // a core already over the limit stays closed to others
+        return levels.size() <= limit; // a core already over the limit stays closed to others
     }
 
-    void commit(std::uint64_t target, const InSynapse* syn, std::size_t n, const Prospect& p) {
-        for (std::size_t i = 0; i < n; ++i) {
+    // Adds the neuron to the open core in one pass over its synapses, committing as it goes; if a
+    // limit is exceeded (rare: once per core), undoes what it did and returns that limit.
+    const char* try_add(std::uint64_t target, const InSynapse* syn, std::size_t n) {
+        if (!chip_.neurons_per_core.unlimited() && core_neurons_ + 1 > chip_.neurons_per_core.value)
+            return "neurons per core";
+        const bool axon_limit = !chip_.input_axons_per_core.unlimited();
+        const std::uint64_t max_axons =
+            axon_limit ? static_cast<std::uint64_t>(chip_.input_axons_per_core.value) : 0;
+        std::uint64_t new_axons = 0;
+        double delta_bits = neuron_bits_;
+        const char* reason = nullptr;
+        std::size_t i = 0;
+        while (i < n) {
+            std::size_t j = i + 1;
+            while (j < n && syn[j].source == syn[i].source) ++j;
             const std::uint32_t s = syn[i].source;
-            if (stamp_[s] != core_uid_) {
+            std::uint32_t have = 0;
+            if (stamp_[s] == core_uid_) {
+                have = count_[s];
+            } else {
                 stamp_[s] = core_uid_;
-                count_[s] = 0;
                 ++out_cores_[s];
+                ++new_axons;
             }
-            ++count_[s];
+            count_[s] = have + static_cast<std::uint32_t>(j - i);
+            if (sized_) delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
+            i = j;
+            // Stop at the limit: the core closes anyway.
+            if (axon_limit && core_axons_ + new_axons > max_axons) {
+                reason = "input axons per core";
+                break;
+            }
         }
-        core_axons_ += p.new_axons;
-        core_bits_ += p.delta_bits;
-        if (chip_.weight.shared_levels > 0) levels_ = level_scratch_;
+        if (!reason && chip_.memory_scope == MemoryScope::core && core_fixed_bits_ == 0.0 &&
+            core_bits_ + delta_bits > chip_.synaptic_memory_bits.value)
+            reason = "synaptic memory per core";
+        const std::size_t old_levels = levels_.size();
+        if (!reason && chip_.weight.shared_levels > 0 &&
+            !add_levels(levels_, syn, n, static_cast<std::size_t>(chip_.weight.shared_levels)))
+            reason = "weight levels per core";
+        if (reason) {
+            // Undo: the core closes, so only the sources' core counts matter (a source this neuron
+            // brought in has exactly its own synapses counted).
+            for (std::size_t k = 0; k < i;) {
+                std::size_t j = k + 1;
+                while (j < i && syn[j].source == syn[k].source) ++j;
+                if (count_[syn[k].source] == j - k) --out_cores_[syn[k].source];
+                k = j;
+            }
+            levels_.resize(old_levels);
+            return reason;
+        }
+        core_axons_ += new_axons;
+        core_bits_ += delta_bits;
         ++core_neurons_;
         core_of_[target] = static_cast<std::uint32_t>(cores_); // index of the open core (counted on close)
+        return nullptr;
     }
 
     void close_core(const std::string& reason) {
@@ -321,21 +319,21 @@ private:
             // Divide only when the error may be a new maximum (a multiply decides that).
             if (std::abs(q - w) > weight_max_rel_ * std::abs(w) && w != 0.0)
                 weight_max_rel_ = std::abs(q - w) / std::abs(w);
-            const std::uint16_t steps = syn[i].delay_steps;
-            if (steps >= delay_cache_.size()) {
-                delay_cache_.resize(steps + 1u);
-                delay_cached_.resize(steps + 1u, 0);
-            }
-            if (!delay_cached_[steps]) {
-                delay_cache_[steps] = quantise_delay(steps, spec_.simulation.dt, chip_);
-                delay_cached_[steps] = 1;
-            }
-            const QuantisedDelay& d = delay_cache_[steps];
-            const double ms = syn[i].delay_steps * spec_.simulation.dt;
-            delay_err_sq_ += (d.ms - ms) * (d.ms - ms);
-            delay_sq_ += ms * ms;
-            if (std::abs(d.ms - ms) > delay_max_rel_ * ms) delay_max_rel_ = std::abs(d.ms - ms) / ms;
-            if (!d.representable) ++delays_out_of_range_;
+        }
+    }
+
+    // Delay errors from the network's histogram of delays (synapses per delay in steps): the same
+    // for every chip, so counted once.
+    void account_delays(const std::vector<std::uint64_t>& delay_counts) {
+        for (std::uint32_t steps = 0; steps < delay_counts.size(); ++steps) {
+            const auto count = static_cast<double>(delay_counts[steps]);
+            if (count == 0) continue;
+            const QuantisedDelay d = quantise_delay(steps, spec_.simulation.dt, chip_);
+            const double ms = steps * spec_.simulation.dt;
+            delay_err_sq_ += count * (d.ms - ms) * (d.ms - ms);
+            delay_sq_ += count * ms * ms;
+            if (ms > 0) delay_max_rel_ = std::max(delay_max_rel_, std::abs(d.ms - ms) / ms);
+            if (!d.representable) delays_out_of_range_ += delay_counts[steps];
         }
     }
 
@@ -390,14 +388,13 @@ private:
     double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
     bool sized_ = false; // memory grows with each source's synapses (axon blocks, rows)
     double block_synapses_ = 1, block_header_bits_ = 0, word_bits_ = 1, row_header_words_ = 0;
-    std::vector<QuantisedDelay> delay_cache_; // by delay in steps; filled on first use
-    std::vector<char> delay_cached_;
     // Per source neuron: which core last saw it, how many synapses there, how many cores it reaches.
     std::vector<std::uint32_t> stamp_, count_, out_cores_, core_of_;
     std::uint32_t core_uid_ = 1;
     std::uint64_t core_neurons_ = 0, core_axons_ = 0;
     double core_bits_ = 0.0;
-    std::vector<double> levels_, level_scratch_;
+    std::vector<double> levels_;
+    std::vector<double> axon_bits_table_; // axon_bits(k) for small k
     double last_level_ = 0.0;
     std::size_t pop_ = 0;
     std::uint64_t cores_ = 0, synapses_ = 0, total_axons_ = 0, fan_in_violations_ = 0,
@@ -474,6 +471,7 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
     }
     // nmsim's own table, as one partition: statistics only (observe), never the bits.
     std::vector<PackedTableBuilder> tables;
+    std::vector<std::uint64_t> delay_counts; // synapses per delay in steps, for every chip's delay error
     for (const auto& gen : generators) tables.emplace_back(gen.source_size(), 0, spec.total_neurons());
 
     std::vector<std::uint64_t> source_first;
@@ -580,6 +578,9 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
                             const InSynapse& x = target_slices[i].first[k];
                             tables[x.projection].observe(x.source - source_first[x.projection], first + i,
                                                          x.weight, x.delay_steps);
+                            if (x.delay_steps >= delay_counts.size())
+                                delay_counts.resize(x.delay_steps + 1u, 0);
+                            ++delay_counts[x.delay_steps];
                         }
                 }
             }
@@ -590,7 +591,7 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
         report.nmsim_table_bytes += t.estimated_bytes();
     }
     for (std::size_t c = 0; c < chips.size(); ++c) {
-        ChipFootprint f = mappers[c]->finish();
+        ChipFootprint f = mappers[c]->finish(delay_counts);
         if (chips[c].encoding.kind == EncodingKind::dense_layer) {
             ChipFootprint dense = dense_footprint(chips[c], spec);
             dense.synapses = f.synapses;

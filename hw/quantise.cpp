@@ -47,14 +47,6 @@ WeightQuantiser::WeightQuantiser(const WeightFormat& format, const ValueSpec& we
     inverse_step_ = 1.0 / step_;
 }
 
-double WeightQuantiser::operator()(double w) const {
-    if (kind_ == WeightScale::shared_mean) return shared_;
-    if (step_ == 0.0) return 0.0;
-    const double level =
-        std::clamp(std::nearbyint(w * inverse_step_), -max_level_, max_level_); // ties to even
-    return level * step_;
-}
-
 QuantisedDelay quantise_delay(std::uint32_t steps, double dt, const ChipProfile& chip) {
     const double ms = steps * dt;
     const double tick = chip.timestep_ms.value;

@@ -1,6 +1,8 @@
 // Rounding weights and delays to a chip's formats: used by the footprint's quantisation error and
 // by quantised runs (`nmsim run --chip`), so both see exactly the same numbers.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "hw/chip_profile.hpp"
@@ -17,7 +19,14 @@ class WeightQuantiser {
 public:
     WeightQuantiser() = default;
     WeightQuantiser(const WeightFormat& format, const ValueSpec& weights);
-    double operator()(double w) const;
+    // Inline: called once per synapse per chip by the footprint.
+    double operator()(double w) const {
+        if (kind_ == WeightScale::shared_mean) return shared_;
+        if (step_ == 0.0) return 0.0;
+        const double level =
+            std::clamp(std::nearbyint(w * inverse_step_), -max_level_, max_level_); // ties to even
+        return level * step_;
+    }
     double step() const { return step_; } // value of one least significant bit (0 for shared values)
 
 private:

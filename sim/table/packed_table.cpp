@@ -50,10 +50,14 @@ void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double
     // One value past the lookup limit is enough to know the table stores values; runs of the same
     // value (constant weights and delays) skip the hash.
     if (weights_.size() <= PackedTable::max_lookup_values && (weights_.empty() || weight != last_weight_))
-        weights_.emplace(weight, 0);
+        weights_.try_emplace(weight, 0); // try_emplace: no node allocated when present
     last_weight_ = weight;
-    if (delays_.empty() || delay_steps != last_delay_) delays_.emplace(delay_steps, 0);
-    last_delay_ = delay_steps;
+    // Distribution delays change at every synapse: a seen-flag per step count spares the hash.
+    if (delay_steps >= delay_seen_.size()) delay_seen_.resize(delay_steps + 1u, 0);
+    if (!delay_seen_[delay_steps]) {
+        delay_seen_[delay_steps] = 1;
+        delays_.try_emplace(delay_steps, 0);
+    }
     max_delay_ = std::max(max_delay_, delay_steps);
 }
 
@@ -200,6 +204,7 @@ PackedTable PackedTableBuilder::finish() {
     row_bit_ = {};
     weights_ = {};
     delays_ = {};
+    delay_seen_ = {};
     pass_ = 0;
     return std::move(table_);
 }

@@ -165,9 +165,9 @@ private:
     std::vector<std::uint64_t> gap_histogram_;
     std::unordered_map<double, std::uint32_t> weights_;
     std::unordered_map<std::uint32_t, std::uint32_t> delays_;
+    std::vector<char> delay_seen_; // by delay in steps: already in delays_
     std::uint32_t max_delay_ = 0;
     double last_weight_ = 0.0;
-    std::uint32_t last_delay_ = 0;
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;
 };
