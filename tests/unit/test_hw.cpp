@@ -40,6 +40,12 @@ bool has_violation(const ChipFootprint& f, const std::string& words) {
     return false;
 }
 
+std::string fmt_violations(const ChipFootprint& f) {
+    std::string all;
+    for (const auto& v : f.violations) all += v + "\n";
+    return all;
+}
+
 } // namespace
 
 TEST(ChipProfiles, AllEightShippedProfilesLoadWithSources) {
@@ -142,6 +148,29 @@ TEST(Footprint, TrueNorthFanInAbove256IsAViolation) {
     EXPECT_FALSE(has_violation(ok, "receive more than"));
     EXPECT_EQ(ok.cores, 2u);
     EXPECT_EQ(ok.synaptic_bytes, 2u * 104960u / 8u); // fixed 256 x 410 bits per used core
+}
+
+TEST(Footprint, CoreClosedMidNeuronLeavesNoFanOutBehind) {
+    // TrueNorth, 256 axons per core, one target core per neuron. B0 takes sources 0..199, B1 takes
+    // 100..299: B1 would bring 100 new axons into B0's core (300 > 256), so it opens a second core.
+    // Sources 100..199 then reach both cores (100 splitters); 200..299 only B1's. The mapper adds B1
+    // to the open core in one pass and must undo the sources it counted before the limit hit.
+    const auto dir = std::filesystem::temp_directory_path() / "nmsim_undo_test";
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream edges(dir / "e.csv");
+        for (int s = 0; s < 200; ++s) edges << s << ",0\n";
+        for (int s = 100; s < 300; ++s) edges << s << ",1\n";
+    }
+    std::ofstream(dir / "c.yaml")
+        << "nmsim: 1\npopulations: {A: {size: 300, model: lif_delta}, B: {size: 2, model: lif_delta}}\n"
+           "projections: {P: {source: A, target: B, connector: {rule: from_file, file: e.csv},\n"
+           "  synapse: {weight: 0.5, delay: 1.0}}}\n";
+    const auto f = footprint(load_config((dir / "c.yaml").string()), "truenorth");
+    EXPECT_EQ(f.populations.at(1).cores, 2u);
+    EXPECT_EQ(f.populations.at(1).binding, "input axons per core");
+    EXPECT_TRUE(has_violation(f, "100 neurons project to more than 1 core")) << fmt_violations(f);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Footprint, DynapseFanInLimitAtAndPast64) {
