@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <map>
 #include <memory>
-#include <omp.h>
 
 #include "hw/quantise.hpp"
 #include "sim/build/connectivity.hpp"
@@ -443,6 +442,49 @@ ChipFootprint dense_footprint(const ChipProfile& chip, const NetworkSpec& spec) 
     return f;
 }
 
+// A run of consecutive targets of one population, the unit the footprint streams through.
+struct TargetBlock {
+    std::size_t population;
+    std::uint64_t first, last;
+    bool starts_population;
+    std::vector<std::size_t> incoming; // projections into the population, ascending by source id
+    bool per_target;                   // every incoming rule can be generated one target at a time
+};
+
+// One generated block: the synapses of each target grouped together and sorted by source.
+struct BlockBuffer {
+    std::vector<std::vector<InSynapse>> chunks;                   // generation output, one per task
+    std::vector<InSynapse> grouped;                               // source-driven blocks, by target
+    std::vector<std::pair<const InSynapse*, std::size_t>> slices; // per target of the block
+};
+
+std::vector<TargetBlock> plan_blocks(const NetworkSpec& spec, const std::vector<std::uint64_t>& source_first,
+                                     std::uint64_t block_targets) {
+    std::vector<TargetBlock> blocks;
+    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
+        const auto& pop = spec.populations[p];
+        std::vector<std::size_t> incoming;
+        bool per_target = true;
+        for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+            const auto& pr = spec.projections[j];
+            if (std::find(pr.targets.begin(), pr.targets.end(), pop.name) == pr.targets.end()) continue;
+            incoming.push_back(j);
+            per_target = per_target && pr.connector.rule != ConnectorRule::fixed_outdegree &&
+                         pr.connector.rule != ConnectorRule::from_file;
+        }
+        std::sort(incoming.begin(), incoming.end(),
+                  [&](std::size_t a, std::size_t b) { return source_first[a] < source_first[b]; });
+        // Every population gets a block, even an empty one, so each chip sees it begin.
+        std::uint64_t first = pop.first_id;
+        do {
+            const std::uint64_t last = std::min(first + block_targets, pop.first_id + pop.size);
+            blocks.push_back({p, first, last, first == pop.first_id, incoming, per_target});
+            first = last;
+        } while (first < pop.first_id + pop.size);
+    }
+    return blocks;
+}
+
 } // namespace
 
 FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<ChipProfile>& chips,
@@ -476,114 +518,108 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
 
     std::vector<std::uint64_t> source_first;
     for (const auto& pr : spec.projections) source_first.push_back(spec.find_population(pr.source)->first_id);
+    const std::vector<TargetBlock> blocks = plan_blocks(spec, source_first, options.block_targets);
     const int threads = std::max(1, options.threads);
-    std::vector<std::vector<InSynapse>> per_thread(threads);
-    std::vector<InSynapse> block;
-    std::vector<std::uint64_t> offsets, cursor;
-    std::vector<std::pair<const InSynapse*, std::size_t>> target_slices; // per target of the block
-    for (std::size_t p = 0; p < spec.populations.size(); ++p) {
-        const auto& pop = spec.populations[p];
-        for (auto& m : mappers) m->begin_population(p);
-        std::vector<std::size_t> incoming;
-        for (std::size_t j = 0; j < spec.projections.size(); ++j) {
-            const auto& targets = spec.projections[j].targets;
-            if (std::find(targets.begin(), targets.end(), pop.name) != targets.end()) incoming.push_back(j);
+    // Generation tasks per block: enough to balance the threads (target-driven rules only; a
+    // source-driven block is generated and grouped by one task).
+    const int chunks = 4 * threads;
+    BlockBuffer buffers[2];
+    for (auto& b : buffers) {
+        b.chunks.resize(static_cast<std::size_t>(chunks));
+        b.slices.resize(options.block_targets);
+    }
+    auto by_source = [](const InSynapse& a, const InSynapse& b) {
+        return a.source != b.source ? a.source < b.source : a.projection < b.projection;
+    };
+    auto emitter = [&](std::vector<InSynapse>& out, std::size_t j, std::uint64_t first) {
+        return
+            [&out, &source_first, j, first](std::uint64_t src, std::uint64_t t, double w, std::uint32_t d) {
+                out.push_back({static_cast<std::uint32_t>(source_first[j] + src),
+                               static_cast<std::uint32_t>(t - first), static_cast<float>(w),
+                               static_cast<std::uint16_t>(d), static_cast<std::uint16_t>(j)});
+            };
+    };
+    // Target-driven rules, one share of the block's targets: the output is grouped by target as it
+    // comes; within a target, projections arrive in source order and most rules emit sources ascending.
+    auto generate_chunk = [&](const TargetBlock& blk, int chunk, BlockBuffer& buf) {
+        auto& out = buf.chunks[static_cast<std::size_t>(chunk)];
+        out.clear();
+        const std::uint64_t width = blk.last - blk.first;
+        const std::uint64_t a = width * static_cast<std::uint64_t>(chunk) /
+                                static_cast<std::uint64_t>(chunks),
+                            b = width * static_cast<std::uint64_t>(chunk + 1) /
+                                static_cast<std::uint64_t>(chunks);
+        std::vector<std::size_t> starts;
+        for (std::uint64_t i = a; i < b; ++i) {
+            starts.push_back(out.size());
+            for (const std::size_t j : blk.incoming)
+                generators[j].generate(blk.first + i, blk.first + i + 1, emitter(out, j, blk.first));
+            if (!std::is_sorted(out.begin() + static_cast<std::ptrdiff_t>(starts.back()), out.end(),
+                                by_source))
+                std::sort(out.begin() + static_cast<std::ptrdiff_t>(starts.back()), out.end(), by_source);
         }
-        // Target-driven rules can be generated one target at a time: each thread takes a share of the
-        // block and its output is already grouped by target. Source-driven rules (fixed_outdegree,
-        // from_file) would rescan every source per target, so they go through the block path.
-        bool per_target = true;
-        for (std::size_t j : incoming) {
-            const ConnectorRule r = spec.projections[j].connector.rule;
-            per_target = per_target && r != ConnectorRule::fixed_outdegree && r != ConnectorRule::from_file;
+        for (std::uint64_t i = a; i < b; ++i) {
+            const std::size_t start = starts[i - a], end = i + 1 < b ? starts[i + 1 - a] : out.size();
+            buf.slices[i] = {out.data() + start, end - start};
         }
-        std::sort(incoming.begin(), incoming.end(),
-                  [&](std::size_t a, std::size_t b) { return source_first[a] < source_first[b]; });
-        auto by_source = [](const InSynapse& a, const InSynapse& b) {
-            return a.source != b.source ? a.source < b.source : a.projection < b.projection;
-        };
-        for (std::uint64_t first = pop.first_id; first < pop.first_id + pop.size;
-             first += options.block_targets) {
-            const std::uint64_t last = std::min(first + options.block_targets, pop.first_id + pop.size);
-            const std::uint64_t width = last - first;
-            target_slices.assign(width, {nullptr, 0});
-            if (per_target) {
+    };
+    // Source-driven rules (fixed_outdegree, from_file) enumerate every source for any target range:
+    // generate the block whole, then group by target (counting sort) and by source within a target.
+    auto generate_whole = [&](const TargetBlock& blk, BlockBuffer& buf) {
+        auto& raw = buf.chunks[0];
+        raw.clear();
+        for (const std::size_t j : blk.incoming)
+            generators[j].generate(blk.first, blk.last, emitter(raw, j, blk.first));
+        const std::uint64_t width = blk.last - blk.first;
+        std::vector<std::uint64_t> offsets(width + 1, 0);
+        for (const auto& x : raw) ++offsets[x.target + 1];
+        for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
+        buf.grouped.resize(raw.size());
+        std::vector<std::uint64_t> cursor(offsets.begin(), offsets.end() - 1);
+        for (const auto& x : raw) buf.grouped[cursor[x.target]++] = x;
+        for (std::uint64_t i = 0; i < width; ++i) {
+            const auto lo = buf.grouped.begin() + static_cast<std::ptrdiff_t>(offsets[i]),
+                       hi = buf.grouped.begin() + static_cast<std::ptrdiff_t>(offsets[i + 1]);
+            std::sort(lo, hi, by_source);
+            buf.slices[i] = {buf.grouped.data() + offsets[i], offsets[i + 1] - offsets[i]};
+        }
+    };
+    // Every chip, and nmsim's own table statistics, consume the block's targets in order.
+    const int consumers = static_cast<int>(mappers.size()) + 1;
+    auto consume = [&](const TargetBlock& blk, int c, const BlockBuffer& buf) {
+        const std::uint64_t width = blk.last - blk.first;
+        if (c < static_cast<int>(mappers.size())) {
+            if (blk.starts_population) mappers[c]->begin_population(blk.population);
+            for (std::uint64_t i = 0; i < width; ++i)
+                mappers[c]->add_neuron(blk.first + i, buf.slices[i].first, buf.slices[i].second);
+            return;
+        }
+        for (std::uint64_t i = 0; i < width; ++i) {
+            report.synapses += buf.slices[i].second;
+            for (std::size_t k = 0; k < buf.slices[i].second; ++k) {
+                const InSynapse& x = buf.slices[i].first[k];
+                tables[x.projection].observe(x.source - source_first[x.projection], blk.first + i, x.weight,
+                                             x.delay_steps);
+                if (x.delay_steps >= delay_counts.size()) delay_counts.resize(x.delay_steps + 1u, 0);
+                ++delay_counts[x.delay_steps];
+            }
+        }
+    };
+    // A two-stage pipeline over double buffers: phase k consumes block k - 1 while it generates
+    // block k. Both kinds of task share one dynamic schedule, so a thread done with its consumers
+    // generates, and the threads meet once per block instead of idling at two barriers.
 #pragma omp parallel num_threads(threads)
-                {
-                    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-                    auto& buf = per_thread[tid];
-                    buf.clear();
-                    std::vector<std::pair<std::uint64_t, std::size_t>> spans; // (target offset, start)
-                    for (std::uint64_t i = width * tid / nth; i < width * (tid + 1) / nth; ++i) {
-                        const std::size_t start = buf.size();
-                        for (const std::size_t j : incoming)
-                            generators[j].generate(
-                                first + i, first + i + 1,
-                                [&](std::uint64_t src, std::uint64_t, double w, std::uint32_t d) {
-                                    buf.push_back({static_cast<std::uint32_t>(source_first[j] + src),
-                                                   static_cast<std::uint32_t>(i), static_cast<float>(w),
-                                                   static_cast<std::uint16_t>(d),
-                                                   static_cast<std::uint16_t>(j)});
-                                });
-                        // Projections come in source order and most rules emit sources ascending.
-                        if (!std::is_sorted(buf.begin() + start, buf.end(), by_source))
-                            std::sort(buf.begin() + start, buf.end(), by_source);
-                        spans.emplace_back(i, start);
-                    }
-                    for (std::size_t k = 0; k < spans.size(); ++k) {
-                        const std::size_t end = k + 1 < spans.size() ? spans[k + 1].second : buf.size();
-                        target_slices[spans[k].first] = {buf.data() + spans[k].second, end - spans[k].second};
-                    }
-                }
-                for (const auto& sl : target_slices) report.synapses += sl.second;
-            } else {
-                // 1. Generate the block's incoming synapses, projections spread over threads.
-                for (auto& buf : per_thread) buf.clear();
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-                for (std::size_t k = 0; k < incoming.size(); ++k) {
-                    const std::size_t j = incoming[k];
-                    auto& buf = per_thread[omp_get_thread_num()];
-                    generators[j].generate(
-                        first, last, [&](std::uint64_t src, std::uint64_t t, double w, std::uint32_t d) {
-                            buf.push_back({static_cast<std::uint32_t>(source_first[j] + src),
-                                           static_cast<std::uint32_t>(t - first), static_cast<float>(w),
-                                           static_cast<std::uint16_t>(d), static_cast<std::uint16_t>(j)});
-                        });
-                }
-                // 2. Group by target (counting sort), then by source within a target.
-                offsets.assign(width + 1, 0);
-                for (const auto& buf : per_thread)
-                    for (const auto& x : buf) ++offsets[x.target + 1];
-                for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
-                block.resize(offsets[width]);
-                cursor.assign(offsets.begin(), offsets.end() - 1);
-                for (const auto& buf : per_thread)
-                    for (const auto& x : buf) block[cursor[x.target]++] = x;
-                for (std::uint64_t i = 0; i < width; ++i) {
-                    std::sort(block.begin() + offsets[i], block.begin() + offsets[i + 1], by_source);
-                    target_slices[i] = {block.data() + offsets[i], offsets[i + 1] - offsets[i]};
-                }
-                report.synapses += block.size();
-            }
-            // 3. Every chip (and nmsim's own table statistics) consumes the block, in parallel.
-            const int consumers = static_cast<int>(mappers.size()) + 1;
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-            for (int c = 0; c < consumers; ++c) {
-                if (c < static_cast<int>(mappers.size())) {
-                    for (std::uint64_t i = 0; i < width; ++i)
-                        mappers[c]->add_neuron(first + i, target_slices[i].first, target_slices[i].second);
-                } else {
-                    for (std::uint64_t i = 0; i < width; ++i)
-                        for (std::size_t k = 0; k < target_slices[i].second; ++k) {
-                            const InSynapse& x = target_slices[i].first[k];
-                            tables[x.projection].observe(x.source - source_first[x.projection], first + i,
-                                                         x.weight, x.delay_steps);
-                            if (x.delay_steps >= delay_counts.size())
-                                delay_counts.resize(x.delay_steps + 1u, 0);
-                            ++delay_counts[x.delay_steps];
-                        }
-                }
-            }
+    for (std::size_t k = 0; k <= blocks.size(); ++k) {
+        const int consuming = k > 0 ? consumers : 0;
+        const int generating = k == blocks.size() ? 0 : blocks[k].per_target ? chunks : 1;
+#pragma omp for schedule(dynamic, 1)
+        for (int task = 0; task < consuming + generating; ++task) {
+            if (task < consuming)
+                consume(blocks[k - 1], task, buffers[(k - 1) % 2]);
+            else if (blocks[k].per_target)
+                generate_chunk(blocks[k], task - consuming, buffers[k % 2]);
+            else
+                generate_whole(blocks[k], buffers[k % 2]);
         }
     }
     for (auto& t : tables) {

@@ -173,6 +173,44 @@ TEST(Footprint, CoreClosedMidNeuronLeavesNoFanOutBehind) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Footprint, SameAnswerForAnyThreadCountAndBlockSize) {
+    // Target-driven and source-driven rules, distribution weights and delays, every chip: the
+    // streaming pipeline (blocks, generation chunks, threads) must not change a single number.
+    const NetworkSpec spec =
+        load_config_text("nmsim: 1\nsimulation: {dt: 0.1, seed: 7}\npopulations:\n"
+                         "  E: {size: 400, model: lif_delta}\n  I: {size: 100, model: lif_delta}\n"
+                         "  X: {size: 30, model: lif_delta}\nprojections:\n"
+                         "  EE: {source: E, target: [E, I], connector: {rule: pairwise_bernoulli, p: 0.1},\n"
+                         "       synapse: {weight: {normal: {mean: 0.1, std: 0.01}},\n"
+                         "                 delay: {normal: {mean: 1.5, std: 0.5, min: 0.1, max: 5.0}}}}\n"
+                         "  IE: {source: I, target: E, connector: {rule: fixed_outdegree, outdegree: 50},\n"
+                         "       synapse: {weight: {uniform: [-0.5, -0.1]}, delay: 0.8}}\n",
+                         "t.yaml");
+    const auto all = select_chips("all", {});
+    const auto reference = compute_footprints(spec, all, {1, 512});
+    for (const FootprintOptions options :
+         {FootprintOptions{2, 7}, FootprintOptions{3, 64}, FootprintOptions{2, 1}}) {
+        const auto r = compute_footprints(spec, all, options);
+        ASSERT_EQ(r.synapses, reference.synapses);
+        EXPECT_EQ(r.nmsim_table_bytes, reference.nmsim_table_bytes);
+        for (std::size_t c = 0; c < all.size(); ++c) {
+            const auto &a = r.chips[c], &b = reference.chips[c];
+            SCOPED_TRACE(a.chip + " threads " + std::to_string(options.threads) + " block " +
+                         std::to_string(options.block_targets));
+            EXPECT_EQ(a.cores, b.cores);
+            EXPECT_EQ(a.chips, b.chips);
+            EXPECT_EQ(a.synaptic_bytes, b.synaptic_bytes);
+            EXPECT_EQ(a.binding_constraint, b.binding_constraint);
+            EXPECT_EQ(a.violations, b.violations);
+            EXPECT_EQ(a.weight_rms_rel_error, b.weight_rms_rel_error);
+            EXPECT_EQ(a.weight_max_rel_error, b.weight_max_rel_error);
+            EXPECT_EQ(a.delay_rms_rel_error, b.delay_rms_rel_error);
+            ASSERT_EQ(a.populations.size(), 3u);
+            for (std::size_t p = 0; p < 3; ++p) EXPECT_EQ(a.populations[p].cores, b.populations[p].cores);
+        }
+    }
+}
+
 TEST(Footprint, DynapseFanInLimitAtAndPast64) {
     EXPECT_FALSE(has_violation(footprint(a_to_b(100, 10, "{rule: fixed_indegree, indegree: 64}"), "dynapse"),
                                "receive more"));
