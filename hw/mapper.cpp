@@ -442,6 +442,12 @@ ChipFootprint dense_footprint(const ChipProfile& chip, const NetworkSpec& spec) 
     return f;
 }
 
+// One generation task of a source-driven block: projection j's synapses from sources [begin, end).
+struct SourceRange {
+    std::size_t projection;
+    std::uint64_t begin, end;
+};
+
 // A run of consecutive targets of one population, the unit the footprint streams through.
 struct TargetBlock {
     std::size_t population;
@@ -449,36 +455,58 @@ struct TargetBlock {
     bool starts_population;
     std::vector<std::size_t> incoming; // projections into the population, ascending by source id
     bool per_target;                   // every incoming rule can be generated one target at a time
+    std::vector<SourceRange> ranges;   // generation tasks when not per_target, in source order
 };
 
-// One generated block: the synapses of each target grouped together and sorted by source.
+// One generated block: the synapses of each target together, sorted by source.
 struct BlockBuffer {
     std::vector<std::vector<InSynapse>> chunks;                   // generation output, one per task
     std::vector<InSynapse> grouped;                               // source-driven blocks, by target
     std::vector<std::pair<const InSynapse*, std::size_t>> slices; // per target of the block
 };
 
-std::vector<TargetBlock> plan_blocks(const NetworkSpec& spec, const std::vector<std::uint64_t>& source_first,
-                                     std::uint64_t block_targets) {
+std::vector<TargetBlock> plan_blocks(const NetworkSpec& spec,
+                                     const std::vector<ProjectionGenerator>& generators,
+                                     const std::vector<std::uint64_t>& source_first,
+                                     const FootprintOptions& options, int source_chunks) {
     std::vector<TargetBlock> blocks;
     for (std::size_t p = 0; p < spec.populations.size(); ++p) {
         const auto& pop = spec.populations[p];
         std::vector<std::size_t> incoming;
         bool per_target = true;
+        double per_target_synapses = 0.0; // expected
         for (std::size_t j = 0; j < spec.projections.size(); ++j) {
             const auto& pr = spec.projections[j];
             if (std::find(pr.targets.begin(), pr.targets.end(), pop.name) == pr.targets.end()) continue;
             incoming.push_back(j);
-            per_target = per_target && pr.connector.rule != ConnectorRule::fixed_outdegree &&
-                         pr.connector.rule != ConnectorRule::from_file;
+            per_target = per_target && !generators[j].source_driven();
+            per_target_synapses +=
+                generators[j].expected_synapses() /
+                static_cast<double>(std::max<std::uint64_t>(1, generators[j].target_size()));
         }
         std::sort(incoming.begin(), incoming.end(),
                   [&](std::size_t a, std::size_t b) { return source_first[a] < source_first[b]; });
+        std::uint64_t width = options.block_targets;
+        std::vector<SourceRange> ranges;
+        if (!per_target) {
+            width = std::max<std::uint64_t>(options.block_targets,
+                                            static_cast<std::uint64_t>(options.source_driven_block_synapses /
+                                                                       std::max(1.0, per_target_synapses)));
+            // Source-driven projections split by source range; target-driven ones are one task each.
+            for (const std::size_t j : incoming) {
+                const std::uint64_t n = generators[j].source_size();
+                const int parts = generators[j].source_driven() ? source_chunks : 1;
+                for (int c = 0; c < parts; ++c)
+                    ranges.push_back(
+                        {j, n * static_cast<std::uint64_t>(c) / static_cast<std::uint64_t>(parts),
+                         n * static_cast<std::uint64_t>(c + 1) / static_cast<std::uint64_t>(parts)});
+            }
+        }
         // Every population gets a block, even an empty one, so each chip sees it begin.
         std::uint64_t first = pop.first_id;
         do {
-            const std::uint64_t last = std::min(first + block_targets, pop.first_id + pop.size);
-            blocks.push_back({p, first, last, first == pop.first_id, incoming, per_target});
+            const std::uint64_t last = std::min(first + width, pop.first_id + pop.size);
+            blocks.push_back({p, first, last, first == pop.first_id, incoming, per_target, ranges});
             first = last;
         } while (first < pop.first_id + pop.size);
     }
@@ -518,15 +546,20 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
 
     std::vector<std::uint64_t> source_first;
     for (const auto& pr : spec.projections) source_first.push_back(spec.find_population(pr.source)->first_id);
-    const std::vector<TargetBlock> blocks = plan_blocks(spec, source_first, options.block_targets);
     const int threads = std::max(1, options.threads);
-    // Generation tasks per block: enough to balance the threads (target-driven rules only; a
-    // source-driven block is generated and grouped by one task).
+    // Generation tasks per target-driven block, and per source-driven projection: enough to
+    // balance the threads.
     const int chunks = 4 * threads;
-    BlockBuffer buffers[2];
+    const std::vector<TargetBlock> blocks = plan_blocks(spec, generators, source_first, options, chunks);
+    std::size_t max_width = 0, max_tasks = static_cast<std::size_t>(chunks);
+    for (const auto& b : blocks) {
+        max_width = std::max<std::size_t>(max_width, b.last - b.first);
+        max_tasks = std::max(max_tasks, b.ranges.size());
+    }
+    BlockBuffer buffers[3];
     for (auto& b : buffers) {
-        b.chunks.resize(static_cast<std::size_t>(chunks));
-        b.slices.resize(options.block_targets);
+        b.chunks.resize(max_tasks);
+        b.slices.resize(max_width);
     }
     auto by_source = [](const InSynapse& a, const InSynapse& b) {
         return a.source != b.source ? a.source < b.source : a.projection < b.projection;
@@ -563,24 +596,34 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
             buf.slices[i] = {out.data() + start, end - start};
         }
     };
-    // Source-driven rules (fixed_outdegree, from_file) enumerate every source for any target range:
-    // generate the block whole, then group by target (counting sort) and by source within a target.
-    auto generate_whole = [&](const TargetBlock& blk, BlockBuffer& buf) {
-        auto& raw = buf.chunks[0];
-        raw.clear();
-        for (const std::size_t j : blk.incoming)
-            generators[j].generate(blk.first, blk.last, emitter(raw, j, blk.first));
+    // Source-driven blocks: one source range of one projection per task (a target-driven projection
+    // into the same population is one task for the whole block) ...
+    auto generate_range = [&](const TargetBlock& blk, int task, BlockBuffer& buf) {
+        const SourceRange& r = blk.ranges[static_cast<std::size_t>(task)];
+        auto& out = buf.chunks[static_cast<std::size_t>(task)];
+        out.clear();
+        if (generators[r.projection].source_driven())
+            generators[r.projection].generate_from_sources(r.begin, r.end, blk.first, blk.last,
+                                                           emitter(out, r.projection, blk.first));
+        else
+            generators[r.projection].generate(blk.first, blk.last, emitter(out, r.projection, blk.first));
+    };
+    // ... then grouped by target with a stable counting sort over the tasks in source order, so
+    // each target's synapses come out sorted by source.
+    auto group = [&](const TargetBlock& blk, BlockBuffer& buf) {
         const std::uint64_t width = blk.last - blk.first;
         std::vector<std::uint64_t> offsets(width + 1, 0);
-        for (const auto& x : raw) ++offsets[x.target + 1];
+        for (std::size_t t = 0; t < blk.ranges.size(); ++t)
+            for (const auto& x : buf.chunks[t]) ++offsets[x.target + 1];
         for (std::uint64_t i = 0; i < width; ++i) offsets[i + 1] += offsets[i];
-        buf.grouped.resize(raw.size());
+        buf.grouped.resize(offsets[width]);
         std::vector<std::uint64_t> cursor(offsets.begin(), offsets.end() - 1);
-        for (const auto& x : raw) buf.grouped[cursor[x.target]++] = x;
+        for (std::size_t t = 0; t < blk.ranges.size(); ++t)
+            for (const auto& x : buf.chunks[t]) buf.grouped[cursor[x.target]++] = x;
         for (std::uint64_t i = 0; i < width; ++i) {
             const auto lo = buf.grouped.begin() + static_cast<std::ptrdiff_t>(offsets[i]),
                        hi = buf.grouped.begin() + static_cast<std::ptrdiff_t>(offsets[i + 1]);
-            std::sort(lo, hi, by_source);
+            if (!std::is_sorted(lo, hi, by_source)) std::sort(lo, hi, by_source);
             buf.slices[i] = {buf.grouped.data() + offsets[i], offsets[i + 1] - offsets[i]};
         }
     };
@@ -605,21 +648,28 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
             }
         }
     };
-    // A two-stage pipeline over double buffers: phase k consumes block k - 1 while it generates
-    // block k. Both kinds of task share one dynamic schedule, so a thread done with its consumers
-    // generates, and the threads meet once per block instead of idling at two barriers.
+    // A three-stage pipeline over three buffers: in phase k the chips consume block k - 2, block
+    // k - 1 is grouped by target (source-driven blocks only) and block k is generated. All tasks of
+    // a phase share one dynamic schedule, so the threads meet once per block instead of idling at a
+    // barrier after each stage.
+    const std::size_t n = blocks.size();
 #pragma omp parallel num_threads(threads)
-    for (std::size_t k = 0; k <= blocks.size(); ++k) {
-        const int consuming = k > 0 ? consumers : 0;
-        const int generating = k == blocks.size() ? 0 : blocks[k].per_target ? chunks : 1;
+    for (std::size_t k = 0; k < n + 2; ++k) {
+        const int grouping = k >= 1 && k - 1 < n && !blocks[k - 1].per_target ? 1 : 0;
+        const int consuming = k >= 2 ? consumers : 0;
+        const int generating = k >= n                 ? 0
+                               : blocks[k].per_target ? chunks
+                                                      : static_cast<int>(blocks[k].ranges.size());
 #pragma omp for schedule(dynamic, 1)
-        for (int task = 0; task < consuming + generating; ++task) {
-            if (task < consuming)
-                consume(blocks[k - 1], task, buffers[(k - 1) % 2]);
+        for (int task = 0; task < grouping + consuming + generating; ++task) {
+            if (task < grouping)
+                group(blocks[k - 1], buffers[(k - 1) % 3]);
+            else if (task < grouping + consuming)
+                consume(blocks[k - 2], task - grouping, buffers[(k - 2) % 3]);
             else if (blocks[k].per_target)
-                generate_chunk(blocks[k], task - consuming, buffers[k % 2]);
+                generate_chunk(blocks[k], task - grouping - consuming, buffers[k % 3]);
             else
-                generate_whole(blocks[k], buffers[k % 2]);
+                generate_range(blocks[k], task - grouping - consuming, buffers[k % 3]);
         }
     }
     for (auto& t : tables) {

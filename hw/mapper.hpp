@@ -43,6 +43,10 @@ struct FootprintReport {
 struct FootprintOptions {
     int threads = 2;
     std::uint64_t block_targets = 256; // targets generated per streaming block
+    // Source-driven rules (fixed_outdegree, from_file) enumerate all sources for any block, so each
+    // block regenerates them in full: their blocks are sized by synapses (16 B each) instead, to keep
+    // the number of regenerations small.
+    double source_driven_block_synapses = 4e6;
 };
 
 FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<ChipProfile>& chips,

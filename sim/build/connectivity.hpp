@@ -28,9 +28,20 @@ public:
     // lies in [t_begin, t_end); each source row's targets arrive in non-decreasing order.
     template <class Emit> void generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const;
 
+    // Source-driven rules (fixed_outdegree, from_file) enumerate sources, not targets: their synapses
+    // from sources [s_begin, s_end) only, in ascending source order, targets in [t_begin, t_end).
+    bool source_driven() const {
+        return pr_.connector.rule == ConnectorRule::fixed_outdegree ||
+               pr_.connector.rule == ConnectorRule::from_file;
+    }
+    template <class Emit>
+    void generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
+                               std::uint64_t t_end, Emit&& emit) const;
+
     // Exact synapse count for deterministic rules, the expectation for pairwise_bernoulli.
     double expected_synapses() const;
     std::uint64_t source_size() const { return n_src_; }
+    std::uint64_t target_size() const { return n_tgt_; } // over all target populations
 
 private:
     struct Segment {
@@ -137,6 +148,21 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
             if (s != self) emit_one(emit, s, t, wrng, drng);
         });
         break;
+    case ConnectorRule::fixed_outdegree:
+    case ConnectorRule::from_file:
+        generate_from_sources(0, n_src_, t_begin, t_end, emit);
+        break;
+    }
+}
+
+template <class Emit>
+void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
+                                                std::uint64_t t_begin, std::uint64_t t_end,
+                                                Emit&& emit) const {
+    const auto& c = pr_.connector;
+    const std::uint32_t proj = pr_.index;
+    std::vector<std::uint64_t> picks;
+    switch (c.rule) {
     case ConnectorRule::fixed_outdegree: {
         // Source-driven: each source draws its targets, sorted, and keeps those in range.
         const bool self_possible =
@@ -145,7 +171,7 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
         std::uint64_t self_offset = 0;
         for (const auto& seg : segments_)
             if (seg.first == src_first_) self_offset = seg.index_offset;
-        for (std::uint64_t s = 0; s < n_src_; ++s) {
+        for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s) {
             const std::uint64_t g = src_first_ + s;
             RandomStream rng(seed_, RngPurpose::connect, proj, g);
             const std::uint64_t self = self_possible ? self_offset + s : ~0ull;
@@ -164,10 +190,15 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
         }
         break;
     }
-    case ConnectorRule::from_file:
-        for (const auto& e : file_edges_)
-            if (e.target >= t_begin && e.target < t_end)
-                emit(e.source, e.target, e.weight, delay_to_steps(e.delay_ms, dt_));
+    case ConnectorRule::from_file: {
+        auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
+                                  [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
+        for (; e != file_edges_.end() && e->source < s_end; ++e)
+            if (e->target >= t_begin && e->target < t_end)
+                emit(e->source, e->target, e->weight, delay_to_steps(e->delay_ms, dt_));
+        break;
+    }
+    default:
         break;
     }
 }

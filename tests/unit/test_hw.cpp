@@ -187,9 +187,9 @@ TEST(Footprint, SameAnswerForAnyThreadCountAndBlockSize) {
                          "       synapse: {weight: {uniform: [-0.5, -0.1]}, delay: 0.8}}\n",
                          "t.yaml");
     const auto all = select_chips("all", {});
-    const auto reference = compute_footprints(spec, all, {1, 512});
+    const auto reference = compute_footprints(spec, all, {1, 512, 1e9});
     for (const FootprintOptions options :
-         {FootprintOptions{2, 7}, FootprintOptions{3, 64}, FootprintOptions{2, 1}}) {
+         {FootprintOptions{2, 7, 1e3}, FootprintOptions{3, 64, 1e4}, FootprintOptions{2, 1, 300}}) {
         const auto r = compute_footprints(spec, all, options);
         ASSERT_EQ(r.synapses, reference.synapses);
         EXPECT_EQ(r.nmsim_table_bytes, reference.nmsim_table_bytes);
