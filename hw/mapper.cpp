@@ -289,8 +289,9 @@ private:
         ++reasons_[reason];
         ++pop_reasons_[reason];
         std::uint64_t most = 0;
+        pops_.back().binding = "none (fits in its cores)";
         for (const auto& [why, c] : pop_reasons_)
-            if (c > most) {
+            if (why != "population end" && c > most) {
                 most = c;
                 pops_.back().binding = why;
             }
@@ -514,6 +515,13 @@ std::vector<TargetBlock> plan_blocks(const NetworkSpec& spec,
 }
 
 } // namespace
+
+std::string describe(const PopulationFootprint& p, const std::string& chip) {
+    return fmt::format("population {}: {} neurons need {} core{} on {}{}", p.population,
+                       with_commas(p.neurons), with_commas(p.cores), p.cores == 1 ? "" : "s", chip,
+                       p.binding.empty() || p.binding.starts_with("none") ? ""
+                                                                          : " (bound by " + p.binding + ")");
+}
 
 FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<ChipProfile>& chips,
                                    const FootprintOptions& options) {

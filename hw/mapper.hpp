@@ -49,6 +49,9 @@ struct FootprintOptions {
     double source_driven_block_synapses = 4e6;
 };
 
+// "population E: 10,000 neurons need 3,193 cores on loihi1 (bound by input axons per core)".
+std::string describe(const PopulationFootprint& population, const std::string& chip);
+
 FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<ChipProfile>& chips,
                                    const FootprintOptions& options = {});
 

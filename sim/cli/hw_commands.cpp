@@ -69,9 +69,7 @@ std::string footprint_table(const FootprintReport& r) {
     os << fmt::format("\n{} synapses mapped in {:.2f} s\n", r.synapses, r.seconds);
     for (const auto& f : r.chips) {
         os << fmt::format("\n{}: binding constraint: {}\n", f.chip, f.binding_constraint);
-        for (const auto& p : f.populations)
-            os << fmt::format("  population {}: {} neurons in {} cores{}\n", p.population, p.neurons, p.cores,
-                              p.binding.empty() ? "" : " (" + p.binding + ")");
+        for (const auto& p : f.populations) os << "  " << describe(p, f.chip) << "\n";
         for (const auto& v : f.violations) os << "  VIOLATION: " << v << "\n";
     }
     return os.str();

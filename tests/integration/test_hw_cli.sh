@@ -41,6 +41,8 @@ assert int(rows[1]["synaptic_bytes"]) > 0 and float(rows[0]["delay_max_rel_error
 PY
 expect_exit 0 "footprint table" "$NMSIM" footprint "$SRC/configs/brunel_delta.yaml" "${small[@]}"
 grep -q "binding constraint" "$WORK/stdout" && pass "table names binding constraints" || fail "table"
+grep -q "population E: 400 neurons need 2 cores on spinnaker1 (bound by neurons per core)" "$WORK/stdout" \
+    && pass "table says per population how many cores and what binds them" || fail "table: $(cat "$WORK/stdout")"
 expect_exit 3 "--strict with violations" "$NMSIM" footprint "$SRC/configs/brunel_delta.yaml" "${small[@]}" --strict
 expect_exit 0 "--strict without violations" "$NMSIM" footprint "$SRC/configs/brunel_delta.yaml" "${small[@]}" --strict --chips spinnaker1
 expect_exit 2 "footprint unknown chip" "$NMSIM" footprint "$SRC/configs/brunel_delta.yaml" --chips loihi9

@@ -125,6 +125,8 @@ TEST(Footprint, LoihiAxonBlocksByHand) {
     EXPECT_EQ(f.synaptic_bytes, 10u * 192u / 8u);
     EXPECT_EQ(f.cores, 2u);
     EXPECT_EQ(f.binding_constraint, "none (every population fits in its cores)");
+    EXPECT_EQ(f.populations.at(1).binding, "none (fits in its cores)");
+    EXPECT_EQ(describe(f.populations.at(1), f.chip), "population B: 10 neurons need 1 core on loihi1");
     EXPECT_DOUBLE_EQ(f.delay_rms_rel_error, 0.0); // 1.0 ms is one Loihi step
 }
 
