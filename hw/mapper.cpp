@@ -23,6 +23,25 @@ struct InSynapse {
     std::uint16_t projection;
 };
 
+// End of the run of synapses from syn[i].source (a target's synapses are sorted by source).
+std::size_t run_end(const InSynapse* syn, std::size_t i, std::size_t n) {
+    std::size_t j = i + 1;
+    while (j < n && syn[j].source == syn[i].source) ++j;
+    return j;
+}
+
+// The limit that closed most cores, "" if only population ends did.
+std::string most_binding(const std::map<std::string, std::uint64_t>& reasons) {
+    std::string binding;
+    std::uint64_t most = 0;
+    for (const auto& [why, count] : reasons)
+        if (why != "population end" && count > most) {
+            most = count;
+            binding = why;
+        }
+    return binding;
+}
+
 std::string with_commas(std::uint64_t v) {
     std::string s = std::to_string(v);
     for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -64,8 +83,7 @@ public:
     }
 
     void begin_population(std::size_t pop) {
-        close_core("population end");
-        pop_ = pop;
+        end_population();
         pops_.push_back({spec_.populations[pop].name, spec_.populations[pop].size, 0, ""});
         pop_reasons_.clear();
     }
@@ -90,8 +108,7 @@ public:
         std::uint64_t axons = 0;
         double bits = neuron_bits_;
         for (std::size_t i = 0; i < n;) {
-            std::size_t j = i + 1;
-            while (j < n && syn[j].source == syn[i].source) ++j;
+            const std::size_t j = run_end(syn, i, n);
             const std::uint32_t s = syn[i].source;
             stamp_[s] = core_uid_;
             count_[s] = static_cast<std::uint32_t>(j - i);
@@ -120,12 +137,11 @@ public:
         core_of_[target] = static_cast<std::uint32_t>(cores_);
     }
 
-    // Chips that round weights and delays identically share one accounting (see quantisation_key).
+    // Chips that round weights identically share one weight accounting (delay errors come from
+    // the shared delay histogram): the key holds what WeightQuantiser reads.
     void share_accounting_with(const ChipMapper* owner) { accounts_ = owner == nullptr, owner_ = owner; }
     static std::string quantisation_key(const ChipProfile& c) {
-        return fmt::format("{}/{}/{}/{}/{}/{}/{}", c.weight.bits, static_cast<int>(c.weight.scale),
-                           c.weight.shared_levels, c.delay.min_steps, c.delay.max_steps, c.timestep_ms.value,
-                           c.weight.is_signed);
+        return fmt::format("{}/{}", c.weight.bits, static_cast<int>(c.weight.scale));
     }
 
     ChipFootprint finish(const std::vector<std::uint64_t>& delay_counts) {
@@ -135,7 +151,7 @@ public:
             weight_sq_ = owner_->weight_sq_;
             weight_max_rel_ = owner_->weight_max_rel_;
         }
-        close_core("population end");
+        end_population();
         ChipFootprint f;
         f.chip = chip_.name;
         f.cores = cores_;
@@ -161,12 +177,7 @@ public:
                 : 0.0;
         // Binding constraint: what closed most cores; a network in one core per population is bound by
         // nothing.
-        std::uint64_t most = 0;
-        for (const auto& [why, count] : reasons_)
-            if (why != "population end" && count > most) {
-                most = count;
-                f.binding_constraint = why;
-            }
+        f.binding_constraint = most_binding(reasons_);
         if (f.binding_constraint.empty()) f.binding_constraint = "none (every population fits in its cores)";
         f.weight_rms_rel_error = weight_sq_ > 0 ? std::sqrt(weight_err_sq_ / weight_sq_) : 0.0;
         f.weight_max_rel_error = weight_max_rel_;
@@ -222,8 +233,7 @@ private:
         const char* reason = nullptr;
         std::size_t i = 0;
         while (i < n) {
-            std::size_t j = i + 1;
-            while (j < n && syn[j].source == syn[i].source) ++j;
+            const std::size_t j = run_end(syn, i, n);
             const std::uint32_t s = syn[i].source;
             std::uint32_t have = 0;
             if (stamp_[s] == core_uid_) {
@@ -253,8 +263,7 @@ private:
             // Undo: the core closes, so only the sources' core counts matter (a source this neuron
             // brought in has exactly its own synapses counted).
             for (std::size_t k = 0; k < i;) {
-                std::size_t j = k + 1;
-                while (j < i && syn[j].source == syn[k].source) ++j;
+                const std::size_t j = run_end(syn, k, i);
                 if (count_[syn[k].source] == j - k) --out_cores_[syn[k].source];
                 k = j;
             }
@@ -266,6 +275,14 @@ private:
         ++core_neurons_;
         core_of_[target] = static_cast<std::uint32_t>(cores_); // index of the open core (counted on close)
         return nullptr;
+    }
+
+    // Closes the population's last core and names what bound the population.
+    void end_population() {
+        close_core("population end");
+        if (pops_.empty()) return;
+        pops_.back().binding = most_binding(pop_reasons_);
+        if (pops_.back().binding.empty()) pops_.back().binding = "none (fits in its cores)";
     }
 
     void close_core(const std::string& reason) {
@@ -288,13 +305,6 @@ private:
         ++pops_.back().cores;
         ++reasons_[reason];
         ++pop_reasons_[reason];
-        std::uint64_t most = 0;
-        pops_.back().binding = "none (fits in its cores)";
-        for (const auto& [why, c] : pop_reasons_)
-            if (why != "population end" && c > most) {
-                most = c;
-                pops_.back().binding = why;
-            }
         ++core_uid_;
         core_neurons_ = core_axons_ = 0;
         core_bits_ = 0.0;
@@ -396,7 +406,6 @@ private:
     std::vector<double> levels_;
     std::vector<double> axon_bits_table_; // axon_bits(k) for small k
     double last_level_ = 0.0;
-    std::size_t pop_ = 0;
     std::uint64_t cores_ = 0, synapses_ = 0, total_axons_ = 0, fan_in_violations_ = 0,
                   delays_out_of_range_ = 0;
     double total_bits_ = 0.0, chip_bits_ = 0.0;
