@@ -48,16 +48,14 @@ void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double
     ++gap_histogram_[gap_to(row, target)];
     ++table_.synapses_;
     // One value past the lookup limit is enough to know the table stores values; runs of the same
-    // value (constant weights and delays) skip the hash.
+    // weight (constant weights) skip the hash.
     if (weights_.size() <= PackedTable::max_lookup_values && (weights_.empty() || weight != last_weight_))
         weights_.try_emplace(weight, 0); // try_emplace: no node allocated when present
     last_weight_ = weight;
-    // Distribution delays change at every synapse: a seen-flag per step count spares the hash.
-    if (delay_steps >= delay_seen_.size()) delay_seen_.resize(delay_steps + 1u, 0);
-    if (!delay_seen_[delay_steps]) {
-        delay_seen_[delay_steps] = 1;
-        delays_.try_emplace(delay_steps, 0);
-    }
+    // Delays are few small integers: a direct-indexed table, no hash (distribution delays change at
+    // every synapse).
+    if (delay_steps >= delay_index_.size()) delay_index_.resize(delay_steps + 1u, unseen_delay);
+    delay_index_[delay_steps] = 0;
     max_delay_ = std::max(max_delay_, delay_steps);
 }
 
@@ -86,9 +84,9 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         w.weight = 32;
     }
     // Delay: absent if one value, else the narrower of a lookup index and the step count.
-    std::vector<std::uint32_t> distinct_d;
-    for (const auto& kv : delays_) distinct_d.push_back(kv.first);
-    std::sort(distinct_d.begin(), distinct_d.end());
+    std::vector<std::uint32_t> distinct_d; // ascending
+    for (std::uint32_t steps = 0; steps < delay_index_.size(); ++steps)
+        if (delay_index_[steps] != unseen_delay) distinct_d.push_back(steps);
     const unsigned value_bits = bits::width_for(max_delay_);
     if (distinct_d.size() <= 1) {
         w.delay_mode = FieldMode::absent;
@@ -100,7 +98,7 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         w.delay = bits::width_for(distinct_d.size() - 1);
         table_.delay_lut_ = distinct_d;
         for (std::size_t i = 0; i < distinct_d.size(); ++i)
-            delays_[distinct_d[i]] = static_cast<std::uint32_t>(i);
+            delay_index_[distinct_d[i]] = static_cast<std::uint32_t>(i);
     } else {
         w.delay_mode = FieldMode::value;
         w.delay = value_bits;
@@ -192,7 +190,7 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
         entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight)))
                  << w.target;
     if (w.delay_mode == FieldMode::lookup)
-        entry |= static_cast<std::uint64_t>(delays_.at(delay_steps)) << (w.target + w.weight);
+        entry |= static_cast<std::uint64_t>(delay_index_.at(delay_steps)) << (w.target + w.weight);
     else if (w.delay_mode == FieldMode::value)
         entry |= static_cast<std::uint64_t>(delay_steps) << (w.target + w.weight);
     bits::write(table_.words_.data(), bit, eb, entry);
@@ -203,8 +201,7 @@ PackedTable PackedTableBuilder::finish() {
     last_target_ = {};
     row_bit_ = {};
     weights_ = {};
-    delays_ = {};
-    delay_seen_ = {};
+    delay_index_ = {};
     pass_ = 0;
     return std::move(table_);
 }

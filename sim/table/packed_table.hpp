@@ -164,8 +164,9 @@ private:
     std::vector<std::uint64_t> row_bit_;     // write cursor per row
     std::vector<std::uint64_t> gap_histogram_;
     std::unordered_map<double, std::uint32_t> weights_;
-    std::unordered_map<std::uint32_t, std::uint32_t> delays_;
-    std::vector<char> delay_seen_; // by delay in steps: already in delays_
+    // By delay in steps: unseen_delay, or seen (0 until choose_widths assigns its lookup index).
+    static constexpr std::uint32_t unseen_delay = ~std::uint32_t{0};
+    std::vector<std::uint32_t> delay_index_;
     std::uint32_t max_delay_ = 0;
     double last_weight_ = 0.0;
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
