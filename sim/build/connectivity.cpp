@@ -2,29 +2,15 @@
 
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include "sim/spec/errors.hpp"
 
 namespace nmsim {
 
-double draw_value(const ValueSpec& v, RandomStream& rng) {
-    double x = v.value;
-    switch (v.kind) {
-    case ValueSpec::Kind::constant:
-        return v.value;
-    case ValueSpec::Kind::uniform:
-        x = v.a + (v.b - v.a) * rng.uniform();
-        break;
-    case ValueSpec::Kind::normal:
-        do x = v.a + v.b * rng.normal(); // redraw outside [min, max], as NEST's clipped distributions
-        while (x < v.min || x > v.max);
-        break;
-    case ValueSpec::Kind::lognormal:
-        do x = std::exp(v.a + v.b * rng.normal());
-        while (x < v.min || x > v.max);
-        break;
-    }
-    return static_cast<double>(static_cast<float>(x));
+double draw_value(const ValueSampler& v, RandomStream& rng) {
+    if (v.is_constant()) return v(0.5);
+    return static_cast<double>(static_cast<float>(v(rng.open_uniform())));
 }
 
 std::uint32_t delay_to_steps(double delay_ms, double dt) {
@@ -32,24 +18,38 @@ std::uint32_t delay_to_steps(double delay_ms, double dt) {
     return static_cast<std::uint32_t>(std::max(1LL, steps));
 }
 
+SynapseValues::SynapseValues(const NetworkSpec& spec, const ProjectionSpec& pr)
+    : seed_(spec.simulation.seed), tag_((static_cast<std::uint32_t>(RngPurpose::synapse_value) << 24) ^ pr.index),
+      dt_(spec.simulation.dt), weight_drawn_(!pr.weight.is_constant()), delay_drawn_(!pr.delay.is_constant()),
+      weight_(pr.weight), delay_(pr.delay), weight_constant_(pr.weight.value),
+      delay_constant_(delay_to_steps(pr.delay.value, dt_)) {
+    min_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.lowest()), dt_) : delay_constant_;
+    max_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.highest()), dt_) : delay_constant_;
+}
+
 ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const ProjectionSpec& projection)
-    : pr_(projection), seed_(spec.simulation.seed), dt_(spec.simulation.dt) {
+    : pr_(projection), seed_(spec.simulation.seed), dt_(spec.simulation.dt), values_(spec, projection) {
     const PopulationSpec* src = spec.find_population(pr_.source);
     src_first_ = src->first_id;
     n_src_ = src->size;
     for (const auto& name : pr_.targets) {
         const PopulationSpec* t = spec.find_population(name);
-        segments_.push_back({t->first_id, t->size, n_tgt_});
+        segments_.push_back({t->first_id, t->size, 0});
         n_tgt_ += t->size;
     }
-    // The target index space follows the order listed (from_file, fixed_outdegree); iteration
-    // for target-driven rules goes by ascending global id.
+    // The target index space goes by ascending global id, so index order is target order.
     std::sort(segments_.begin(), segments_.end(),
               [](const Segment& a, const Segment& b) { return a.first < b.first; });
-    weight_const_ = pr_.weight.is_constant();
-    delay_const_ = pr_.delay.is_constant();
-    delay_steps_const_ = delay_to_steps(pr_.delay.value, dt_);
-
+    std::uint64_t offset = 0;
+    for (auto& seg : segments_) {
+        seg.index_offset = offset;
+        offset += seg.size;
+        if (seg.first == src_first_) {
+            self_target_ = true;
+            if (!pr_.connector.allow_autapses) self_offset_ = seg.index_offset;
+        }
+    }
+    if (pr_.connector.rule == ConnectorRule::fixed_total_number) split_total_over_sources();
     if (pr_.connector.rule != ConnectorRule::from_file) return;
     // Edge list: "source,target[,weight[,delay]]", ids local; target indexes the listed targets in order.
     std::vector<Segment> listed;
@@ -64,7 +64,6 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
     if (!in) throw ConfigError(path, 0, 0, "projections." + pr_.name + ".connector.file", "cannot read");
     std::string line;
     int lineno = 0;
-    RandomStream wrng(seed_, RngPurpose::weight, pr_.index, 0), drng(seed_, RngPurpose::delay, pr_.index, 0);
     while (std::getline(in, line)) {
         ++lineno;
         if (line.empty() || line[0] == '#') continue;
@@ -94,9 +93,13 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         for (const auto& s : listed)
             if (idx >= s.index_offset && idx < s.index_offset + s.size)
                 e.target = s.first + (idx - s.index_offset);
-        e.weight = cols.size() > 2 ? v[2] : draw_value(pr_.weight, wrng);
-        e.delay_ms = cols.size() > 3 ? v[3] : draw_value(pr_.delay, drng);
-        if (e.delay_ms < dt_ * (1 - 1e-9)) bad("delay " + std::to_string(e.delay_ms) + " ms is below dt");
+        // Columns absent: NaN marks values to draw once the edges are sorted (their ordinals known).
+        e.weight = cols.size() > 2 ? v[2] : std::nan("");
+        e.delay_steps = 0;
+        if (cols.size() > 3) {
+            if (v[3] < dt_ * (1 - 1e-9)) bad("delay " + cols[3] + " ms is below dt");
+            e.delay_steps = delay_to_steps(v[3], dt_);
+        }
         if (!pr_.connector.allow_autapses && e.target == src_first_ + e.source) continue;
         file_edges_.push_back(e);
     }
@@ -109,6 +112,42 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
                                           return a.source == b.source && a.target == b.target;
                                       }),
                           file_edges_.end());
+    // Values not in the file are drawn per synapse, keyed like every other rule's.
+    std::uint32_t ordinal = 0;
+    for (std::size_t i = 0; i < file_edges_.size(); ++i) {
+        FileEdge& e = file_edges_[i];
+        const bool repeat = i > 0 && file_edges_[i - 1].source == e.source && file_edges_[i - 1].target == e.target;
+        ordinal = repeat ? ordinal + 1 : 0;
+        double w;
+        std::uint32_t d;
+        values_(src_first_ + e.source, e.target, ordinal, w, d);
+        if (std::isnan(e.weight)) e.weight = w;
+        if (e.delay_steps == 0) e.delay_steps = d;
+    }
+}
+
+void ProjectionGenerator::split_total_over_sources() {
+    // The N synapses spread uniformly over the (source, target) pairs: per source a multinomial
+    // (binomial splits down a tree over source ranges) or, without multapses, a multivariate
+    // hypergeometric. Every source has the same number of targets available.
+    const std::uint64_t per_source = n_tgt_ - (self_offset_ != ~0ull ? 1 : 0);
+    row_counts_.assign(n_src_, 0);
+    auto split = [&](auto&& self, std::uint64_t node, std::uint64_t lo, std::uint64_t hi, std::uint64_t n) -> void {
+        if (n == 0) return;
+        if (hi - lo == 1) {
+            row_counts_[lo] = n;
+            return;
+        }
+        const std::uint64_t mid = lo + (hi - lo) / 2;
+        RandomStream rng(seed_, RngPurpose::connect_total, pr_.index, node);
+        const double u = rng.uniform();
+        const std::uint64_t left = pr_.connector.allow_multapses
+                                       ? sample_binomial(n, static_cast<double>(mid - lo) / static_cast<double>(hi - lo), u)
+                                       : sample_hypergeometric(n, (mid - lo) * per_source, (hi - lo) * per_source, u);
+        self(self, 2 * node, lo, mid, left);
+        self(self, 2 * node + 1, mid, hi, n - left);
+    };
+    split(split, 1, 0, n_src_, pr_.connector.degree);
 }
 
 void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,
@@ -136,6 +175,8 @@ double ProjectionGenerator::expected_synapses() const {
         return static_cast<double>(c.degree) * static_cast<double>(n_tgt_);
     case ConnectorRule::fixed_outdegree:
         return static_cast<double>(c.degree) * static_cast<double>(n_src_);
+    case ConnectorRule::fixed_total_number:
+        return static_cast<double>(c.degree);
     case ConnectorRule::pairwise_bernoulli:
         return c.probability * (static_cast<double>(n_src_) * static_cast<double>(n_tgt_) - no_self * n_src_);
     case ConnectorRule::all_to_all:

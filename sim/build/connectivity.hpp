@@ -1,23 +1,85 @@
-// Connectivity generation: enumerates the synapses of one projection whose targets lie in a
-// range, drawing every random number from streams keyed by (seed, projection, neuron id), so the
-// same synapses come out for any partitioning or thread count and can be regenerated per pass.
+// Connectivity generation: enumerates the synapses of one projection, drawing every random number
+// from streams keyed by (seed, projection, neuron ids), so the same synapses come out for any
+// partitioning or thread count and can be regenerated at will: per pass of the builder, or per
+// spike at delivery for procedural storage.
+//
+// Two families of rules:
+// - target-driven (fixed_indegree, all_to_all, one_to_one): each target draws its sources;
+// - source-driven rows (fixed_outdegree, fixed_total_number, pairwise_bernoulli): each source row is
+//   laid out over blocks of 1024 targets. A row's synapse count is split over the blocks by a binary
+//   tree of binomial (with multapses) or hypergeometric (without) draws, each node keyed by
+//   (projection, source, node); a block's targets come from a stream keyed by (projection, source,
+//   block). So the part of a row inside any target range is generated at the cost of that part,
+//   whoever asks: a thread's partition, the footprint mapper's target block, or a spike at delivery.
+// Weights and delays are drawn per synapse from a stream keyed by (projection, source, target,
+// ordinal), the ordinal counting earlier synapses of the same pair (multapses), so stored and
+// regenerated values agree bit for bit.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
-#include <unordered_set>
 #include <vector>
 
 #include "sim/random/counter_rng.hpp"
+#include "sim/random/distributions.hpp"
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
 
-// Draws one value; distribution draws are rounded to float32 (see ValueSpec).
-double draw_value(const ValueSpec& v, RandomStream& rng);
+// Draws one value (initial states); distribution draws are rounded to float32 (see ValueSpec).
+double draw_value(const ValueSampler& v, RandomStream& rng);
 
 // Delay in ms -> whole steps (nearest, at least 1).
 std::uint32_t delay_to_steps(double delay_ms, double dt);
+
+// The weight and delay of every synapse of one projection, as a pure function of its ids.
+class SynapseValues {
+public:
+    SynapseValues(const NetworkSpec& spec, const ProjectionSpec& projection);
+
+    bool weight_drawn() const { return weight_drawn_; }
+    bool delay_drawn() const { return delay_drawn_; }
+    bool drawn() const { return weight_drawn_ || delay_drawn_; }
+    double weight_constant() const { return weight_constant_; }
+    std::uint32_t delay_constant() const { return delay_constant_; }
+    // The range of delays (steps) the draws can reach; constants give one value.
+    std::uint32_t min_delay_steps() const { return min_delay_; }
+    std::uint32_t max_delay_steps() const { return max_delay_; }
+    // The range of weights the draws can reach.
+    double lowest_weight() const { return weight_drawn_ ? float_of(weight_.lowest()) : weight_constant_; }
+    double highest_weight() const { return weight_drawn_ ? float_of(weight_.highest()) : weight_constant_; }
+
+    // Synapse (source, target, ordinal), global ids; weights are float32 values when drawn.
+    void operator()(std::uint64_t source, std::uint64_t target, std::uint32_t ordinal, double& weight,
+                    std::uint32_t& delay_steps) const {
+        if (!drawn()) {
+            weight = weight_constant_;
+            delay_steps = delay_constant_;
+            return;
+        }
+        Philox::key_type key = {{static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32)}};
+        Philox::ctr_type ctr = {{static_cast<std::uint32_t>(source), static_cast<std::uint32_t>(target), ordinal, tag_}};
+        const auto r = Philox()(ctr, key);
+        weight = weight_drawn_ ? float_of(weight_(open_uniform(r[0], r[1]))) : weight_constant_;
+        delay_steps = delay_drawn_ ? delay_to_steps(float_of(delay_(open_uniform(r[2], r[3]))), dt_) : delay_constant_;
+    }
+
+private:
+    static double float_of(double x) { return static_cast<double>(static_cast<float>(x)); }
+    static double open_uniform(std::uint32_t a, std::uint32_t b) {
+        const std::uint64_t bits53 = (static_cast<std::uint64_t>(a >> 5) << 26) | (b >> 6);
+        return (static_cast<double>(bits53) + 0.5) * 0x1.0p-53;
+    }
+
+    std::uint64_t seed_;
+    std::uint32_t tag_;
+    double dt_;
+    bool weight_drawn_, delay_drawn_;
+    ValueSampler weight_, delay_;
+    double weight_constant_;
+    std::uint32_t delay_constant_, min_delay_, max_delay_;
+};
 
 class ProjectionGenerator {
 public:
@@ -28,19 +90,33 @@ public:
     // lies in [t_begin, t_end); each source row's targets arrive in non-decreasing order.
     template <class Emit> void generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const;
 
-    // Source-driven rules (fixed_outdegree, from_file) enumerate sources, not targets: their synapses
-    // from sources [s_begin, s_end) only, in ascending source order, targets in [t_begin, t_end).
+    // Source-driven rules (fixed_outdegree, fixed_total_number, pairwise_bernoulli, from_file) enumerate
+    // sources, not targets: their synapses from sources [s_begin, s_end), in ascending source order,
+    // targets in [t_begin, t_end).
     bool source_driven() const {
-        return pr_.connector.rule == ConnectorRule::fixed_outdegree ||
-               pr_.connector.rule == ConnectorRule::from_file;
+        const auto r = pr_.connector.rule;
+        return r == ConnectorRule::fixed_outdegree || r == ConnectorRule::fixed_total_number ||
+               r == ConnectorRule::pairwise_bernoulli || r == ConnectorRule::from_file;
     }
     template <class Emit>
     void generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
                                std::uint64_t t_end, Emit&& emit) const;
 
+    // Rules whose rows can be regenerated from the source alone (procedural storage): all but
+    // fixed_indegree (each target draws its own sources) and from_file.
+    bool rows_regenerable() const {
+        const auto r = pr_.connector.rule;
+        return r != ConnectorRule::fixed_indegree && r != ConnectorRule::from_file;
+    }
+    // The connectivity of one row: f(target_global, ordinal) for each synapse of source `s` (local)
+    // with target in [t_begin, t_end), targets ascending, in the order the tables store them.
+    template <class F> void row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
+
+    const SynapseValues& values() const { return values_; }
     // Exact synapse count for deterministic rules, the expectation for pairwise_bernoulli.
     double expected_synapses() const;
     std::uint64_t source_size() const { return n_src_; }
+    std::uint64_t source_first() const { return src_first_; }
     std::uint64_t target_size() const { return n_tgt_; } // over all target populations
 
 private:
@@ -49,158 +125,258 @@ private:
     };
     struct FileEdge {
         std::uint64_t source, target; // source local, target global
-        double weight, delay_ms;
+        double weight;
+        std::uint32_t delay_steps;
     };
+    static constexpr unsigned block_shift = 10; // 1024 targets per block of a source-driven row
+    static constexpr std::uint64_t block_size = std::uint64_t{1} << block_shift;
 
-    std::uint64_t target_index_to_global(std::uint64_t idx) const {
+    // Target index space: the target populations by ascending global id, so index order is id order.
+    std::uint64_t index_to_global(std::uint64_t idx) const {
         for (const auto& s : segments_)
             if (idx < s.index_offset + s.size) return s.first + (idx - s.index_offset);
         return 0;
     }
-    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,
-                       std::vector<std::uint64_t>& out) const;
+    // First index whose global id is >= g.
+    std::uint64_t index_lower_bound(std::uint64_t g) const {
+        for (const auto& s : segments_) {
+            if (g < s.first) return s.index_offset;
+            if (g < s.first + s.size) return s.index_offset + (g - s.first);
+        }
+        return n_tgt_;
+    }
+    // The index of source s among the targets when autapses are excluded, else ~0.
+    std::uint64_t self_index(std::uint64_t s) const { return self_offset_ == ~0ull ? ~0ull : self_offset_ + s; }
+    std::uint64_t block_end(std::uint64_t b) const { return std::min(n_tgt_, (b + 1) << block_shift); }
+    // Targets available to source s in blocks [b_lo, b_hi).
+    std::uint64_t available(std::uint64_t s, std::uint64_t b_lo, std::uint64_t b_hi) const {
+        const std::uint64_t lo = b_lo << block_shift, hi = block_end(b_hi - 1), self = self_index(s);
+        return hi - lo - (self >= lo && self < hi ? 1 : 0);
+    }
+    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k, std::vector<std::uint64_t>& out) const;
     // The connector's degree of partners from [0, n): independent draws with multapses, distinct without.
     void draw_degree(RandomStream& rng, std::uint64_t n, std::vector<std::uint64_t>& picks) const {
         if (!pr_.connector.allow_multapses) return draw_distinct(rng, n, pr_.connector.degree, picks);
         picks.resize(pr_.connector.degree);
         for (auto& p : picks) p = rng.below(n);
     }
-
-    template <class Emit>
-    void emit_one(Emit& emit, std::uint64_t s, std::uint64_t t, RandomStream& wrng,
-                  RandomStream& drng) const {
-        const double w = weight_const_ ? pr_.weight.value : draw_value(pr_.weight, wrng);
-        const std::uint32_t d =
-            delay_const_ ? delay_steps_const_ : delay_to_steps(draw_value(pr_.delay, drng), dt_);
-        emit(s, t, w, d);
+    void split_total_over_sources();
+    std::uint64_t row_count(std::uint64_t s) const {
+        return pr_.connector.rule == ConnectorRule::fixed_total_number ? row_counts_[s] : pr_.connector.degree;
     }
+    // Splits `n` synapses of row s over blocks [b_lo, b_hi) (tree node `node`), visiting only
+    // blocks that overlap [qa, qb); calls block(b, count) in ascending block order.
+    template <class Block>
+    void split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo, std::uint64_t b_hi, std::uint64_t n,
+                   std::uint64_t qa, std::uint64_t qb, Block& block) const;
+    // The `count` targets of row s inside block b (uniform over the block, distinct without multapses),
+    // ascending, f(index, ordinal) for those with index in [ia, ib).
+    template <class F>
+    void block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count, std::uint64_t ia, std::uint64_t ib,
+                       F& f) const;
+    template <class F>
+    void bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia, std::uint64_t ib, F& f) const;
 
     const ProjectionSpec& pr_;
     std::uint64_t seed_;
     double dt_;
     std::uint64_t src_first_, n_src_, n_tgt_ = 0;
-    std::vector<Segment> segments_; // target populations, ascending by global id
-    bool weight_const_, delay_const_;
-    std::uint32_t delay_steps_const_;
-    std::vector<FileEdge> file_edges_; // from_file only, sorted by (source, target)
+    std::uint64_t self_offset_ = ~0ull;    // index of the source population's first neuron, if autapses are excluded
+    bool self_target_ = false;             // the source population is among the targets
+    std::vector<Segment> segments_;        // target populations, ascending by global id
+    SynapseValues values_;
+    std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
+    std::vector<FileEdge> file_edges_;      // from_file only, sorted by (source, target)
 };
+
+template <class Block>
+void ProjectionGenerator::split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo, std::uint64_t b_hi,
+                                    std::uint64_t n, std::uint64_t qa, std::uint64_t qb, Block& block) const {
+    if (n == 0 || b_hi <= qa || b_lo >= qb) return;
+    if (b_hi - b_lo == 1) return block(b_lo, n);
+    const std::uint64_t mid = b_lo + (b_hi - b_lo) / 2;
+    const std::uint64_t left = available(s, b_lo, mid), all = available(s, b_lo, b_hi);
+    // One uniform per tree node, keyed by (source, node): node ids are < 2^23 (blocks < 2^22).
+    RandomStream rng(seed_, RngPurpose::connect_tree, pr_.index, ((src_first_ + s) << 23) | node);
+    const double u = rng.uniform();
+    const std::uint64_t n_left = pr_.connector.allow_multapses
+                                     ? sample_binomial(n, static_cast<double>(left) / static_cast<double>(all), u)
+                                     : sample_hypergeometric(n, left, all, u);
+    split_row(s, 2 * node, b_lo, mid, n_left, qa, qb, block);
+    split_row(s, 2 * node + 1, mid, b_hi, n - n_left, qa, qb, block);
+}
+
+template <class F>
+void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count, std::uint64_t ia,
+                                        std::uint64_t ib, F& f) const {
+    const std::uint64_t first = b << block_shift, size = block_end(b) - first, self = self_index(s);
+    const bool has_self = self >= first && self < first + size;
+    const std::uint64_t avail = size - (has_self ? 1 : 0), self_pos = has_self ? self - first : ~0ull;
+    RandomStream rng(seed_, RngPurpose::connect_block, pr_.index, ((src_first_ + s) << 23) | b);
+    // Positions of [0, avail) are sorted by a bitmap (blocks hold 1024 targets), multiplicities
+    // counted aside; position p is target first + p, or first + p + 1 past the excluded self.
+    std::uint64_t bitmap[block_size / 64] = {};
+    std::uint32_t times[block_size]; // valid where the bitmap is set
+    auto mark = [&](std::uint64_t p) {
+        const std::uint64_t bit = std::uint64_t{1} << (p & 63);
+        if (bitmap[p >> 6] & bit) return false;
+        bitmap[p >> 6] |= bit;
+        times[p] = 1;
+        return true;
+    };
+    if (pr_.connector.allow_multapses) {
+        for (std::uint64_t k = 0; k < count; ++k) {
+            const std::uint64_t p = rng.below(avail);
+            if (!mark(p)) ++times[p];
+        }
+    } else {
+        // Floyd's algorithm: `count` distinct positions of [0, avail) in `count` draws.
+        for (std::uint64_t j = avail - count; j < avail; ++j)
+            if (!mark(rng.below(j + 1))) mark(j);
+    }
+    for (std::uint64_t w = 0; w < block_size / 64; ++w)
+        for (std::uint64_t bits = bitmap[w]; bits; bits &= bits - 1) {
+            const std::uint64_t p = w * 64 + static_cast<std::uint64_t>(std::countr_zero(bits));
+            const std::uint64_t idx = first + p + (p >= self_pos ? 1 : 0);
+            if (idx < ia || idx >= ib) continue;
+            const std::uint64_t t = index_to_global(idx);
+            for (std::uint32_t k = 0; k < times[p]; ++k) f(t, k);
+        }
+}
+
+template <class F>
+void ProjectionGenerator::bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia, std::uint64_t ib,
+                                          F& f) const {
+    const double p = pr_.connector.probability;
+    const std::uint64_t first = b << block_shift, end = block_end(b), self = self_index(s);
+    if (p <= 0.0) return;
+    if (p >= 1.0) {
+        for (std::uint64_t idx = std::max(first, ia); idx < std::min(end, ib); ++idx)
+            if (idx != self) f(index_to_global(idx), 0u);
+        return;
+    }
+    // Geometric skipping over the block's available positions: the gap to the next one is Geometric(p).
+    RandomStream rng(seed_, RngPurpose::connect_block, pr_.index, ((src_first_ + s) << 23) | b);
+    const double inv_log_q = 1.0 / std::log1p(-p);
+    const bool has_self = self >= first && self < end;
+    const std::uint64_t avail = end - first - (has_self ? 1 : 0);
+    for (std::uint64_t pos = 0;; ++pos) {
+        const double skip = std::floor(std::log(rng.open_uniform()) * inv_log_q);
+        if (skip >= static_cast<double>(avail - pos)) break;
+        pos += static_cast<std::uint64_t>(skip);
+        const std::uint64_t idx = first + pos + (has_self && first + pos >= self ? 1 : 0);
+        if (idx >= ib) break;
+        if (idx >= ia) f(index_to_global(idx), 0u);
+    }
+}
+
+template <class F>
+void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const {
+    const auto& c = pr_.connector;
+    const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
+    if (ia >= ib) return;
+    switch (c.rule) {
+    case ConnectorRule::fixed_outdegree:
+    case ConnectorRule::fixed_total_number: {
+        const std::uint64_t blocks = (n_tgt_ + block_size - 1) >> block_shift;
+        auto block = [&](std::uint64_t b, std::uint64_t count) { block_targets(s, b, count, ia, ib, f); };
+        split_row(s, 1, 0, blocks, row_count(s), ia >> block_shift, ((ib - 1) >> block_shift) + 1, block);
+        break;
+    }
+    case ConnectorRule::pairwise_bernoulli:
+        for (std::uint64_t b = ia >> block_shift; b <= (ib - 1) >> block_shift; ++b) bernoulli_block(s, b, ia, ib, f);
+        break;
+    case ConnectorRule::all_to_all: {
+        const std::uint64_t self = self_index(s);
+        for (std::uint64_t idx = ia; idx < ib; ++idx)
+            if (idx != self) f(index_to_global(idx), 0u);
+        break;
+    }
+    case ConnectorRule::one_to_one:
+        for (const auto& seg : segments_) {
+            const std::uint64_t t = seg.first + s;
+            if (t >= t_begin && t < t_end && !(self_target_ && !c.allow_autapses && t == src_first_ + s)) f(t, 0u);
+        }
+        break;
+    case ConnectorRule::fixed_indegree:
+    case ConnectorRule::from_file:
+        break; // not regenerable by row
+    }
+}
 
 template <class Emit>
 void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const {
     const auto& c = pr_.connector;
     const std::uint32_t proj = pr_.index;
-    std::vector<std::uint64_t> picks;
+    if (source_driven()) return generate_from_sources(0, n_src_, t_begin, t_end, emit);
+    auto emit_one = [&](std::uint64_t s, std::uint64_t t, std::uint32_t ordinal) {
+        double w;
+        std::uint32_t d;
+        values_(src_first_ + s, t, ordinal, w, d);
+        emit(s, t, w, d);
+    };
     // Target-driven rules: visit targets in ascending order, so every row grows in target order.
-    auto for_targets = [&](auto&& per_target) {
-        for (const auto& seg : segments_) {
-            const std::uint64_t a = std::max(t_begin, seg.first), b = std::min(t_end, seg.first + seg.size);
-            for (std::uint64_t t = a; t < b; ++t) {
-                // The source's own local id when this target is in the source population.
-                const bool same = seg.first == src_first_;
-                const std::uint64_t self = same && !c.allow_autapses ? t - src_first_ : ~0ull;
-                RandomStream wrng(seed_, RngPurpose::weight, proj, t),
-                    drng(seed_, RngPurpose::delay, proj, t);
-                per_target(t, self, wrng, drng);
+    std::vector<std::uint64_t> picks;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (source, pick index)
+    std::vector<std::uint32_t> ordinals;
+    for (const auto& seg : segments_) {
+        const std::uint64_t a = std::max(t_begin, seg.first), b = std::min(t_end, seg.first + seg.size);
+        // The source's own local id when this target is in the source population.
+        const bool same = seg.first == src_first_;
+        for (std::uint64_t t = a; t < b; ++t) {
+            const std::uint64_t self = same && !c.allow_autapses ? t - src_first_ : ~0ull;
+            switch (c.rule) {
+            case ConnectorRule::fixed_indegree: {
+                RandomStream rng(seed_, RngPurpose::connect, proj, t);
+                const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
+                draw_degree(rng, n, picks);
+                for (auto& s : picks) s += s >= self;
+                if (!c.allow_multapses || !values_.drawn()) {
+                    for (const auto s : picks) emit_one(s, t, 0);
+                    break;
+                }
+                // Multapses with drawn values: the k-th pick of a source has ordinal k.
+                order.resize(picks.size());
+                for (std::size_t i = 0; i < picks.size(); ++i) order[i] = {picks[i], static_cast<std::uint32_t>(i)};
+                std::sort(order.begin(), order.end());
+                ordinals.resize(picks.size());
+                for (std::size_t i = 0; i < order.size(); ++i)
+                    ordinals[order[i].second] =
+                        i > 0 && order[i - 1].first == order[i].first ? ordinals[order[i - 1].second] + 1 : 0;
+                for (std::size_t i = 0; i < picks.size(); ++i) emit_one(picks[i], t, ordinals[i]);
+                break;
+            }
+            case ConnectorRule::all_to_all:
+                for (std::uint64_t s = 0; s < n_src_; ++s)
+                    if (s != self) emit_one(s, t, 0);
+                break;
+            case ConnectorRule::one_to_one:
+                if (t - seg.first != self) emit_one(t - seg.first, t, 0);
+                break;
+            default:
+                break;
             }
         }
-    };
-    switch (c.rule) {
-    case ConnectorRule::fixed_indegree:
-        for_targets([&](std::uint64_t t, std::uint64_t self, RandomStream& wrng, RandomStream& drng) {
-            RandomStream rng(seed_, RngPurpose::connect, proj, t);
-            const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
-            draw_degree(rng, n, picks);
-            for (auto s : picks) emit_one(emit, s >= self ? s + 1 : s, t, wrng, drng);
-        });
-        break;
-    case ConnectorRule::pairwise_bernoulli:
-        for_targets([&](std::uint64_t t, std::uint64_t self, RandomStream& wrng, RandomStream& drng) {
-            if (c.probability <= 0.0) return;
-            if (c.probability >= 1.0) {
-                for (std::uint64_t s = 0; s < n_src_; ++s)
-                    if (s != self) emit_one(emit, s, t, wrng, drng);
-                return;
-            }
-            // Geometric skipping: the gap to the next connected source is Geometric(p).
-            RandomStream rng(seed_, RngPurpose::connect, proj, t);
-            const double inv_log_q = 1.0 / std::log1p(-c.probability);
-            for (std::uint64_t s = 0;; ++s) {
-                // (0, 1] from one 32-bit draw: the smallest value still allows skips of 22 / p.
-                const double u = (static_cast<double>(rng.next_u32()) + 1.0) * 0x1.0p-32;
-                const double skip = std::floor(std::log(u) * inv_log_q);
-                if (skip >= static_cast<double>(n_src_ - s)) break;
-                s += static_cast<std::uint64_t>(skip);
-                if (s != self) emit_one(emit, s, t, wrng, drng);
-            }
-        });
-        break;
-    case ConnectorRule::all_to_all:
-        for_targets([&](std::uint64_t t, std::uint64_t self, RandomStream& wrng, RandomStream& drng) {
-            for (std::uint64_t s = 0; s < n_src_; ++s)
-                if (s != self) emit_one(emit, s, t, wrng, drng);
-        });
-        break;
-    case ConnectorRule::one_to_one:
-        for_targets([&](std::uint64_t t, std::uint64_t self, RandomStream& wrng, RandomStream& drng) {
-            std::uint64_t s = t;
-            for (const auto& seg : segments_)
-                if (t >= seg.first && t < seg.first + seg.size) s = t - seg.first;
-            if (s != self) emit_one(emit, s, t, wrng, drng);
-        });
-        break;
-    case ConnectorRule::fixed_outdegree:
-    case ConnectorRule::from_file:
-        generate_from_sources(0, n_src_, t_begin, t_end, emit);
-        break;
     }
 }
 
 template <class Emit>
-void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
-                                                std::uint64_t t_begin, std::uint64_t t_end,
-                                                Emit&& emit) const {
-    const auto& c = pr_.connector;
-    const std::uint32_t proj = pr_.index;
-    std::vector<std::uint64_t> picks;
-    switch (c.rule) {
-    case ConnectorRule::fixed_outdegree: {
-        // Source-driven: each source draws its targets, sorted, and keeps those in range.
-        const bool self_possible =
-            !c.allow_autapses && std::any_of(segments_.begin(), segments_.end(),
-                                             [&](const Segment& s) { return s.first == src_first_; });
-        std::uint64_t self_offset = 0;
-        for (const auto& seg : segments_)
-            if (seg.first == src_first_) self_offset = seg.index_offset;
-        for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s) {
-            const std::uint64_t g = src_first_ + s;
-            RandomStream rng(seed_, RngPurpose::connect, proj, g);
-            const std::uint64_t self = self_possible ? self_offset + s : ~0ull;
-            const std::uint64_t n = n_tgt_ - (self != ~0ull ? 1 : 0);
-            draw_degree(rng, n, picks);
-            for (auto& p : picks) p = target_index_to_global(p >= self ? p + 1 : p);
-            std::sort(picks.begin(), picks.end());
-            RandomStream wrng(seed_, RngPurpose::weight, proj, g), drng(seed_, RngPurpose::delay, proj, g);
-            for (auto t : picks) {
-                // Draw for every synapse so values do not depend on the range asked for.
-                const double w = weight_const_ ? pr_.weight.value : draw_value(pr_.weight, wrng);
-                const std::uint32_t d =
-                    delay_const_ ? delay_steps_const_ : delay_to_steps(draw_value(pr_.delay, drng), dt_);
-                if (t >= t_begin && t < t_end) emit(s, t, w, d);
-            }
-        }
-        break;
-    }
-    case ConnectorRule::from_file: {
+void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
+                                                std::uint64_t t_end, Emit&& emit) const {
+    if (pr_.connector.rule == ConnectorRule::from_file) {
         auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
                                   [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
         for (; e != file_edges_.end() && e->source < s_end; ++e)
-            if (e->target >= t_begin && e->target < t_end)
-                emit(e->source, e->target, e->weight, delay_to_steps(e->delay_ms, dt_));
-        break;
+            if (e->target >= t_begin && e->target < t_end) emit(e->source, e->target, e->weight, e->delay_steps);
+        return;
     }
-    default:
-        break;
-    }
+    for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s)
+        row(s, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
+            double w;
+            std::uint32_t d;
+            values_(src_first_ + s, t, ordinal, w, d);
+            emit(s, t, w, d);
+        });
 }
 
 } // namespace nmsim

@@ -42,13 +42,14 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
     const PopulationSpec& pop = spec.populations[pop_index];
     for (std::size_t var = 0; var < model.state_variables.size(); ++var) {
         const auto it = pop.initial.find(model.state_variables[var]);
+        const ValueSampler sampler = it != pop.initial.end() ? ValueSampler(it->second) : ValueSampler();
         const double fallback = model.default_initial(static_cast<int>(var), pop.params);
         for (std::uint64_t i = 0; i < pop.size; ++i) {
             double v = fallback;
             if (it != pop.initial.end()) {
                 RandomStream rng(spec.simulation.seed, RngPurpose::initial,
                                  static_cast<std::uint32_t>(pop_index * 64 + var), pop.first_id + i);
-                v = draw_value(it->second, rng);
+                v = draw_value(sampler, rng);
             }
             group.set(static_cast<int>(var), i, v);
         }

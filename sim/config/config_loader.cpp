@@ -11,6 +11,7 @@
 #include "models/neuron_model.hpp"
 #include "sim/config/expression.hpp"
 #include "sim/config/yaml_reader.hpp"
+#include "sim/random/distributions.hpp"
 #include "sim/spec/errors.hpp"
 
 namespace nmsim {
@@ -91,7 +92,7 @@ private:
     void load_projection(const std::string& name, const YAML::Node& n);
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
-    void check_delay(const ValueSpec& d, const YAML::Node& n, const std::string& path) const;
+    void check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const;
     std::uint64_t targets_size(const std::vector<std::string>& names) const {
         std::uint64_t s = 0;
         for (const auto& t : names) s += spec_.find_population(t)->size;
@@ -131,6 +132,15 @@ ValueSpec Loader::value_spec(const YAML::Node& n, const std::string& path) const
     if (d.has("min")) v.min = number(d.get("min"), d.sub("min"));
     if (d.has("max")) v.max = number(d.get("max"), d.sub("max"));
     if (!(v.min < v.max)) fail(src_, d.node(), d.sub("min"), "min must be < max");
+    // Truncated draws come from the inverse CDF restricted to [min, max]; an interval holding almost
+    // none of the distribution would silently yield values far from what was written.
+    const double mass = ValueSampler(v).mass();
+    if (!(mass >= min_truncated_mass)) {
+        std::ostringstream os;
+        os << "only " << mass << " of the " << key << " distribution lies inside [min, max] (need >= "
+           << min_truncated_mass << "); check the sign of mean and the bounds";
+        fail(src_, m.get(key), m.sub(key), os.str());
+    }
     return v;
 }
 
@@ -196,8 +206,16 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     spec_.populations.push_back(std::move(p));
 }
 
-void Loader::check_delay(const ValueSpec& d, const YAML::Node& n, const std::string& path) const {
+void Loader::check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const {
     const double dt = spec_.simulation.dt;
+    // An open-ended delay distribution (NEST's redraw with max = inf) is cut at the capacity limit
+    // when the mass beyond it is negligible; the draws then follow the distribution as written.
+    const double cap = max_delay_steps * dt;
+    if (!d.is_constant() && d.max > 1e299) {
+        ValueSpec above = d;
+        above.min = std::max(d.min, cap);
+        if (ValueSampler(above).mass() < 1e-12) d.max = cap;
+    }
     const double lo = d.is_constant() ? d.value : d.min;
     const double hi = d.is_constant() ? d.value : d.max;
     std::ostringstream os;
@@ -224,11 +242,12 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     pr.targets = population_list(m.require("target"), m.sub("target"));
 
     MapReader c(src_, m.require("connector"), m.sub("connector"),
-                {"rule", "indegree", "outdegree", "p", "allow_autapses", "allow_multapses", "file"});
+                {"rule", "indegree", "outdegree", "n", "p", "allow_autapses", "allow_multapses", "file"});
     const std::string rule = text(c.require("rule"), c.sub("rule"));
     static const std::map<std::string, ConnectorRule> rules = {
         {"fixed_indegree", ConnectorRule::fixed_indegree},
         {"fixed_outdegree", ConnectorRule::fixed_outdegree},
+        {"fixed_total_number", ConnectorRule::fixed_total_number},
         {"pairwise_bernoulli", ConnectorRule::pairwise_bernoulli},
         {"one_to_one", ConnectorRule::one_to_one},
         {"all_to_all", ConnectorRule::all_to_all},
@@ -237,19 +256,20 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     if (it == rules.end())
         fail(src_, c.get("rule"), c.sub("rule"),
              "unknown rule '" + rule +
-                 "' (known: fixed_indegree, fixed_outdegree, pairwise_bernoulli, one_to_one, "
-                 "all_to_all, from_file)");
+                 "' (known: fixed_indegree, fixed_outdegree, fixed_total_number, pairwise_bernoulli, "
+                 "one_to_one, all_to_all, from_file)");
     auto& conn = pr.connector;
     conn.rule = it->second;
     // Each rule takes its own keys only.
     const std::map<ConnectorRule, std::vector<std::string>> rule_keys = {
         {ConnectorRule::fixed_indegree, {"indegree"}},
         {ConnectorRule::fixed_outdegree, {"outdegree"}},
+        {ConnectorRule::fixed_total_number, {"n"}},
         {ConnectorRule::pairwise_bernoulli, {"p"}},
         {ConnectorRule::one_to_one, {}},
         {ConnectorRule::all_to_all, {}},
         {ConnectorRule::from_file, {"file"}}};
-    for (const std::string key : {"indegree", "outdegree", "p", "file"}) {
+    for (const std::string key : {"indegree", "outdegree", "n", "p", "file"}) {
         const auto& keys = rule_keys.at(conn.rule);
         const bool wanted = std::find(keys.begin(), keys.end(), key) != keys.end();
         if (c.has(key) && !wanted) fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
@@ -281,6 +301,19 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
             fail(src_, c.get("outdegree"), c.sub("outdegree"),
                  "outdegree " + std::to_string(conn.degree) + " exceeds the " + std::to_string(usable_tgt) +
                      " available targets without multapses");
+        break;
+    }
+    case ConnectorRule::fixed_total_number: {
+        conn.degree = integer(c.get("n"), c.sub("n"), 0, std::uint64_t{1} << 53);
+        const std::uint64_t usable_tgt = n_tgt - ((self && !conn.allow_autapses) ? 1 : 0);
+        const double pairs = static_cast<double>(n_src) * static_cast<double>(usable_tgt);
+        if (!conn.allow_multapses && static_cast<double>(conn.degree) > pairs)
+            fail(src_, c.get("n"), c.sub("n"),
+                 "n " + std::to_string(conn.degree) + " exceeds the " +
+                     std::to_string(static_cast<unsigned long long>(pairs)) +
+                     " available (source, target) pairs without multapses");
+        if (conn.degree > 0 && pairs == 0)
+            fail(src_, c.get("n"), c.sub("n"), "no (source, target) pair is available (autapses excluded)");
         break;
     }
     case ConnectorRule::pairwise_bernoulli:

@@ -18,6 +18,8 @@ NetworkSpec load_config_text(const std::string& text, const std::string& file_la
 
 // Largest supported delay in steps and neuron count (capacity limits, see docs/capacity.md).
 constexpr std::uint32_t max_delay_steps = 65535;
+// A truncated distribution must keep at least this much of its mass inside [min, max].
+constexpr double min_truncated_mass = 1e-6;
 constexpr std::uint64_t max_total_neurons = 0xFFFFFFFFull; // ids are stored as uint32 in spike lists
 
 } // namespace nmsim

@@ -10,7 +10,17 @@
 namespace nmsim {
 
 // What a stream is used for; part of the key so streams never overlap.
-enum class RngPurpose : std::uint32_t { connect = 1, weight = 2, delay = 3, initial = 4, poisson = 5 };
+enum class RngPurpose : std::uint32_t {
+    connect = 1,
+    weight = 2,
+    delay = 3,
+    initial = 4,
+    poisson = 5,
+    connect_total = 6, // fixed_total_number: the split of N over sources
+    connect_tree = 7,  // source-driven rules: the split of a row over target blocks
+    connect_block = 8, // source-driven rules: the targets of a row inside one block
+    synapse_value = 9  // weight and delay of one synapse, keyed by (source, target, ordinal)
+};
 
 using Philox = r123::Philox4x32;
 __extension__ typedef unsigned __int128 uint128_t; // GCC/Clang extension, for 64x64->128 multiply
@@ -46,25 +56,16 @@ public:
         std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;
         return static_cast<double>((hi << 26) | lo) * 0x1.0p-53;
     }
+    // Uniform in (0, 1): the midpoint of one of 2^53 cells, never 0 or 1 (inverse CDFs stay finite).
+    double open_uniform() {
+        std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;
+        return (static_cast<double>((hi << 26) | lo) + 0.5) * 0x1.0p-53;
+    }
     // Uniform integer in [0, n) (Lemire's multiply-shift; bias < n / 2^64, negligible).
     std::uint64_t below(std::uint64_t n) {
         std::uint64_t x = (static_cast<std::uint64_t>(next_u32()) << 32) | next_u32();
         return static_cast<std::uint64_t>((static_cast<uint128_t>(x) * n) >> 64);
     }
-    // Standard normal (Box-Muller): both values of a pair are used, the second on the next call.
-    double normal() {
-        if (has_spare_) {
-            has_spare_ = false;
-            return spare_;
-        }
-        double u1 = uniform(), u2 = uniform();
-        if (u1 <= 0.0) u1 = 0x1.0p-53;
-        const double r = std::sqrt(-2.0 * std::log(u1)), a = 2.0 * M_PI * u2;
-        spare_ = r * std::sin(a);
-        has_spare_ = true;
-        return r * std::cos(a);
-    }
-
 private:
     std::uint64_t seed_;
     RngPurpose purpose_;
@@ -73,8 +74,6 @@ private:
     std::uint64_t counter_ = 0;
     std::array<std::uint32_t, 4> block_{};
     int lane_ = 4;
-    double spare_ = 0.0;
-    bool has_spare_ = false;
 };
 
 } // namespace nmsim

@@ -39,6 +39,7 @@ struct PopulationSpec {
 enum class ConnectorRule {
     fixed_indegree,
     fixed_outdegree,
+    fixed_total_number,
     pairwise_bernoulli,
     one_to_one,
     all_to_all,
@@ -47,7 +48,7 @@ enum class ConnectorRule {
 
 struct ConnectorSpec {
     ConnectorRule rule = ConnectorRule::all_to_all;
-    std::uint64_t degree = 0; // indegree or outdegree
+    std::uint64_t degree = 0; // indegree, outdegree, or the total number (fixed_total_number)
     double probability = 0.0; // pairwise_bernoulli
     bool allow_autapses = true;
     bool allow_multapses = true;

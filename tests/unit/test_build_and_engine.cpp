@@ -14,37 +14,10 @@
 #include "sim/engine/stimuli.hpp"
 #include "sim/io/sonata.hpp"
 #include "sim/spec/errors.hpp"
+#include "tests/unit/decoded_tables.hpp"
 
 using namespace nmsim;
-
-namespace {
-
-struct Edge {
-    std::uint64_t source, target;
-    double weight;
-    std::uint32_t delay;
-};
-
-// All synapses of projection j over all partitions, decoded from the packed tables.
-std::vector<Edge> edges_of(const BuiltNetwork& net, std::size_t j) {
-    std::vector<Edge> out;
-    for (const auto& part : net.partitions)
-        for (std::uint64_t r = 0; r < part.tables[j].rows(); ++r)
-            part.tables[j].for_each_synapse(r, [&](std::uint64_t t, double w, std::uint32_t d) {
-                out.push_back({r, t, w, d});
-            });
-    return out;
-}
-
-std::string two_pops(const std::string& connector, const std::string& synapse = "{weight: 0.5, delay: 1.0}",
-                     const std::string& target = "B") {
-    return "nmsim: 1\nsimulation: {duration: 10.0, dt: 0.1, seed: 3}\n"
-           "populations:\n  A: {size: 40, model: lif_delta}\n  B: {size: 50, model: lif_delta}\n"
-           "projections:\n  P: {source: A, target: " +
-           target + ", connector: " + connector + ", synapse: " + synapse + "}\n";
-}
-
-} // namespace
+using namespace nmsim::test;
 
 TEST(Connectivity, FixedIndegreeGivesExactInDegreesForAnyPartitioning) {
     const NetworkSpec spec =

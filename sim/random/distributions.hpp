@@ -1,0 +1,50 @@
+// Exact samplers driven by one uniform number each, so every draw is a pure function of a
+// counter-based stream and never loops without bound: truncated normal / lognormal / uniform values
+// by inverse CDF, and binomial / hypergeometric counts by inversion from the mode.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "sim/spec/network_spec.hpp"
+
+namespace nmsim {
+
+// Standard normal CDF and its inverse (Wichura's AS241, relative accuracy ~1e-16).
+double normal_cdf(double z);
+double normal_quantile(double p); // p in (0, 1)
+
+// A ValueSpec ready to sample: x = F^-1(F(min) + u (F(max) - F(min))) for u in (0, 1), so values
+// always lie in [min, max] and cost one quantile evaluation, however little mass the interval has.
+class ValueSampler {
+public:
+    ValueSampler() = default;
+    explicit ValueSampler(const ValueSpec& spec);
+
+    double operator()(double u) const;
+    // Probability mass of the distribution inside [min, max] (1 for constants and uniforms).
+    double mass() const { return mass_; }
+    // The smallest and largest values a uniform in [2^-54, 1 - 2^-54] can produce (the reachable range).
+    double lowest() const { return std::min((*this)(0x1.0p-54), (*this)(1.0 - 0x1.0p-54)); }
+    double highest() const { return std::max((*this)(0x1.0p-54), (*this)(1.0 - 0x1.0p-54)); }
+    bool is_constant() const { return kind_ == ValueSpec::Kind::constant; }
+
+private:
+    ValueSpec::Kind kind_ = ValueSpec::Kind::constant;
+    double value_ = 0.0;          // constant
+    double a_ = 0.0, b_ = 0.0;    // uniform bounds; normal mean/std (lognormal: of the log)
+    double lo_ = 0.0, hi_ = 0.0;  // truncation in standard units, mirrored so that lo_ <= 0
+    double cdf_lo_ = 0.0, cdf_hi_ = 1.0;
+    double sign_ = 1.0; // -1 when the truncation lies in the upper tail and was mirrored
+    double mass_ = 1.0;
+};
+
+// Binomial(n, p) from one uniform u in [0, 1): inversion starting at the mode, walking outward
+// toward the more likely side, so the cost is O(standard deviation) and the result exact up to
+// rounding in the probabilities (relative ~1e-12).
+std::uint64_t sample_binomial(std::uint64_t n, double p, double u);
+
+// Number of "good" items among `draws` taken without replacement from `total` items of which
+// `good` are good (hypergeometric), by the same inversion.
+std::uint64_t sample_hypergeometric(std::uint64_t draws, std::uint64_t good, std::uint64_t total, double u);
+
+} // namespace nmsim
