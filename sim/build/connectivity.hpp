@@ -61,16 +61,12 @@ public:
         Philox::key_type key = {{static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32)}};
         Philox::ctr_type ctr = {{static_cast<std::uint32_t>(source), static_cast<std::uint32_t>(target), ordinal, tag_}};
         const auto r = Philox()(ctr, key);
-        weight = weight_drawn_ ? float_of(weight_(open_uniform(r[0], r[1]))) : weight_constant_;
-        delay_steps = delay_drawn_ ? delay_to_steps(float_of(delay_(open_uniform(r[2], r[3]))), dt_) : delay_constant_;
+        weight = weight_drawn_ ? float_of(weight_(RandomStream::open_uniform_from(r[0], r[1]))) : weight_constant_;
+        delay_steps = delay_drawn_ ? delay_to_steps(float_of(delay_(RandomStream::open_uniform_from(r[2], r[3]))), dt_) : delay_constant_;
     }
 
 private:
     static double float_of(double x) { return static_cast<double>(static_cast<float>(x)); }
-    static double open_uniform(std::uint32_t a, std::uint32_t b) {
-        const std::uint64_t bits53 = (static_cast<std::uint64_t>(a >> 5) << 26) | (b >> 6);
-        return (static_cast<double>(bits53) + 0.5) * 0x1.0p-53;
-    }
 
     std::uint64_t seed_;
     std::uint32_t tag_;

@@ -131,16 +131,13 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions) {
         const double mean_gap = std::max(1.0, span / row_len);
         double bits_per_syn = std::ceil(std::log2(mean_gap + 1.0)) + 1.0;
         if (!pr.weight.is_constant()) bits_per_syn += 32;
-        if (!pr.delay.is_constant()) {
-            const double hi = std::min(pr.delay.max, 65535 * dt);
-            bits_per_syn += std::ceil(std::log2(hi / dt + 1.0));
-        }
+        const std::uint32_t delay_hi = gen.values().max_delay_steps();
+        if (!pr.delay.is_constant()) bits_per_syn += std::ceil(std::log2(delay_hi + 1.0));
         const double row_overhead = partitions * src * (12.0 + 4.0); // index + half a word of alignment
         m.tables += static_cast<std::uint64_t>(syn * bits_per_syn / 8.0 + row_overhead);
         // Builder: per-row cursors and last targets, gap histogram, per partition at once.
         m.build_transient += static_cast<std::uint64_t>(partitions * (src * 16.0 + span * 8.0));
-        const double hi = pr.delay.is_constant() ? pr.delay.value : std::min(pr.delay.max, 65535 * dt);
-        max_delay = std::max(max_delay, delay_to_steps(hi, dt));
+        max_delay = std::max(max_delay, delay_hi);
     }
     std::uint64_t slots = 1;
     while (slots < max_delay + 1ull) slots <<= 1;

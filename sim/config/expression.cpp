@@ -17,6 +17,9 @@ bool is_identifier(const std::string& name) {
 double evaluate_expression(const std::string& expr, const std::map<std::string, double>& vars) {
     try {
         mu::Parser parser;
+        // muparser's rint rounds halves up; ours rounds them to even, as C's rint and NumPy's round do,
+        // so counts derived in configs match the models' reference scripts.
+        parser.DefineFun("rint", +[](double x) { return std::nearbyint(x); });
         for (const auto& [name, value] : vars) parser.DefineConst(name, value);
         parser.SetExpr(expr);
         const double v = parser.Eval();

@@ -60,6 +60,10 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
     };
     for (const auto& st : spec.stimuli) {
         const std::uint64_t channel = channels > 1 && st.weight < 0.0 ? 1 : 0;
+        // A source that never delivers anything (rate or amplitude 0, as a config switch leaves it) costs nothing.
+        if ((st.kind == StimulusSpec::Kind::poisson && st.rate_hz == 0.0) ||
+            (st.kind == StimulusSpec::Kind::dc && st.amplitude == 0.0))
+            continue;
         switch (st.kind) {
         case StimulusSpec::Kind::poisson: {
             Poisson src{st.index,         st.weight, channel, to_step(st.start),

@@ -56,10 +56,12 @@ public:
         std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;
         return static_cast<double>((hi << 26) | lo) * 0x1.0p-53;
     }
-    // Uniform in (0, 1): the midpoint of one of 2^53 cells, never 0 or 1 (inverse CDFs stay finite).
-    double open_uniform() {
-        std::uint64_t hi = next_u32() >> 5, lo = next_u32() >> 6;
-        return (static_cast<double>((hi << 26) | lo) + 0.5) * 0x1.0p-53;
+    // Uniform in (0, 1): the midpoint of one of 2^52 cells, exactly representable, so never 0 or 1
+    // (inverse CDFs stay finite).
+    double open_uniform() { return open_uniform_from(next_u32(), next_u32()); }
+    static double open_uniform_from(std::uint32_t a, std::uint32_t b) {
+        const std::uint64_t bits52 = (static_cast<std::uint64_t>(a >> 6) << 26) | (b >> 6);
+        return (static_cast<double>(bits52) + 0.5) * 0x1.0p-52;
     }
     // Uniform integer in [0, n) (Lemire's multiply-shift; bias < n / 2^64, negligible).
     std::uint64_t below(std::uint64_t n) {

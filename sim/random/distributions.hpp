@@ -23,9 +23,10 @@ public:
     double operator()(double u) const;
     // Probability mass of the distribution inside [min, max] (1 for constants and uniforms).
     double mass() const { return mass_; }
-    // The smallest and largest values a uniform in [2^-54, 1 - 2^-54] can produce (the reachable range).
-    double lowest() const { return std::min((*this)(0x1.0p-54), (*this)(1.0 - 0x1.0p-54)); }
-    double highest() const { return std::max((*this)(0x1.0p-54), (*this)(1.0 - 0x1.0p-54)); }
+    // The smallest and largest values the open uniforms of RandomStream (in [2^-53, 1 - 2^-53]) can
+    // produce: the reachable range.
+    double lowest() const { return std::min((*this)(0x1.0p-53), (*this)(1.0 - 0x1.0p-53)); }
+    double highest() const { return std::max((*this)(0x1.0p-53), (*this)(1.0 - 0x1.0p-53)); }
     bool is_constant() const { return kind_ == ValueSpec::Kind::constant; }
 
 private:
