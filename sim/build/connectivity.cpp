@@ -165,6 +165,14 @@ void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std:
     std::sort(out.begin(), out.end());
 }
 
+std::pair<double, double> ProjectionGenerator::weight_range() const {
+    if (pr_.connector.rule != ConnectorRule::from_file) return {values_.lowest_weight(), values_.highest_weight()};
+    if (file_edges_.empty()) return {0.0, 0.0};
+    const auto [lo, hi] = std::minmax_element(file_edges_.begin(), file_edges_.end(),
+                                              [](const FileEdge& a, const FileEdge& b) { return a.weight < b.weight; });
+    return {lo->weight, hi->weight};
+}
+
 double ProjectionGenerator::expected_synapses() const {
     const auto& c = pr_.connector;
     bool self = false;

@@ -109,6 +109,11 @@ public:
     template <class F> void row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
 
     const SynapseValues& values() const { return values_; }
+    const ProjectionSpec& projection() const { return pr_; }
+    // Bytes of per-source state that row regeneration reads (fixed_total_number's row lengths).
+    std::uint64_t row_state_bytes() const { return row_counts_.size() * sizeof(std::uint64_t); }
+    // Lowest and highest weight the projection can hold (the edge list's, or the draws' reachable range).
+    std::pair<double, double> weight_range() const;
     // Exact synapse count for deterministic rules, the expectation for pairwise_bernoulli.
     double expected_synapses() const;
     std::uint64_t source_size() const { return n_src_; }

@@ -18,22 +18,49 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint6
 
 namespace {
 
-// Three passes of the same generator: statistics, row sizes, bits. `map` (optional) rewrites each
-// synapse's weight and delay identically in every pass.
-PackedTable build_table(const ProjectionGenerator& gen, std::size_t projection, std::uint64_t begin, std::uint64_t end,
-                        const SynapseMap* map) {
+// Quantisation error of one table, summed over its synapses.
+struct QuantisationError {
+    double sum_sq = 0.0, max = 0.0;
+    std::uint64_t n = 0;
+};
+
+// Three passes of the same generator: statistics, row sizes, bits. Each synapse's weight and delay
+// are first rewritten for the rung (procedural_weights stores none, quantised rounds to the grid)
+// and the chip map (optional), identically in every pass.
+PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage& storage, std::size_t projection,
+                        std::uint64_t begin, std::uint64_t end, const SynapseMap* map, QuantisationError& error) {
+    if (storage.kind == StorageKind::procedural) return PackedTable{};
     PackedTableBuilder b(gen.source_size(), begin, end);
-    auto mapped = [&](auto&& sink) {
-        return [&, sink](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) mutable {
-            if (map) sink(s, t, map->weight(projection, w), map->delay(projection, d));
-            else sink(s, t, w, d);
-        };
+    auto rewrite = [&](double& w, std::uint32_t& d) {
+        if (storage.kind == StorageKind::procedural_weights) {
+            w = 0.0;
+            d = 1;
+        } else if (storage.kind == StorageKind::quantised) {
+            w = storage.quantise(w);
+        }
+        if (map) {
+            w = map->weight(projection, w);
+            d = map->delay(projection, d);
+        }
     };
-    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.observe(s, t, w, d); }));
+    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+        rewrite(w, d);
+        b.observe(s, t, w, d);
+    });
     b.choose_widths();
-    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); }));
+    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); });
     b.allocate();
-    gen.generate(begin, end, mapped([&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) { b.write(s, t, w, d); }));
+    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+        const double exact = w;
+        rewrite(w, d);
+        if (storage.kind == StorageKind::quantised && exact != 0.0) {
+            const double rel = std::abs(w - exact) / std::abs(exact);
+            error.sum_sq += rel * rel;
+            error.max = std::max(error.max, rel);
+            ++error.n;
+        }
+        b.write(s, t, w, d);
+    });
     return b.finish();
 }
 
@@ -58,7 +85,8 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
 
 } // namespace
 
-BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map) {
+BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map,
+                           std::vector<ProjectionStorage> storage) {
     const auto t0 = std::chrono::steady_clock::now();
     BuiltNetwork net;
     net.spec = &spec;
@@ -70,11 +98,12 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         initialise_state(spec, i, *model, *net.groups.back());
         net.channels = std::max(net.channels, model->channels);
     }
-    std::vector<ProjectionGenerator> generators;
-    for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
+    for (const auto& pr : spec.projections) net.generators.emplace_back(spec, pr);
+    net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr) : std::move(storage);
 
     const auto ranges = partition_ranges(spec.total_neurons(), partitions);
     net.partitions.resize(partitions);
+    std::vector<std::vector<QuantisationError>> errors(partitions, std::vector<QuantisationError>(spec.projections.size()));
     std::exception_ptr failure;
     // Each partition is built by the thread that will own it (first touch keeps its memory local).
 #pragma omp parallel for schedule(static, 1) num_threads(partitions)
@@ -83,8 +112,9 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
             Partition& part = net.partitions[p];
             part.begin = ranges[p].first;
             part.end = ranges[p].second;
-            for (std::size_t j = 0; j < generators.size(); ++j)
-                part.tables.push_back(build_table(generators[j], j, part.begin, part.end, map));
+            for (std::size_t j = 0; j < net.generators.size(); ++j)
+                part.tables.push_back(
+                    build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]));
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -100,14 +130,35 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         }
     if (!net.partitions.empty())
         for (const auto& t : net.partitions[0].tables) net.tables.widths.push_back(t.widths());
-    // Largest delay in steps, as stored (after any synapse map).
-    for (const auto& part : net.partitions)
-        for (const auto& t : part.tables) net.max_delay_steps = std::max(net.max_delay_steps, t.max_delay_steps());
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        ProjectionStorage& st = net.storage[j];
+        // Delays as stored (after any synapse map), or the reachable range where they are regenerated.
+        if (st.kind == StorageKind::procedural || st.kind == StorageKind::procedural_weights) {
+            net.max_delay_steps = std::max(net.max_delay_steps, net.generators[j].values().max_delay_steps());
+            if (st.kind == StorageKind::procedural) {
+                net.tables.synapses += static_cast<std::uint64_t>(net.generators[j].expected_synapses());
+                net.tables.bytes += net.generators[j].row_state_bytes(); // what delivery regenerates rows from
+            }
+        } else {
+            for (const auto& part : net.partitions)
+                net.max_delay_steps = std::max(net.max_delay_steps, part.tables[j].max_delay_steps());
+        }
+        QuantisationError total;
+        for (const auto& e : errors) {
+            total.sum_sq += e[j].sum_sq;
+            total.max = std::max(total.max, e[j].max);
+            total.n += e[j].n;
+        }
+        if (total.n) {
+            st.rms_rel_error = std::sqrt(total.sum_sq / static_cast<double>(total.n));
+            st.max_rel_error = total.max;
+        }
+    }
     net.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return net;
 }
 
-MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions) {
+MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const std::vector<ProjectionStorage>& storage) {
     MemoryEstimate m;
     const double n = static_cast<double>(spec.total_neurons());
     const double dt = spec.simulation.dt;
@@ -119,25 +170,19 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions) {
         // state doubles + refractory counter + spike counts
         m.neuron_state += pop.size * (model->state_variables.size() * 8 + 4 + 4);
     }
-    for (const auto& pr : spec.projections) {
-        ProjectionGenerator gen(spec, pr);
-        const double syn = gen.expected_synapses();
-        double span = 0;
-        for (const auto& t : pr.targets) span += static_cast<double>(spec.find_population(t)->size);
-        span /= partitions;
+    std::vector<ProjectionGenerator> generators;
+    for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
+    const std::vector<ProjectionStorage> resolved =
+        storage.empty() ? resolve_storage(spec, generators, partitions, false) : storage;
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        const ProjectionGenerator& gen = generators[j];
+        m.tables += static_cast<std::uint64_t>(predict_storage_cost(spec, gen, resolved[j].kind, partitions).table_bytes);
+        double span = static_cast<double>(gen.target_size()) / partitions;
         const double src = static_cast<double>(gen.source_size());
-        // Gap width from the mean gap of a row within one partition; +1 bit covers the escape trade-off.
-        const double row_len = std::max(1.0, syn / partitions / src);
-        const double mean_gap = std::max(1.0, span / row_len);
-        double bits_per_syn = std::ceil(std::log2(mean_gap + 1.0)) + 1.0;
-        if (!pr.weight.is_constant()) bits_per_syn += 32;
-        const std::uint32_t delay_hi = gen.values().max_delay_steps();
-        if (!pr.delay.is_constant()) bits_per_syn += std::ceil(std::log2(delay_hi + 1.0));
-        const double row_overhead = partitions * src * (12.0 + 4.0); // index + half a word of alignment
-        m.tables += static_cast<std::uint64_t>(syn * bits_per_syn / 8.0 + row_overhead);
         // Builder: per-row cursors and last targets, gap histogram, per partition at once.
-        m.build_transient += static_cast<std::uint64_t>(partitions * (src * 16.0 + span * 8.0));
-        max_delay = std::max(max_delay, delay_hi);
+        if (resolved[j].kind != StorageKind::procedural)
+            m.build_transient += static_cast<std::uint64_t>(partitions * (src * 16.0 + span * 8.0));
+        max_delay = std::max(max_delay, gen.values().max_delay_steps());
     }
     std::uint64_t slots = 1;
     while (slots < max_delay + 1ull) slots <<= 1;

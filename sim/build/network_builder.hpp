@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "models/neuron_model.hpp"
+#include "sim/build/connectivity.hpp"
+#include "sim/build/storage.hpp"
 #include "sim/spec/network_spec.hpp"
 #include "sim/table/packed_table.hpp"
 
@@ -14,7 +16,7 @@ namespace nmsim {
 
 struct Partition {
     std::uint64_t begin = 0, end = 0; // global target ids [begin, end)
-    std::vector<PackedTable> tables;  // one per projection, indexed like spec.projections
+    std::vector<PackedTable> tables;  // one per projection, indexed like spec.projections (empty if procedural)
 };
 
 struct TableStats {
@@ -28,6 +30,8 @@ struct TableStats {
 
 struct BuiltNetwork {
     const NetworkSpec* spec = nullptr;
+    std::vector<ProjectionGenerator> generators; // per projection: regenerates rows and values
+    std::vector<ProjectionStorage> storage;      // per projection: the rung it is held in
     std::vector<Partition> partitions;
     std::vector<std::unique_ptr<NeuronGroup>> groups; // per population
     std::vector<const ModelInfo*> models;             // per population
@@ -48,13 +52,16 @@ public:
     virtual std::uint32_t delay(std::size_t projection, std::uint32_t steps) const = 0;
 };
 
-BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map = nullptr);
+// `storage`: the resolved rung per projection (resolve_storage); empty: resolved here without a memory limit.
+BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map = nullptr,
+                           std::vector<ProjectionStorage> storage = {});
 
 // Bytes the run will need at its peak, estimated from the spec before anything is built.
 struct MemoryEstimate {
     std::uint64_t tables = 0, neuron_state = 0, ring_buffers = 0, recording = 0, build_transient = 0;
     std::uint64_t total() const { return tables + neuron_state + ring_buffers + recording + build_transient; }
 };
-MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions);
+// `storage` as for build_network (empty: resolved without a memory limit).
+MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const std::vector<ProjectionStorage>& storage = {});
 
 } // namespace nmsim

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <iostream>
+#include <map>
 #include <unistd.h>
 
 #include "hw/chip_profile.hpp"
@@ -180,6 +181,13 @@ int main(int argc, char** argv) {
         if (json) {
             std::cout << summary.dump(2) << "\n";
         } else if (!quiet) {
+            // Where the synapses live: one line per rung and reason.
+            std::map<std::pair<std::string, std::string>, int> rungs;
+            for (const auto& [name, t] : summary["tables"].items())
+                ++rungs[{t["storage"].get<std::string>(), t["storage_reason"].get<std::string>()}];
+            for (const auto& [rung, n] : rungs)
+                std::cerr << fmt::format("nmsim: storage {} for {} projection{} ({})\n", rung.first, n,
+                                         n == 1 ? "" : "s", rung.second);
             std::string rates;
             for (const auto& [pop, rate] : summary["rates_hz"].items())
                 rates += fmt::format(" {}={:.2f}", pop, rate.get<double>());

@@ -10,6 +10,7 @@
 #include "hw/chip_run.hpp"
 #include "sim/build/connectivity.hpp"
 #include "sim/build/network_builder.hpp"
+#include "sim/build/storage.hpp"
 #include "sim/cli/system_memory.hpp"
 #include "sim/config/config_loader.hpp"
 #include "sim/engine/simulator.hpp"
@@ -51,6 +52,8 @@ const char* rule_name(ConnectorRule r) {
         return "one_to_one";
     case ConnectorRule::all_to_all:
         return "all_to_all";
+    case ConnectorRule::fixed_total_number:
+        return "fixed_total_number";
     default:
         return "from_file";
     }
@@ -89,15 +92,24 @@ RunOutcome run_in_memory(const RunRequest& request) {
     const NetworkSpec& spec = out.spec;
     const int threads = spec.simulation.threads;
 
-    // Memory guard: refuse before allocating anything large.
-    const MemoryEstimate est = estimate_memory(spec, threads);
+    // Storage: automatic projections step down the ladder if the packed tables would not fit; then
+    // the memory guard refuses before allocating anything large.
     const std::uint64_t baseline = current_rss_bytes();
-    const std::uint64_t needed = baseline + est.total();
     const std::uint64_t limit = request.max_memory ? request.max_memory : available_ram_bytes() / 10 * 8;
+    std::vector<ProjectionGenerator> generators;
+    for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
+    const bool chip_run = !request.chip.empty();
+    const MemoryEstimate fixed = estimate_memory(spec, threads);
+    const std::uint64_t others = fixed.total() - fixed.tables;
+    const std::vector<ProjectionStorage> storage = resolve_storage(
+        spec, generators, threads, chip_run, limit > baseline ? limit - baseline : 1, others);
+    const MemoryEstimate est = estimate_memory(spec, threads, storage);
+    const std::uint64_t needed = baseline + est.total();
     if (needed > limit)
         throw ResourceError(
             fmt::format("{}: the run needs about {} (tables {}, state {}, rings {}, recording {}) "
-                        "but the limit is {}; raise --max-memory or shrink the network",
+                        "but the limit is {}; raise --max-memory, choose a leaner synapse.storage or shrink the "
+                        "network",
                         request.config_path, format_bytes(needed), format_bytes(est.tables),
                         format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
                         format_bytes(est.recording), format_bytes(limit)));
@@ -112,12 +124,12 @@ RunOutcome run_in_memory(const RunRequest& request) {
     if (!request.chip.empty()) {
         const ChipProfile chip = select_chips(request.chip, request.chip_files).at(0);
         {
-            BuiltNetwork float_net = build_network(spec, threads);
+            BuiltNetwork float_net = build_network(spec, threads, nullptr, storage);
             reference = simulate(float_net);
         }
         chip_map = std::make_unique<ChipSynapseMap>(chip, spec);
     }
-    BuiltNetwork net = build_network(spec, threads, chip_map.get());
+    BuiltNetwork net = build_network(spec, threads, chip_map.get(), storage);
     out.result = simulate(net, options);
     RunResult& result = out.result;
     if (chip_map) fidelity = compare_runs(spec, request.chip, reference, result);
@@ -151,13 +163,25 @@ RunOutcome run_in_memory(const RunRequest& request) {
     summary["estimated_bytes"] = needed;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];
-        summary["tables"][spec.projections[j].name] = {
-            {"rule", rule_name(spec.projections[j].connector.rule)},
-            {"target_bits", w.target},
-            {"weight_bits", w.weight},
-            {"weight_mode", to_string(w.weight_mode)},
-            {"delay_bits", w.delay},
-            {"delay_mode", to_string(w.delay_mode)}};
+        const ProjectionStorage& st = net.storage[j];
+        std::uint64_t bytes = 0;
+        for (const auto& part : net.partitions) bytes += part.tables[j].bytes();
+        if (st.kind == StorageKind::procedural) bytes += net.generators[j].row_state_bytes();
+        auto& t = summary["tables"][spec.projections[j].name];
+        t = {{"rule", rule_name(spec.projections[j].connector.rule)},
+             {"storage", to_string(st.kind)},
+             {"storage_reason", st.reason},
+             {"bytes", bytes},
+             {"target_bits", w.target},
+             {"weight_bits", w.weight},
+             {"weight_mode", to_string(w.weight_mode)},
+             {"delay_bits", w.delay},
+             {"delay_mode", to_string(w.delay_mode)}};
+        if (st.kind == StorageKind::quantised)
+            t["quantisation"] = {{"bits", st.bits},
+                                 {"grid_step", st.grid_step},
+                                 {"rms_rel_error", st.rms_rel_error},
+                                 {"max_rel_error", st.max_rel_error}};
     }
     summary["peak_rss"] = peak_rss_bytes();
     if (fidelity) summary["fidelity"] = fidelity->to_json();
@@ -173,9 +197,10 @@ RunOutcome run_in_memory(const RunRequest& request) {
     prov.synapses = net.tables.synapses;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];
-        prov.field_widths += fmt::format("{}: target {} bits, weight {} bits ({}), delay {} bits ({})\n",
-                                         spec.projections[j].name, w.target, w.weight,
-                                         to_string(w.weight_mode), w.delay, to_string(w.delay_mode));
+        prov.field_widths += fmt::format("{}: {} ({}); target {} bits, weight {} bits ({}), delay {} bits ({})\n",
+                                         spec.projections[j].name, to_string(net.storage[j].kind),
+                                         net.storage[j].reason, w.target, w.weight, to_string(w.weight_mode),
+                                         w.delay, to_string(w.delay_mode));
     }
     prov.summary_json = summary.dump();
     if (fidelity) prov.fidelity_json = fidelity->to_json().dump();

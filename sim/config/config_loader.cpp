@@ -88,10 +88,12 @@ private:
     ValueSpec value_spec(const YAML::Node& n, const std::string& path) const;
     void load_vars(const YAML::Node& n);
     void load_simulation(const YAML::Node& n);
+    StorageSpec storage(const YAML::Node& n, const std::string& path) const;
     void load_population(const std::string& name, const YAML::Node& n);
     void load_projection(const std::string& name, const YAML::Node& n);
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
+    void check_storage(const ProjectionSpec& pr, const YAML::Node& n, const std::string& path) const;
     void check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const;
     std::uint64_t targets_size(const std::vector<std::string>& names) const {
         std::uint64_t s = 0;
@@ -156,7 +158,7 @@ void Loader::load_vars(const YAML::Node& n) {
 }
 
 void Loader::load_simulation(const YAML::Node& n) {
-    MapReader m(src_, n, "simulation", {"duration", "dt", "seed", "threads"});
+    MapReader m(src_, n, "simulation", {"duration", "dt", "seed", "threads", "storage", "storage_budget"});
     auto& s = spec_.simulation;
     if (m.has("dt")) s.dt = number_in(m.get("dt"), "simulation.dt", 0.0, 1000.0, true);
     if (m.has("duration")) s.duration = number_in(m.get("duration"), "simulation.duration", 0.0, 1e12, true);
@@ -164,6 +166,30 @@ void Loader::load_simulation(const YAML::Node& n) {
     if (m.has("seed")) s.seed = integer(m.get("seed"), "simulation.seed", 0, (1ull << 53));
     if (m.has("threads"))
         s.threads = static_cast<int>(integer(m.get("threads"), "simulation.threads", 1, 256));
+    if (m.has("storage")) s.storage = storage(m.get("storage"), "simulation.storage");
+    if (m.has("storage_budget"))
+        s.storage_budget = number_in(m.get("storage_budget"), "simulation.storage_budget", 1.0, 1e6);
+}
+
+StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const {
+    static const std::map<std::string, StorageKind> kinds = {{"auto", StorageKind::automatic},
+                                                             {"packed", StorageKind::packed},
+                                                             {"procedural_weights", StorageKind::procedural_weights},
+                                                             {"procedural", StorageKind::procedural}};
+    StorageSpec st;
+    if (n.IsMap()) {
+        MapReader q(src_, n, path, {"quantised"});
+        st.kind = StorageKind::quantised;
+        st.bits = static_cast<unsigned>(integer(q.require("quantised"), q.sub("quantised"), 1, 16));
+        return st;
+    }
+    const std::string name = text(n, path);
+    const auto it = kinds.find(name);
+    if (it == kinds.end())
+        fail(src_, n, path,
+             "unknown storage '" + name + "' (known: auto, packed, procedural_weights, procedural, {quantised: BITS})");
+    st.kind = it->second;
+    return st;
 }
 
 void Loader::load_population(const std::string& name, const YAML::Node& n) {
@@ -204,6 +230,18 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     if (p.first_id + p.size > max_total_neurons)
         fail(src_, m.get("size"), m.sub("size"), "the network exceeds 2^32-1 neurons (capacity limit)");
     spec_.populations.push_back(std::move(p));
+}
+
+void Loader::check_storage(const ProjectionSpec& pr, const YAML::Node& n, const std::string& path) const {
+    const auto rule = pr.connector.rule;
+    if (pr.storage.kind == StorageKind::procedural &&
+        (rule == ConnectorRule::fixed_indegree || rule == ConnectorRule::from_file))
+        fail(src_, n, path,
+             std::string("procedural storage regenerates rows by source; rule ") +
+                 (rule == ConnectorRule::from_file ? "from_file" : "fixed_indegree (each target draws its sources)") +
+                 " cannot: use procedural_weights or packed");
+    if (pr.storage.kind == StorageKind::procedural_weights && rule == ConnectorRule::from_file)
+        fail(src_, n, path, "procedural_weights regenerates drawn values; a from_file edge list is data: use packed");
 }
 
 void Loader::check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const {
@@ -340,13 +378,24 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
     const bool file_rule = conn.rule == ConnectorRule::from_file;
     MapReader s(src_, file_rule && !m.has("synapse") ? YAML::Node(YAML::NodeType::Map) : m.require("synapse"),
-                m.sub("synapse"), {"weight", "delay"});
+                m.sub("synapse"), {"weight", "delay", "storage"});
     pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
     if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
     pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay"))
                               : ValueSpec::constant_of(spec_.simulation.dt);
     if (!s.has("delay") && !file_rule) fail(src_, s.node(), s.sub("delay"), "required key is missing");
     check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
+    if (s.has("storage")) {
+        pr.storage = storage(s.get("storage"), s.sub("storage"));
+        check_storage(pr, s.get("storage"), s.sub("storage"));
+    } else {
+        // simulation.storage is a preference: a rung this rule cannot take falls to the next one down.
+        pr.storage = spec_.simulation.storage;
+        const bool file = pr.connector.rule == ConnectorRule::from_file;
+        if (pr.storage.kind == StorageKind::procedural && (file || pr.connector.rule == ConnectorRule::fixed_indegree))
+            pr.storage.kind = file ? StorageKind::packed : StorageKind::procedural_weights;
+        if (pr.storage.kind == StorageKind::procedural_weights && file) pr.storage.kind = StorageKind::packed;
+    }
     spec_.projections.push_back(std::move(pr));
 }
 

@@ -151,19 +151,21 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                             while (g >= pop_end[pop]) ++pop;
                             const std::uint64_t row = g - spec.populations[pop].first_id;
                             for (const std::size_t j : projections_from[pop]) {
+                                const ProjectionStorage& st = net.storage[j];
                                 const PackedTable& table = part.tables[j];
+                                const ProjectionGenerator& gen = net.generators[j];
                                 if (channels == 1)
-                                    table.for_each_synapse(row,
-                                                           [&](std::uint64_t t, double w, std::uint32_t d) {
-                                                               slot[d][t] += w;
-                                                               ++events;
-                                                           });
+                                    for_each_synapse(st, table, gen, row, part.begin, part.end,
+                                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                                                         slot[d][t] += w;
+                                                         ++events;
+                                                     });
                                 else
-                                    table.for_each_synapse(row,
-                                                           [&](std::uint64_t t, double w, std::uint32_t d) {
-                                                               slot[(w < 0.0) * stride + d][t] += w;
-                                                               ++events;
-                                                           });
+                                    for_each_synapse(st, table, gen, row, part.begin, part.end,
+                                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                                                         slot[(w < 0.0) * stride + d][t] += w;
+                                                         ++events;
+                                                     });
                             }
                         }
                     ps.events += events;

@@ -55,6 +55,21 @@ struct ConnectorSpec {
     std::string file; // from_file: CSV "source,target[,weight,delay]" (ids local to the populations)
 };
 
+// How a projection's synapses are held, the memory/speed ladder (docs/storage.md):
+// packed              every field at the width its data needs, exact;
+// procedural_weights  weights and delays drawn from distributions are not stored but regenerated at
+//                     delivery from the same keyed streams: same spikes, targets only in memory;
+// procedural          nothing per synapse: a spiking source's row is regenerated at delivery;
+// quantised           weights on a grid of 2^bits levels over the projection's range (lossy, reported);
+// automatic           the least memory among the exact rungs whose predicted delivery cost is within
+//                     simulation.storage_budget times packed's (and less, if memory is short).
+enum class StorageKind : std::uint8_t { automatic, packed, procedural_weights, procedural, quantised };
+
+struct StorageSpec {
+    StorageKind kind = StorageKind::automatic;
+    unsigned bits = 0; // quantised
+};
+
 struct ProjectionSpec {
     std::string name;
     std::uint32_t index = 0;          // position in NetworkSpec::projections; keys the RNG streams
@@ -63,6 +78,7 @@ struct ProjectionSpec {
     ConnectorSpec connector;
     ValueSpec weight; // mV for delta synapses, nA for current synapses
     ValueSpec delay;  // ms
+    StorageSpec storage; // synapse.storage, else simulation.storage
 };
 
 struct StimulusSpec {
@@ -95,6 +111,8 @@ struct SimulationSpec {
     double dt = 0.1;          // ms
     std::uint64_t seed = 1;
     int threads = 1;
+    StorageSpec storage;          // default for projections without synapse.storage
+    double storage_budget = 2.0;  // automatic storage: largest delivery cost relative to packed
 };
 
 struct NetworkSpec {

@@ -1,0 +1,133 @@
+#include "sim/build/storage.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace nmsim {
+
+const char* to_string(StorageKind k) {
+    switch (k) {
+    case StorageKind::automatic:
+        return "auto";
+    case StorageKind::packed:
+        return "packed";
+    case StorageKind::procedural_weights:
+        return "procedural_weights";
+    case StorageKind::procedural:
+        return "procedural";
+    default:
+        return "quantised";
+    }
+}
+
+namespace {
+
+// Delivery cost per synaptic event relative to decoding a packed entry, measured with
+// build/nmsim_microbench (docs/storage.md): regenerating one drawn value (a Philox block plus an
+// inverse CDF) and regenerating the row's connectivity itself.
+constexpr double value_cost = 3.0;
+constexpr double row_cost = 2.0;
+
+bool values_drawn(const ProjectionSpec& pr) {
+    return pr.connector.rule != ConnectorRule::from_file && (!pr.weight.is_constant() || !pr.delay.is_constant());
+}
+
+// The exact rungs a projection can take, from most to least memory.
+std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionGenerator& gen) {
+    std::vector<StorageKind> rungs = {StorageKind::packed};
+    if (values_drawn(pr)) rungs.push_back(StorageKind::procedural_weights);
+    if (gen.rows_regenerable()) rungs.push_back(StorageKind::procedural);
+    return rungs;
+}
+
+} // namespace
+
+StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& gen, StorageKind kind,
+                                 int partitions) {
+    const ProjectionSpec& pr = gen.projection();
+    StorageCost c;
+    const double drawn_fields = (gen.values().weight_drawn() ? 1.0 : 0.0) + (gen.values().delay_drawn() ? 1.0 : 0.0);
+    const double syn = gen.expected_synapses(), src = static_cast<double>(gen.source_size());
+    if (kind == StorageKind::procedural) {
+        c.delivery = 1.0 + row_cost + value_cost * drawn_fields;
+        // fixed_total_number keeps its per-source row lengths
+        c.table_bytes = pr.connector.rule == ConnectorRule::fixed_total_number ? src * 8.0 : 0.0;
+        return c;
+    }
+    if (kind == StorageKind::procedural_weights) c.delivery = 1.0 + value_cost * drawn_fields;
+    // Gap width from the mean gap of a row within one partition; +1 bit covers the escape trade-off.
+    const double span = static_cast<double>(gen.target_size()) / partitions;
+    const double row_len = std::max(1.0, syn / partitions / std::max(1.0, src));
+    const double mean_gap = std::max(1.0, span / row_len);
+    double bits = std::ceil(std::log2(mean_gap + 1.0)) + 1.0;
+    if (kind != StorageKind::procedural_weights) {
+        if (!pr.weight.is_constant()) bits += kind == StorageKind::quantised ? pr.storage.bits : 32.0;
+        if (!pr.delay.is_constant()) bits += std::ceil(std::log2(gen.values().max_delay_steps() + 1.0));
+    }
+    const double row_overhead = partitions * src * (12.0 + 4.0); // index + half a word of alignment
+    c.table_bytes = syn * bits / 8.0 + row_overhead;
+    return c;
+}
+
+std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
+                                               const std::vector<ProjectionGenerator>& generators, int partitions,
+                                               bool chip_run, std::uint64_t memory_limit, std::uint64_t fixed_bytes) {
+    std::vector<ProjectionStorage> out(spec.projections.size());
+    std::vector<double> bytes(out.size());
+    const double budget = spec.simulation.storage_budget;
+    for (std::size_t j = 0; j < out.size(); ++j) {
+        const ProjectionSpec& pr = spec.projections[j];
+        const ProjectionGenerator& gen = generators[j];
+        ProjectionStorage& st = out[j];
+        if (chip_run) {
+            st.reason = "chip run: values stored as the chip rounds them";
+        } else if (pr.storage.kind == StorageKind::automatic) {
+            // The least memory among exact rungs within the delivery budget.
+            for (const StorageKind k : exact_rungs(pr, gen)) {
+                const StorageCost c = predict_storage_cost(spec, gen, k, partitions);
+                if (c.delivery <= budget) st.kind = k;
+            }
+            const StorageKind next = [&] {
+                const auto r = exact_rungs(pr, gen);
+                const auto it = std::find(r.begin(), r.end(), st.kind);
+                return it + 1 != r.end() ? *(it + 1) : st.kind;
+            }();
+            st.reason = next == st.kind ? "auto: the leanest exact rung"
+                                        : fmt::format("auto: {} would cost {:.1f}x delivery (budget {:.1f}x)",
+                                                      to_string(next),
+                                                      predict_storage_cost(spec, gen, next, partitions).delivery, budget);
+        } else {
+            st.kind = pr.storage.kind;
+            st.reason = "configured";
+        }
+        if (st.kind == StorageKind::quantised) {
+            st.bits = pr.storage.bits;
+            const auto [lo, hi] = gen.weight_range();
+            st.grid_low = lo;
+            st.grid_step = hi > lo ? (hi - lo) / static_cast<double>((1u << st.bits) - 1) : 0.0;
+        }
+        bytes[j] = predict_storage_cost(spec, gen, st.kind, partitions).table_bytes;
+    }
+    if (memory_limit == 0 || chip_run) return out;
+    // Short of memory: step automatic projections down the ladder, the largest table first.
+    for (;;) {
+        double total = static_cast<double>(fixed_bytes);
+        for (double b : bytes) total += b;
+        if (total <= static_cast<double>(memory_limit)) break;
+        std::size_t best = out.size();
+        for (std::size_t j = 0; j < out.size(); ++j) {
+            if (spec.projections[j].storage.kind != StorageKind::automatic) continue;
+            const auto r = exact_rungs(spec.projections[j], generators[j]);
+            if (r.back() != out[j].kind && (best == out.size() || bytes[j] > bytes[best])) best = j;
+        }
+        if (best == out.size()) break; // nothing left to shed; the memory guard will refuse
+        const auto r = exact_rungs(spec.projections[best], generators[best]);
+        out[best].kind = *(std::find(r.begin(), r.end(), out[best].kind) + 1);
+        out[best].reason = "auto: stepped down to fit the memory limit";
+        bytes[best] = predict_storage_cost(spec, generators[best], out[best].kind, partitions).table_bytes;
+    }
+    return out;
+}
+
+} // namespace nmsim

@@ -1,0 +1,84 @@
+// The storage ladder per projection (packed, procedural_weights, procedural, quantised): what each
+// rung keeps in memory, what it is predicted to cost at delivery, automatic's choice between them,
+// and the one function every reader of synapses (engine, tests) goes through, whatever the rung.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/build/connectivity.hpp"
+#include "sim/spec/network_spec.hpp"
+#include "sim/table/packed_table.hpp"
+
+namespace nmsim {
+
+const char* to_string(StorageKind k);
+
+// A projection's storage after resolution (never automatic), with the reason for the choice.
+struct ProjectionStorage {
+    StorageKind kind = StorageKind::packed;
+    std::string reason;
+    // quantised: the grid, and its error measured over every synapse at build time
+    unsigned bits = 0;
+    double grid_low = 0.0, grid_step = 0.0;
+    double rms_rel_error = 0.0, max_rel_error = 0.0;
+    double quantise(double w) const {
+        if (grid_step <= 0.0) return w;
+        return grid_low + std::nearbyint((w - grid_low) / grid_step) * grid_step;
+    }
+};
+
+// Predicted cost of one rung for one projection.
+struct StorageCost {
+    double delivery = 1.0;      // delivery time per synaptic event relative to packed (docs/storage.md)
+    double table_bytes = 0.0;   // all partitions together
+};
+StorageCost predict_storage_cost(const NetworkSpec& spec, const ProjectionGenerator& gen, StorageKind kind,
+                                 int partitions);
+
+// Resolves every projection's storage. `chip_run` forces packed (chip quantisation rewrites stored
+// values). With memory_limit > 0 automatic projections step down the exact rungs, largest first,
+// while the predicted tables exceed it (fixed_bytes: everything but the tables).
+std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
+                                               const std::vector<ProjectionGenerator>& generators, int partitions,
+                                               bool chip_run, std::uint64_t memory_limit = 0,
+                                               std::uint64_t fixed_bytes = 0);
+
+// Calls f(target, weight, delay_steps) for every synapse of source row `row` (local) in one
+// partition's share [t_begin, t_end) of a projection, whatever its storage: decoded from the table,
+// or with values regenerated from (source, target, ordinal), or the whole row regenerated. One
+// branch per row, none per synapse.
+template <class F>
+inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable& table, const ProjectionGenerator& gen,
+                             std::uint64_t row, std::uint64_t t_begin, std::uint64_t t_end, F&& f) {
+    const SynapseValues& values = gen.values();
+    const std::uint64_t source = gen.source_first() + row;
+    switch (storage.kind) {
+    case StorageKind::procedural_weights: {
+        std::uint64_t last = ~0ull;
+        std::uint32_t ordinal = 0;
+        table.for_each_synapse(row, [&](std::uint64_t t, double, std::uint32_t) {
+            ordinal = t == last ? ordinal + 1 : 0; // a row's multapses are adjacent
+            last = t;
+            double w;
+            std::uint32_t d;
+            values(source, t, ordinal, w, d);
+            f(t, w, d);
+        });
+        return;
+    }
+    case StorageKind::procedural:
+        gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
+            double w;
+            std::uint32_t d;
+            values(source, t, ordinal, w, d);
+            f(t, w, d);
+        });
+        return;
+    default:
+        table.for_each_synapse(row, f);
+        return;
+    }
+}
+
+} // namespace nmsim
