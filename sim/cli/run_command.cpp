@@ -197,10 +197,10 @@ RunOutcome run_in_memory(const RunRequest& request) {
     prov.synapses = net.tables.synapses;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];
-        prov.field_widths += fmt::format("{}: {} ({}); target {} bits, weight {} bits ({}), delay {} bits ({})\n",
-                                         spec.projections[j].name, to_string(net.storage[j].kind),
-                                         net.storage[j].reason, w.target, w.weight, to_string(w.weight_mode),
-                                         w.delay, to_string(w.delay_mode));
+        prov.field_widths += fmt::format("{}: target {} bits, weight {} bits ({}), delay {} bits ({}); storage {} ({})\n",
+                                         spec.projections[j].name, w.target, w.weight, to_string(w.weight_mode),
+                                         w.delay, to_string(w.delay_mode), to_string(net.storage[j].kind),
+                                         net.storage[j].reason);
     }
     prov.summary_json = summary.dump();
     if (fidelity) prov.fidelity_json = fidelity->to_json().dump();
