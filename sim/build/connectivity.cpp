@@ -13,11 +13,6 @@ double draw_value(const ValueSampler& v, RandomStream& rng) {
     return static_cast<double>(static_cast<float>(v(rng.open_uniform())));
 }
 
-std::uint32_t delay_to_steps(double delay_ms, double dt) {
-    const long long steps = std::llround(delay_ms / dt);
-    return static_cast<std::uint32_t>(std::max(1LL, steps));
-}
-
 SynapseValues::SynapseValues(const NetworkSpec& spec, const ProjectionSpec& pr)
     : seed_(spec.simulation.seed), tag_((static_cast<std::uint32_t>(RngPurpose::synapse_value) << 24) ^ pr.index),
       dt_(spec.simulation.dt), weight_drawn_(!pr.weight.is_constant()), delay_drawn_(!pr.delay.is_constant()),
@@ -123,6 +118,7 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         values_(src_first_ + e.source, e.target, ordinal, w, d);
         if (std::isnan(e.weight)) e.weight = w;
         if (e.delay_steps == 0) e.delay_steps = d;
+        e.ordinal = ordinal;
     }
 }
 

@@ -30,8 +30,12 @@ namespace nmsim {
 // Draws one value (initial states); distribution draws are rounded to float32 (see ValueSpec).
 double draw_value(const ValueSampler& v, RandomStream& rng);
 
-// Delay in ms -> whole steps (nearest, at least 1).
-std::uint32_t delay_to_steps(double delay_ms, double dt);
+// Delay in ms -> whole steps: nearest, halves up, at least 1 (floor, not llround: inlined on the
+// build's hot path).
+inline std::uint32_t delay_to_steps(double delay_ms, double dt) {
+    const double steps = std::floor(delay_ms / dt + 0.5);
+    return steps < 1.0 ? 1u : static_cast<std::uint32_t>(steps);
+}
 
 // The weight and delay of every synapse of one projection, as a pure function of its ids.
 class SynapseValues {
@@ -98,6 +102,13 @@ public:
     void generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
                                std::uint64_t t_end, Emit&& emit) const;
 
+    // Connectivity only, emit(source_local, target_global, ordinal), in the order generate() emits;
+    // ordinals are computed only when asked (values drawn per synapse need them).
+    template <class Emit> void connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals, Emit&& emit) const;
+    template <class Emit>
+    void connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin, std::uint64_t t_end,
+                              Emit&& emit) const;
+
     // Rules whose rows can be regenerated from the source alone (procedural storage): all but
     // fixed_indegree (each target draws its own sources) and from_file.
     bool rows_regenerable() const {
@@ -128,7 +139,9 @@ private:
         std::uint64_t source, target; // source local, target global
         double weight;
         std::uint32_t delay_steps;
+        std::uint32_t ordinal; // earlier edges of the same pair
     };
+
     static constexpr unsigned block_shift = 10; // 1024 targets per block of a source-driven row
     static constexpr std::uint64_t block_size = std::uint64_t{1} << block_shift;
 
@@ -227,13 +240,13 @@ void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::u
     };
     if (pr_.connector.allow_multapses) {
         for (std::uint64_t k = 0; k < count; ++k) {
-            const std::uint64_t p = rng.below(avail);
+            const std::uint64_t p = rng.below32(static_cast<std::uint32_t>(avail));
             if (!mark(p)) ++times[p];
         }
     } else {
         // Floyd's algorithm: `count` distinct positions of [0, avail) in `count` draws.
         for (std::uint64_t j = avail - count; j < avail; ++j)
-            if (!mark(rng.below(j + 1))) mark(j);
+            if (!mark(rng.below32(static_cast<std::uint32_t>(j + 1)))) mark(j);
     }
     for (std::uint64_t w = 0; w < block_size / 64; ++w)
         for (std::uint64_t bits = bitmap[w]; bits; bits &= bits - 1) {
@@ -306,20 +319,14 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
 }
 
 template <class Emit>
-void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const {
+void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals, Emit&& emit) const {
     const auto& c = pr_.connector;
     const std::uint32_t proj = pr_.index;
-    if (source_driven()) return generate_from_sources(0, n_src_, t_begin, t_end, emit);
-    auto emit_one = [&](std::uint64_t s, std::uint64_t t, std::uint32_t ordinal) {
-        double w;
-        std::uint32_t d;
-        values_(src_first_ + s, t, ordinal, w, d);
-        emit(s, t, w, d);
-    };
+    if (source_driven()) return connect_from_sources(0, n_src_, t_begin, t_end, emit);
     // Target-driven rules: visit targets in ascending order, so every row grows in target order.
     std::vector<std::uint64_t> picks;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (source, pick index)
-    std::vector<std::uint32_t> ordinals;
+    std::vector<std::uint32_t> ordinal;
     for (const auto& seg : segments_) {
         const std::uint64_t a = std::max(t_begin, seg.first), b = std::min(t_end, seg.first + seg.size);
         // The source's own local id when this target is in the source population.
@@ -332,33 +339,57 @@ void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, E
                 const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
                 draw_degree(rng, n, picks);
                 for (auto& s : picks) s += s >= self;
-                if (!c.allow_multapses || !values_.drawn()) {
-                    for (const auto s : picks) emit_one(s, t, 0);
+                if (!c.allow_multapses || !ordinals) {
+                    for (const auto s : picks) emit(s, t, 0u);
                     break;
                 }
-                // Multapses with drawn values: the k-th pick of a source has ordinal k.
+                // Multapses: the k-th pick of a source has ordinal k.
                 order.resize(picks.size());
                 for (std::size_t i = 0; i < picks.size(); ++i) order[i] = {picks[i], static_cast<std::uint32_t>(i)};
                 std::sort(order.begin(), order.end());
-                ordinals.resize(picks.size());
+                ordinal.resize(picks.size());
                 for (std::size_t i = 0; i < order.size(); ++i)
-                    ordinals[order[i].second] =
-                        i > 0 && order[i - 1].first == order[i].first ? ordinals[order[i - 1].second] + 1 : 0;
-                for (std::size_t i = 0; i < picks.size(); ++i) emit_one(picks[i], t, ordinals[i]);
+                    ordinal[order[i].second] =
+                        i > 0 && order[i - 1].first == order[i].first ? ordinal[order[i - 1].second] + 1 : 0;
+                for (std::size_t i = 0; i < picks.size(); ++i) emit(picks[i], t, ordinal[i]);
                 break;
             }
             case ConnectorRule::all_to_all:
                 for (std::uint64_t s = 0; s < n_src_; ++s)
-                    if (s != self) emit_one(s, t, 0);
+                    if (s != self) emit(s, t, 0u);
                 break;
             case ConnectorRule::one_to_one:
-                if (t - seg.first != self) emit_one(t - seg.first, t, 0);
+                if (t - seg.first != self) emit(t - seg.first, t, 0u);
                 break;
             default:
                 break;
             }
         }
     }
+}
+
+template <class Emit>
+void ProjectionGenerator::connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
+                                               std::uint64_t t_end, Emit&& emit) const {
+    if (pr_.connector.rule == ConnectorRule::from_file) {
+        auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
+                                  [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
+        for (; e != file_edges_.end() && e->source < s_end; ++e)
+            if (e->target >= t_begin && e->target < t_end) emit(e->source, e->target, e->ordinal);
+        return;
+    }
+    for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s)
+        row(s, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) { emit(s, t, ordinal); });
+}
+
+template <class Emit> void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const {
+    if (source_driven()) return generate_from_sources(0, n_src_, t_begin, t_end, emit);
+    connect(t_begin, t_end, values_.drawn(), [&](std::uint64_t s, std::uint64_t t, std::uint32_t ordinal) {
+        double w;
+        std::uint32_t d;
+        values_(src_first_ + s, t, ordinal, w, d);
+        emit(s, t, w, d);
+    });
 }
 
 template <class Emit>
@@ -371,13 +402,12 @@ void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint
             if (e->target >= t_begin && e->target < t_end) emit(e->source, e->target, e->weight, e->delay_steps);
         return;
     }
-    for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s)
-        row(s, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
-            double w;
-            std::uint32_t d;
-            values_(src_first_ + s, t, ordinal, w, d);
-            emit(s, t, w, d);
-        });
+    connect_from_sources(s_begin, s_end, t_begin, t_end, [&](std::uint64_t s, std::uint64_t t, std::uint32_t ordinal) {
+        double w;
+        std::uint32_t d;
+        values_(src_first_ + s, t, ordinal, w, d);
+        emit(s, t, w, d);
+    });
 }
 
 } // namespace nmsim

@@ -26,13 +26,16 @@ struct QuantisationError {
 
 // Three passes of the same generator: statistics, row sizes, bits. Each synapse's weight and delay
 // are first rewritten for the rung (procedural_weights stores none, quantised rounds to the grid)
-// and the chip map (optional), identically in every pass.
+// and the chip map (optional), identically wherever they are used. Where the field layouts follow
+// from the spec (constants, continuous distributions, grids, reachable delay ranges), the first two
+// passes enumerate connectivity only and values are drawn once, in the write pass.
 PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage& storage, std::size_t projection,
                         std::uint64_t begin, std::uint64_t end, const SynapseMap* map, QuantisationError& error) {
     if (storage.kind == StorageKind::procedural) return PackedTable{};
     PackedTableBuilder b(gen.source_size(), begin, end);
+    const bool no_values = storage.kind == StorageKind::procedural_weights;
     auto rewrite = [&](double& w, std::uint32_t& d) {
-        if (storage.kind == StorageKind::procedural_weights) {
+        if (no_values) {
             w = 0.0;
             d = 1;
         } else if (storage.kind == StorageKind::quantised) {
@@ -43,14 +46,37 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
             d = map->delay(projection, d);
         }
     };
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
-        rewrite(w, d);
-        b.observe(s, t, w, d);
-    });
+    const SynapseValues& values = gen.values();
+    const bool from_file = gen.projection().connector.rule == ConnectorRule::from_file;
+    const bool presets = no_values || (!map && !from_file);
+    if (presets) {
+        if (no_values) {
+            b.preset_weight_constant(0.0);
+            b.preset_delays(1, 1);
+        } else {
+            if (storage.kind == StorageKind::quantised && storage.grid_step > 0.0) {
+                std::vector<double> levels;
+                for (std::uint32_t k = 0; k < (1u << storage.bits); ++k)
+                    levels.push_back(storage.quantise(storage.grid_low + k * storage.grid_step));
+                b.preset_weight_levels(levels);
+            } else if (values.weight_drawn()) {
+                b.preset_weight_values();
+            } else {
+                b.preset_weight_constant(storage.quantise(values.weight_constant()));
+            }
+            b.preset_delays(values.min_delay_steps(), values.max_delay_steps());
+        }
+        gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.observe_target(s, t); });
+    } else {
+        gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+            rewrite(w, d);
+            b.observe(s, t, w, d);
+        });
+    }
     b.choose_widths();
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double, std::uint32_t) { b.count(s, t); });
+    gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.count(s, t); });
     b.allocate();
-    gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+    auto write = [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
         const double exact = w;
         rewrite(w, d);
         if (storage.kind == StorageKind::quantised && exact != 0.0) {
@@ -60,7 +86,11 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
             ++error.n;
         }
         b.write(s, t, w, d);
-    });
+    };
+    if (no_values)
+        gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { write(s, t, 0.0, 1); });
+    else
+        gen.generate(begin, end, write);
     return b.finish();
 }
 
@@ -103,18 +133,31 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
 
     const auto ranges = partition_ranges(spec.total_neurons(), partitions);
     net.partitions.resize(partitions);
+    for (int p = 0; p < partitions; ++p) {
+        net.partitions[p].begin = ranges[p].first;
+        net.partitions[p].end = ranges[p].second;
+        net.partitions[p].tables.resize(spec.projections.size());
+    }
     std::vector<std::vector<QuantisationError>> errors(partitions, std::vector<QuantisationError>(spec.projections.size()));
     std::exception_ptr failure;
-    // Each partition is built by the thread that will own it (first touch keeps its memory local).
-#pragma omp parallel for schedule(static, 1) num_threads(partitions)
-    for (int p = 0; p < partitions; ++p) {
+    // One task per (partition, projection), largest first, dynamically scheduled: partitions hold very
+    // different synapse counts when in-degrees differ between populations (PD14: 3x).
+    std::vector<std::pair<int, std::size_t>> tasks;
+    for (int p = 0; p < partitions; ++p)
+        for (std::size_t j = 0; j < spec.projections.size(); ++j) tasks.emplace_back(p, j);
+    auto share = [&](const std::pair<int, std::size_t>& t) {
+        const Partition& part = net.partitions[t.first];
+        const ProjectionGenerator& gen = net.generators[t.second];
+        return gen.expected_synapses() * static_cast<double>(part.end - part.begin) /
+               static_cast<double>(std::max<std::uint64_t>(1, spec.total_neurons()));
+    };
+    std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& a, const auto& b) { return share(a) > share(b); });
+#pragma omp parallel for schedule(dynamic, 1) num_threads(partitions)
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
         try {
+            const auto [p, j] = tasks[k];
             Partition& part = net.partitions[p];
-            part.begin = ranges[p].first;
-            part.end = ranges[p].second;
-            for (std::size_t j = 0; j < net.generators.size(); ++j)
-                part.tables.push_back(
-                    build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]));
+            part.tables[j] = build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]);
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();

@@ -63,6 +63,16 @@ public:
         const std::uint64_t bits52 = (static_cast<std::uint64_t>(a >> 6) << 26) | (b >> 6);
         return (static_cast<double>(bits52) + 0.5) * 0x1.0p-52;
     }
+    // Uniform integer in [0, n) for n < 2^32 from one 32-bit draw, exactly uniform (Lemire 2019: the
+    // rare draw in the biased sliver, probability < n / 2^32, is redrawn).
+    std::uint32_t below32(std::uint32_t n) {
+        std::uint64_t m = static_cast<std::uint64_t>(next_u32()) * n;
+        if (static_cast<std::uint32_t>(m) < n) {
+            const std::uint32_t threshold = static_cast<std::uint32_t>(-n) % n;
+            while (static_cast<std::uint32_t>(m) < threshold) m = static_cast<std::uint64_t>(next_u32()) * n;
+        }
+        return static_cast<std::uint32_t>(m >> 32);
+    }
     // Uniform integer in [0, n) (Lemire's multiply-shift; bias < n / 2^64, negligible).
     std::uint64_t below(std::uint64_t n) {
         std::uint64_t x = (static_cast<std::uint64_t>(next_u32()) << 32) | next_u32();

@@ -59,6 +59,26 @@ void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double
     max_delay_ = std::max(max_delay_, delay_steps);
 }
 
+void PackedTableBuilder::preset_weight_constant(double weight) {
+    weights_ = {{weight, 0}};
+    last_weight_ = weight;
+}
+
+void PackedTableBuilder::preset_weight_values() { weight_preset_ = WeightPreset::values; }
+
+void PackedTableBuilder::preset_weight_levels(const std::vector<double>& levels) {
+    if (levels.size() > PackedTable::max_lookup_values) throw std::logic_error("more weight levels than a lookup holds");
+    weights_.clear();
+    for (double v : levels) weights_.try_emplace(v, 0);
+    weight_preset_ = WeightPreset::levels;
+}
+
+void PackedTableBuilder::preset_delays(std::uint32_t lo, std::uint32_t hi) {
+    delay_index_.assign(hi + 1u, unseen_delay);
+    std::fill(delay_index_.begin() + lo, delay_index_.end(), 0u);
+    max_delay_ = hi;
+}
+
 void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
     FieldWidths& w = table_.widths_;
     // Weight: absent if one value, a lookup index if few, else the float32 value itself.
@@ -66,14 +86,18 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
     distinct_w.reserve(weights_.size());
     for (const auto& kv : weights_) distinct_w.push_back(kv.first);
     std::sort(distinct_w.begin(), distinct_w.end());
-    if (distinct_w.size() <= 1) {
+    if (weight_preset_ == WeightPreset::values) {
+        w.weight_mode = FieldMode::value;
+        w.weight = 32;
+    } else if (distinct_w.size() <= 1) {
         w.weight_mode = FieldMode::absent;
         w.weight = 0;
         table_.weight_constant_ = distinct_w.empty() ? 0.0 : distinct_w[0];
-    } else if (distinct_w.size() <= PackedTable::max_lookup_values &&
-               // the lookup table itself costs 8 B a value: use it only where it saves bytes overall
-               table_.synapses_ * bits::width_for(distinct_w.size() - 1) / 8.0 + distinct_w.size() * 8.0 <
-                   table_.synapses_ * 4.0) {
+    } else if (weight_preset_ == WeightPreset::levels ||
+               (distinct_w.size() <= PackedTable::max_lookup_values &&
+                // the lookup table itself costs 8 B a value: use it only where it saves bytes overall
+                table_.synapses_ * bits::width_for(distinct_w.size() - 1) / 8.0 + distinct_w.size() * 8.0 <
+                    table_.synapses_ * 4.0)) {
         w.weight_mode = FieldMode::lookup;
         w.weight = bits::width_for(distinct_w.size() - 1);
         table_.weight_lut_ = distinct_w;
@@ -195,9 +219,12 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
         entry |= static_cast<std::uint64_t>(delay_steps) << (w.target + w.weight);
     bits::write(table_.words_.data(), bit, eb, entry);
     bit += eb;
+    written_max_delay_ = std::max(written_max_delay_, delay_steps);
 }
 
 PackedTable PackedTableBuilder::finish() {
+    // The largest delay actually stored (a preset range may reach further than the draws did).
+    if (pass_ == 3) table_.max_delay_ = std::max<std::uint32_t>(1, written_max_delay_);
     last_target_ = {};
     row_bit_ = {};
     weights_ = {};

@@ -141,6 +141,18 @@ public:
     PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base, std::uint64_t target_end);
 
     void observe(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
+    // Layouts known before any synapse is seen, so the statistics pass needs no values: one weight
+    // for the table, float32 values (continuous distributions: all distinct), or a lookup over fixed
+    // levels (a quantisation grid); delays anywhere in [lo, hi] steps (the draws' reachable range).
+    void preset_weight_constant(double weight);
+    void preset_weight_values();
+    void preset_weight_levels(const std::vector<double>& levels);
+    void preset_delays(std::uint32_t lo, std::uint32_t hi);
+    // observe() for connectivity only, once weights and delays are preset.
+    void observe_target(std::uint64_t row, std::uint64_t target) {
+        ++gap_histogram_[gap_to(row, target)];
+        ++table_.synapses_;
+    }
     // Picks the widths minimising total bits. force_target_bits (1..32) overrides the gap width.
     void choose_widths(unsigned force_target_bits = 0);
     void count(std::uint64_t row, std::uint64_t target);
@@ -169,6 +181,8 @@ private:
     std::vector<std::uint32_t> delay_index_;
     std::uint32_t max_delay_ = 0;
     double last_weight_ = 0.0;
+    enum class WeightPreset : std::uint8_t { none, values, levels } weight_preset_ = WeightPreset::none;
+    std::uint32_t written_max_delay_ = 0;
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;
 };
