@@ -154,6 +154,7 @@ RunOutcome run_in_memory(const RunRequest& request) {
     summary["spikes"] = spikes;
     summary["synapses"] = net.tables.synapses;
     summary["synaptic_events"] = result.synaptic_events;
+    summary["input_buffer"] = result.input_buffer == InputBufferKind::ring ? "ring" : "queue";
     summary["build_s"] = net.build_seconds;
     summary["sim_s"] = result.sim_seconds;
     summary["events_per_s_per_core"] =

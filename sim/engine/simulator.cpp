@@ -6,6 +6,7 @@
 #include <exception>
 #include <omp.h>
 
+#include "sim/engine/input_buffer.hpp"
 #include "sim/engine/stimuli.hpp"
 
 namespace nmsim {
@@ -21,8 +22,7 @@ struct Segment {
 // Per-partition runtime state, touched only by the thread that owns the partition.
 struct PartitionState {
     std::uint64_t begin = 0, size = 0;
-    std::vector<double> ring;  // [slot][channel][neuron]
-    std::vector<double*> slot; // per (channel, delay) of the current step: ring slice minus `begin`
+    InputBuffer input;
     std::vector<double> current;
     std::vector<Segment> segments;
     StimulusDriver stimuli;
@@ -32,48 +32,37 @@ struct PartitionState {
 };
 
 struct ReportPlan {
-    std::size_t report;
-    std::size_t population;
-    int variable;
-    std::uint64_t steps_per_sample;
+    std::size_t report = 0;
+    std::size_t population = 0;
+    int variable = 0;
+    std::uint64_t steps_per_sample = 1;
     // (element index, population-local id) per partition
     std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> by_partition;
 };
 
-} // namespace
+// What every partition reads but none writes: population layout, outgoing projections, recording.
+struct Layout {
+    std::vector<std::uint64_t> pop_end;                   // one past each population's last global id
+    std::vector<std::vector<std::size_t>> projections_from; // per population
+    std::vector<char> record_spikes;                       // per population
+    std::vector<ReportPlan> plans;
+};
 
-RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
+Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
     const NetworkSpec& spec = *net.spec;
-    const double dt = spec.simulation.dt;
-    const std::uint64_t steps = static_cast<std::uint64_t>(std::llround(spec.simulation.duration / dt));
     const int parts = static_cast<int>(net.partitions.size());
-    const int channels = net.channels;
-    std::uint64_t slots = 1;
-    while (slots < net.max_delay_steps + 1ull) slots <<= 1;
-    const std::uint64_t slot_mask = slots - 1;
-    const std::uint64_t stride = net.max_delay_steps + 1; // delays 0..max per channel
-
-    RunResult result;
-    result.steps = steps;
-    result.spike_counts.assign(spec.total_neurons(), 0);
-    result.population_spikes.assign(spec.populations.size(), 0);
-
-    // Population of each global id, and the projections leaving each population.
-    std::vector<std::uint64_t> pop_end;
-    for (const auto& p : spec.populations) pop_end.push_back(p.first_id + p.size);
-    std::vector<std::vector<std::size_t>> projections_from(spec.populations.size());
+    Layout l;
+    for (const auto& p : spec.populations) l.pop_end.push_back(p.first_id + p.size);
+    l.projections_from.resize(spec.populations.size());
     for (std::size_t j = 0; j < spec.projections.size(); ++j)
         for (std::size_t i = 0; i < spec.populations.size(); ++i)
-            if (spec.populations[i].name == spec.projections[j].source) projections_from[i].push_back(j);
-    std::vector<char> record_spikes(spec.populations.size(), 0);
+            if (spec.populations[i].name == spec.projections[j].source) l.projections_from[i].push_back(j);
+    l.record_spikes.assign(spec.populations.size(), 0);
     for (const auto& r : spec.recorders)
         if (r.kind == RecorderSpec::Kind::spikes)
             for (const auto& name : r.populations)
                 for (std::size_t i = 0; i < spec.populations.size(); ++i)
-                    if (spec.populations[i].name == name) record_spikes[i] = 1;
-
-    std::vector<PartitionState> state(parts);
-    std::vector<ReportPlan> plans;
+                    if (spec.populations[i].name == name) l.record_spikes[i] = 1;
     for (const auto& r : spec.recorders) {
         if (r.kind != RecorderSpec::Kind::state) continue;
         ReportPlan plan;
@@ -81,21 +70,146 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         for (std::size_t i = 0; i < spec.populations.size(); ++i)
             if (spec.populations[i].name == r.population) plan.population = i;
         plan.variable = net.models[plan.population]->variable_index(r.variable);
-        plan.steps_per_sample = static_cast<std::uint64_t>(std::llround(r.interval / dt));
+        plan.steps_per_sample = static_cast<std::uint64_t>(std::llround(r.interval / spec.simulation.dt));
         plan.by_partition.resize(parts);
         const auto& pop = spec.populations[plan.population];
         for (std::size_t e = 0; e < r.ids.size(); ++e)
             for (int p = 0; p < parts; ++p)
-                if (pop.first_id + r.ids[e] >= net.partitions[p].begin &&
-                    pop.first_id + r.ids[e] < net.partitions[p].end)
+                if (pop.first_id + r.ids[e] >= net.partitions[p].begin && pop.first_id + r.ids[e] < net.partitions[p].end)
                     plan.by_partition[p].emplace_back(e, r.ids[e]);
         StateReport rep{r.name, r.population, r.variable, r.ids, r.interval, 0, {}};
         rep.n_times = (steps + plan.steps_per_sample - 1) / plan.steps_per_sample;
         rep.data.assign(rep.n_times * r.ids.size(), 0.0f);
         result.reports.push_back(std::move(rep));
-        plans.push_back(std::move(plan));
+        l.plans.push_back(std::move(plan));
     }
+    return l;
+}
 
+void setup_partition(const BuiltNetwork& net, int p, InputBufferKind kind, PartitionState& ps) {
+    const NetworkSpec& spec = *net.spec;
+    ps.begin = net.partitions[p].begin;
+    ps.size = net.partitions[p].end - ps.begin;
+    ps.input.init(kind, ps.size, net.channels, net.max_delay_steps);
+    ps.current.assign(ps.size, 0.0);
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+        const auto& pop = spec.populations[i];
+        const std::uint64_t a = std::max(ps.begin, pop.first_id);
+        const std::uint64_t b = std::min(ps.begin + ps.size, pop.first_id + pop.size);
+        if (a < b) ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin});
+    }
+    ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
+}
+
+// Delivers the spikes emitted in step `emitted` (all partitions' lists, ascending ids) into this
+// partition's input buffer: each source's row, each outgoing projection, in table order. With two
+// channels the sign of the weight picks the channel.
+template <InputBufferKind K>
+void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::vector<std::vector<std::uint32_t>>& spikes,
+             std::uint64_t emitted, PartitionState& ps) {
+    const Partition& part = net.partitions[p];
+    const std::uint64_t base = ps.begin;
+    InputBuffer& input = ps.input;
+    input.begin_delivery(emitted);
+    std::uint64_t events = 0;
+    std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
+    for (const auto& list : spikes)
+        for (const std::uint32_t g : list) {
+            while (g >= layout.pop_end[pop]) ++pop;
+            const std::uint64_t row = g - net.spec->populations[pop].first_id;
+            for (const std::size_t j : layout.projections_from[pop]) {
+                if (net.channels == 1)
+                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                                         input.add<K>(t - base, 0, d, w);
+                                         ++events;
+                                     });
+                else
+                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                                         input.add<K>(t - base, w < 0.0, d, w);
+                                         ++events;
+                                     });
+            }
+        }
+    ps.events += events;
+}
+
+// External input, state recording (at the start of the step), then every neuron of the partition
+// advances one step; the ids that spiked go to `out` in ascending order.
+void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, std::uint64_t step, PartitionState& ps,
+             std::vector<std::uint32_t>& out) {
+    const std::uint64_t n = ps.size;
+    double* syn = ps.input.slot(step);
+    ps.stimuli.apply(step, syn, n, ps.current.data());
+    for (auto& plan : layout.plans) {
+        if (step % plan.steps_per_sample) continue;
+        StateReport& rep = result.reports[plan.report];
+        const std::uint64_t row = step / plan.steps_per_sample;
+        for (const auto& [e, id] : plan.by_partition[p])
+            rep.data[row * rep.ids.size() + e] = static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
+    }
+    out.clear();
+    for (const Segment& seg : ps.segments) {
+        StepInput in{{syn + seg.offset, net.channels > 1 ? syn + n + seg.offset : nullptr},
+                     ps.current.data() + seg.offset,
+                     net.channels};
+        ps.local_spikes.clear();
+        net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
+        const std::uint64_t first = net.spec->populations[seg.population].first_id;
+        for (const std::uint32_t local : ps.local_spikes) {
+            const auto g = static_cast<std::uint32_t>(first + local);
+            out.push_back(g);
+            ++result.spike_counts[g];
+            if (layout.record_spikes[seg.population]) ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
+        }
+    }
+}
+
+// Recorded spikes per population, sorted by time then id (partitions are id-ordered).
+void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state, RunResult& result) {
+    const double dt = spec.simulation.dt;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i)
+        if (layout.record_spikes[i]) result.spikes[spec.populations[i].name];
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> all;
+    for (auto& ps : state) {
+        result.synaptic_events += ps.events;
+        all.insert(all.end(), ps.recorded.begin(), ps.recorded.end());
+        ps.recorded = {};
+    }
+    std::sort(all.begin(), all.end());
+    for (const auto& [step, g] : all) {
+        std::size_t pop = 0;
+        while (g >= layout.pop_end[pop]) ++pop;
+        SpikeRecord& rec = result.spikes[spec.populations[pop].name];
+        rec.times_ms.push_back((step + 1) * dt);
+        rec.node_ids.push_back(g - spec.populations[pop].first_id);
+    }
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+        const auto& pop = spec.populations[i];
+        for (std::uint64_t k = 0; k < pop.size; ++k) result.population_spikes[i] += result.spike_counts[pop.first_id + k];
+    }
+}
+
+} // namespace
+
+RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
+    const NetworkSpec& spec = *net.spec;
+    const std::uint64_t steps = static_cast<std::uint64_t>(std::llround(spec.simulation.duration / spec.simulation.dt));
+    const int parts = static_cast<int>(net.partitions.size());
+
+    RunResult result;
+    result.steps = steps;
+    result.spike_counts.assign(spec.total_neurons(), 0);
+    result.population_spikes.assign(spec.populations.size(), 0);
+    Layout layout = make_layout(net, result, steps);
+    // One layout for all partitions, from the largest: the choice is the run's, not a thread's.
+    std::uint64_t largest = 0;
+    for (const auto& part : net.partitions) largest = std::max(largest, part.end - part.begin);
+    result.input_buffer = options.input_buffer ? *options.input_buffer
+                                               : choose_input_buffer(largest, net.channels, net.max_delay_steps);
+
+    std::vector<PartitionState> state(parts);
     // Spikes of the previous and current step, one list per partition, each in ascending id order.
     std::vector<std::vector<std::uint32_t>> spikes[2];
     spikes[0].resize(parts);
@@ -107,21 +221,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         try {
-            for (int p = tid; p < parts; p += nth) {
-                PartitionState& ps = state[p];
-                ps.begin = net.partitions[p].begin;
-                ps.size = net.partitions[p].end - ps.begin;
-                ps.ring.assign(slots * channels * ps.size, 0.0); // first touch by the owner
-                ps.slot.resize(channels * stride);
-                ps.current.assign(ps.size, 0.0);
-                for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-                    const auto& pop = spec.populations[i];
-                    const std::uint64_t a = std::max(ps.begin, pop.first_id);
-                    const std::uint64_t b = std::min(ps.begin + ps.size, pop.first_id + pop.size);
-                    if (a < b) ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin});
-                }
-                ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, channels);
-            }
+            for (int p = tid; p < parts; p += nth) setup_partition(net, p, result.input_buffer, state[p]);
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -130,76 +230,14 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         const std::uint64_t progress_every = std::max<std::uint64_t>(1, steps / 100);
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
             const auto& prev = spikes[(step + 1) & 1];
-            auto& cur = spikes[step & 1];
             for (int p = tid; p < parts; p += nth) {
-                PartitionState& ps = state[p];
-                const Partition& part = net.partitions[p];
-                const std::uint64_t n = ps.size;
-                // 1. Deliver last step's spikes into this partition's rings.
                 if (step > 0) {
-                    // Where a synapse of delay d and channel c lands: slot[c * stride + d][target].
-                    const std::uint64_t emitted = step - 1;
-                    for (int c = 0; c < channels; ++c)
-                        for (std::uint64_t d = 0; d <= net.max_delay_steps; ++d)
-                            ps.slot[c * stride + d] =
-                                ps.ring.data() + (((emitted + d) & slot_mask) * channels + c) * n - ps.begin;
-                    double* const* slot = ps.slot.data();
-                    std::uint64_t events = 0;
-                    std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
-                    for (const auto& list : prev)
-                        for (const std::uint32_t g : list) {
-                            while (g >= pop_end[pop]) ++pop;
-                            const std::uint64_t row = g - spec.populations[pop].first_id;
-                            for (const std::size_t j : projections_from[pop]) {
-                                const ProjectionStorage& st = net.storage[j];
-                                const PackedTable& table = part.tables[j];
-                                const ProjectionGenerator& gen = net.generators[j];
-                                if (channels == 1)
-                                    for_each_synapse(st, table, gen, row, part.begin, part.end,
-                                                     [&](std::uint64_t t, double w, std::uint32_t d) {
-                                                         slot[d][t] += w;
-                                                         ++events;
-                                                     });
-                                else
-                                    for_each_synapse(st, table, gen, row, part.begin, part.end,
-                                                     [&](std::uint64_t t, double w, std::uint32_t d) {
-                                                         slot[(w < 0.0) * stride + d][t] += w;
-                                                         ++events;
-                                                     });
-                            }
-                        }
-                    ps.events += events;
+                    if (result.input_buffer == InputBufferKind::ring)
+                        deliver<InputBufferKind::ring>(net, layout, p, prev, step - 1, state[p]);
+                    else
+                        deliver<InputBufferKind::queue>(net, layout, p, prev, step - 1, state[p]);
                 }
-                // 2. External input for this step.
-                const std::uint64_t slot = step & slot_mask;
-                double* syn = ps.ring.data() + slot * channels * n;
-                ps.stimuli.apply(step, syn, n, ps.current.data());
-                // 3. Record state at the start of the step, then advance the neurons.
-                for (auto& plan : plans) {
-                    if (step % plan.steps_per_sample) continue;
-                    StateReport& rep = result.reports[plan.report];
-                    const std::uint64_t row = step / plan.steps_per_sample;
-                    for (const auto& [e, id] : plan.by_partition[p])
-                        rep.data[row * rep.ids.size() + e] =
-                            static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
-                }
-                auto& out = cur[p];
-                out.clear();
-                for (const Segment& seg : ps.segments) {
-                    StepInput in{{syn + seg.offset, channels > 1 ? syn + n + seg.offset : nullptr},
-                                 ps.current.data() + seg.offset,
-                                 channels};
-                    ps.local_spikes.clear();
-                    net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
-                    const std::uint64_t first = spec.populations[seg.population].first_id;
-                    for (const std::uint32_t local : ps.local_spikes) {
-                        const auto g = static_cast<std::uint32_t>(first + local);
-                        out.push_back(g);
-                        ++result.spike_counts[g];
-                        if (record_spikes[seg.population])
-                            ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
-                    }
-                }
+                advance(net, layout, result, p, step, state[p], spikes[step & 1][p]);
             }
             if (tid == 0 && options.progress && (step + 1) % progress_every == 0)
                 options.progress(static_cast<double>(step + 1) / steps);
@@ -208,29 +246,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     }
     if (failure) std::rethrow_exception(failure);
     result.sim_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    // Gather recorded spikes per population, sorted by time then id (partitions are id-ordered).
-    for (std::size_t i = 0; i < spec.populations.size(); ++i)
-        if (record_spikes[i]) result.spikes[spec.populations[i].name];
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> all;
-    for (auto& ps : state) {
-        result.synaptic_events += ps.events;
-        all.insert(all.end(), ps.recorded.begin(), ps.recorded.end());
-        ps.recorded = {};
-    }
-    std::sort(all.begin(), all.end());
-    for (const auto& [step, g] : all) {
-        std::size_t pop = 0;
-        while (g >= pop_end[pop]) ++pop;
-        SpikeRecord& rec = result.spikes[spec.populations[pop].name];
-        rec.times_ms.push_back((step + 1) * dt);
-        rec.node_ids.push_back(g - spec.populations[pop].first_id);
-    }
-    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-        const auto& pop = spec.populations[i];
-        for (std::uint64_t k = 0; k < pop.size; ++k)
-            result.population_spikes[i] += result.spike_counts[pop.first_id + k];
-    }
+    gather(spec, layout, state, result);
     return result;
 }
 

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/build/network_builder.hpp"
+#include "sim/engine/input_buffer.hpp"
 
 namespace nmsim {
 
@@ -33,11 +35,14 @@ struct RunResult {
     std::uint64_t steps = 0;
     std::uint64_t synaptic_events = 0;
     double sim_seconds = 0.0;
+    InputBufferKind input_buffer = InputBufferKind::ring; // how synaptic input waited for its step
 };
 
 struct RunOptions {
     // Called from one thread about every 1% of steps with the fraction done.
     std::function<void(double)> progress;
+    // Force a delivery layout (tests, benchmarks); by default chosen from the network's size.
+    std::optional<InputBufferKind> input_buffer;
 };
 
 RunResult simulate(BuiltNetwork& net, const RunOptions& options = {});

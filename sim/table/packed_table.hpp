@@ -3,6 +3,7 @@
 #pragma once
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,34 +46,43 @@ public:
 
     // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending.
     template <class F> void for_each_synapse(std::uint64_t row, F&& f) const {
-        switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {
-        case 0:
-            return decode<FieldMode::absent, FieldMode::absent>(row, f);
-        case 1:
-            return decode<FieldMode::absent, FieldMode::lookup>(row, f);
-        case 2:
-            return decode<FieldMode::absent, FieldMode::value>(row, f);
-        case 3:
-            return decode<FieldMode::lookup, FieldMode::absent>(row, f);
-        case 4:
-            return decode<FieldMode::lookup, FieldMode::lookup>(row, f);
-        case 5:
-            return decode<FieldMode::lookup, FieldMode::value>(row, f);
-        case 6:
-            return decode<FieldMode::value, FieldMode::absent>(row, f);
-        case 7:
-            return decode<FieldMode::value, FieldMode::lookup>(row, f);
-        default:
-            return decode<FieldMode::value, FieldMode::value>(row, f);
-        }
+        // Entries of 17..57 bits are read by one unaligned load each: the bit-buffer refill would
+        // branch unpredictably every entry or two (PD14's 44-bit entries: 2x slower delivery).
+        const unsigned eb = widths_.entry();
+        if (eb > 16 && eb <= 57) return dispatch<true>(row, f);
+        return dispatch<false>(row, f);
     }
 
 private:
     friend class PackedTableBuilder;
 
-    // The hot loop. Entries are read through a 64-bit bit buffer refilled one word at a time;
-    // table constants are copied to locals so stores through f cannot force reloads.
-    template <FieldMode WM, FieldMode DM, class F> void decode(std::uint64_t row, F& f) const {
+    template <bool Unaligned, class F> void dispatch(std::uint64_t row, F& f) const {
+        switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {
+        case 0:
+            return decode<FieldMode::absent, FieldMode::absent, Unaligned>(row, f);
+        case 1:
+            return decode<FieldMode::absent, FieldMode::lookup, Unaligned>(row, f);
+        case 2:
+            return decode<FieldMode::absent, FieldMode::value, Unaligned>(row, f);
+        case 3:
+            return decode<FieldMode::lookup, FieldMode::absent, Unaligned>(row, f);
+        case 4:
+            return decode<FieldMode::lookup, FieldMode::lookup, Unaligned>(row, f);
+        case 5:
+            return decode<FieldMode::lookup, FieldMode::value, Unaligned>(row, f);
+        case 6:
+            return decode<FieldMode::value, FieldMode::absent, Unaligned>(row, f);
+        case 7:
+            return decode<FieldMode::value, FieldMode::lookup, Unaligned>(row, f);
+        default:
+            return decode<FieldMode::value, FieldMode::value, Unaligned>(row, f);
+        }
+    }
+
+    // The hot loop. Entries are read through a 64-bit bit buffer refilled one word at a time, or
+    // (Unaligned, entries <= 57 bits) by an unaligned 64-bit load at the entry's byte; table
+    // constants are copied to locals so stores through f cannot force reloads.
+    template <FieldMode WM, FieldMode DM, bool Unaligned, class F> void decode(std::uint64_t row, F& f) const {
         const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
@@ -84,9 +94,16 @@ private:
         std::uint64_t target = target_base_;
         std::uint64_t buffer = words[0];
         unsigned have = 64; // valid bits left in buffer
+        const unsigned char* bytes = reinterpret_cast<const unsigned char*>(words);
+        std::uint64_t bit = 0;
         for (std::uint32_t i = 0; i < n; ++i) {
             std::uint64_t e;
-            if (have >= eb) [[likely]] {
+            if constexpr (Unaligned) {
+                std::uint64_t x;
+                std::memcpy(&x, bytes + (bit >> 3), sizeof x); // the padding word keeps this in bounds
+                e = (x >> (bit & 7)) & entry_mask;
+                bit += eb;
+            } else if (have >= eb) [[likely]] {
                 e = buffer & entry_mask;
                 buffer = eb < 64 ? buffer >> eb : 0;
                 have -= eb;

@@ -188,6 +188,27 @@ TEST(Engine, SpikesAreBitwiseIdenticalFor1To3Threads) {
     }
 }
 
+TEST(Engine, RingAndQueueInputBuffersGiveBitwiseIdenticalRuns) {
+    // Both add a target's input in emission order (input_buffer.hpp); any thread count.
+    const NetworkSpec spec = load_config_text(small_brunel, "c");
+    BuiltNetwork ring_net = build_network(spec, 2);
+    RunOptions ring, queue;
+    ring.input_buffer = InputBufferKind::ring;
+    queue.input_buffer = InputBufferKind::queue;
+    const RunResult a = simulate(ring_net, ring);
+    EXPECT_EQ(a.input_buffer, InputBufferKind::ring);
+    for (int threads : {1, 3}) {
+        BuiltNetwork net = build_network(spec, threads);
+        const RunResult b = simulate(net, queue);
+        EXPECT_EQ(b.input_buffer, InputBufferKind::queue);
+        for (const char* pop : {"E", "I"}) {
+            EXPECT_EQ(a.spikes.at(pop).times_ms, b.spikes.at(pop).times_ms) << threads << " threads";
+            EXPECT_EQ(a.spikes.at(pop).node_ids, b.spikes.at(pop).node_ids) << threads << " threads";
+        }
+        EXPECT_EQ(a.reports[0].data, b.reports[0].data) << "state bitwise identical";
+    }
+}
+
 TEST(Engine, SeedChangesTheRun) {
     const NetworkSpec a = load_config_text(small_brunel, "c");
     const NetworkSpec b = load_config_text(small_brunel, "c", {"simulation.seed=100"});

@@ -1,0 +1,67 @@
+// Where a partition's synaptic input waits for the step it arrives in. Two layouts, chosen per run
+// by choose_input_buffer (docs/performance.md):
+// - ring:  one [channel][neuron] slot of doubles per delay; an event is added where it lands. Best
+//          while the slots fit in cache (Brunel: 12,500 neurons x 16 slots = 1.6 MB).
+// - queue: an event (target, weight) is appended to the list of its arrival step and added into the
+//          single slot when that step comes: sequential writes instead of scattered ones, so a large
+//          network with long, varied delays (PD14: 77k neurons x 78 slots x 2 channels = 96 MB of ring)
+//          stays in cache.
+// Both add a target's input in emission order, so they give bitwise the same sums.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace nmsim {
+
+enum class InputBufferKind { ring, queue };
+
+// The layout for `neurons` targets of one partition with delays up to max_delay steps.
+InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay);
+
+class InputBuffer {
+public:
+    void init(InputBufferKind kind, std::uint64_t neurons, int channels, std::uint32_t max_delay);
+    InputBufferKind kind() const { return kind_; }
+
+    // Before the spikes emitted in step `emitted` are delivered: where each delay lands.
+    void begin_delivery(std::uint64_t emitted) {
+        for (std::uint32_t d = 0; d <= max_delay_; ++d) {
+            const std::uint64_t s = (emitted + d) % slots_;
+            if (kind_ == InputBufferKind::ring)
+                for (int c = 0; c < channels_; ++c) ring_at_[c * stride_ + d] = ring_.data() + (s * channels_ + c) * n_;
+            else
+                queue_at_[d] = &queues_[s];
+        }
+    }
+    // Input w for partition-local neuron t on channel c, arriving d steps after emission; K must be kind().
+    template <InputBufferKind K> void add(std::uint64_t t, int c, std::uint32_t d, double w) {
+        if constexpr (K == InputBufferKind::ring) {
+            ring_at_[c * stride_ + d][t] += w;
+        } else {
+            Queue& q = *queue_at_[d];
+            q.targets.push_back(static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31));
+            q.weights.push_back(w);
+        }
+    }
+    // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
+    // consume it and leave it zeroed.
+    double* slot(std::uint64_t step);
+
+    std::uint64_t bytes() const;
+
+private:
+    struct Queue {
+        std::vector<std::uint32_t> targets; // neuron | channel << 31
+        std::vector<double> weights;
+    };
+    InputBufferKind kind_ = InputBufferKind::ring;
+    std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;
+    int channels_ = 1;
+    std::uint32_t max_delay_ = 1;
+    std::vector<double> ring_;       // ring: [slot][channel][neuron]; queue: one slot
+    std::vector<double*> ring_at_;   // ring: per (channel, delay) of the step being delivered
+    std::vector<Queue> queues_;      // queue: per arrival slot
+    std::vector<Queue*> queue_at_;   // queue: per delay of the step being delivered
+};
+
+} // namespace nmsim
