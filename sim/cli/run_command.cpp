@@ -147,6 +147,7 @@ RunOutcome run_in_memory(const RunRequest& request) {
     double weighted = 0;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
         summary["rates_hz"][spec.populations[i].name] = rates[i];
+        summary["population_sizes"][spec.populations[i].name] = spec.populations[i].size;
         spikes += result.population_spikes[i];
         weighted += rates[i] * spec.populations[i].size;
     }
