@@ -130,6 +130,13 @@ public:
     std::uint64_t source_size() const { return n_src_; }
     std::uint64_t source_first() const { return src_first_; }
     std::uint64_t target_size() const { return n_tgt_; } // over all target populations
+    // The targets of this projection within global ids [begin, end): [first, last + 1), empty if none;
+    // tables count gaps from `first`, not from the partition's start.
+    std::pair<std::uint64_t, std::uint64_t> targets_within(std::uint64_t begin, std::uint64_t end) const {
+        const std::uint64_t a = index_lower_bound(begin), b = index_lower_bound(end);
+        if (a >= b) return {begin, begin};
+        return {index_to_global(a), index_to_global(b - 1) + 1};
+    }
 
 private:
     struct Segment {

@@ -32,7 +32,10 @@ struct QuantisationError {
 PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage& storage, std::size_t projection,
                         std::uint64_t begin, std::uint64_t end, const SynapseMap* map, QuantisationError& error) {
     if (storage.kind == StorageKind::procedural) return PackedTable{};
-    PackedTableBuilder b(gen.source_size(), begin, end);
+    // Gaps count from the projection's first target in the partition: a target population that
+    // starts deep inside it would otherwise cost every row escapes before its first synapse.
+    const auto [first, last] = gen.targets_within(begin, end);
+    PackedTableBuilder b(gen.source_size(), first, std::max(last, first + 1));
     const bool no_values = storage.kind == StorageKind::procedural_weights;
     auto rewrite = [&](double& w, std::uint32_t& d) {
         if (no_values) {

@@ -56,17 +56,31 @@ StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& 
         return c;
     }
     if (kind == StorageKind::procedural_weights) c.delivery = 1.0 + value_cost * drawn_fields;
-    // Gap width from the mean gap of a row within one partition; +1 bit covers the escape trade-off.
+    // Gap width from the mean gap m of a row within one partition: random rows have about geometric
+    // gaps, and the builder takes the narrowest width escaping at most 1 entry in 64, which is where
+    // 2^bits - 1 reaches m ln 64.
     const double span = static_cast<double>(gen.target_size()) / partitions;
     const double row_len = std::max(1.0, syn / partitions / std::max(1.0, src));
     const double mean_gap = std::max(1.0, span / row_len);
-    double bits = std::ceil(std::log2(mean_gap + 1.0)) + 1.0;
+    double bits = std::ceil(std::log2(mean_gap * std::log(64.0) + 1.0));
     if (kind != StorageKind::procedural_weights) {
         if (!pr.weight.is_constant()) bits += kind == StorageKind::quantised ? pr.storage.bits : 32.0;
         if (!pr.delay.is_constant()) bits += std::ceil(std::log2(gen.values().max_delay_steps() + 1.0));
     }
-    const double row_overhead = partitions * src * (12.0 + 4.0); // index + half a word of alignment
-    c.table_bytes = syn * bits / 8.0 + row_overhead;
+    // Rows start on a word: a partition's row of L ~ Poisson(row_len) entries takes ceil(L bits / 64)
+    // words, which for sparse rows (PD14: 0.3 synapses per partition row) is mostly rounding.
+    const double lambda = syn / partitions / std::max(1.0, src);
+    double words = lambda * bits / 64.0 + 0.5;
+    if (lambda < 500.0) {
+        words = 0.0;
+        double p = std::exp(-lambda);
+        const double kmax = lambda + 12.0 * std::sqrt(lambda) + 12.0;
+        for (double k = 0; k <= kmax; ++k) {
+            words += p * std::ceil(k * bits / 64.0);
+            p *= lambda / (k + 1.0);
+        }
+    }
+    c.table_bytes = partitions * src * (words * 8.0 + 12.0); // + row index (word offset, entry count)
     return c;
 }
 

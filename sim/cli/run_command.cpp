@@ -99,11 +99,12 @@ RunOutcome run_in_memory(const RunRequest& request) {
     std::vector<ProjectionGenerator> generators;
     for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
     const bool chip_run = !request.chip.empty();
+    MemoryEstimate est;
     const MemoryEstimate fixed = estimate_memory(spec, threads);
     const std::uint64_t others = fixed.total() - fixed.tables;
     const std::vector<ProjectionStorage> storage = resolve_storage(
         spec, generators, threads, chip_run, limit > baseline ? limit - baseline : 1, others);
-    const MemoryEstimate est = estimate_memory(spec, threads, storage);
+    est = estimate_memory(spec, threads, storage);
     const std::uint64_t needed = baseline + est.total();
     if (needed > limit)
         throw ResourceError(
@@ -163,6 +164,9 @@ RunOutcome run_in_memory(const RunRequest& request) {
     summary["table_bytes"] = net.tables.bytes;
     summary["bytes_per_synapse"] = net.tables.bytes_per_synapse();
     summary["estimated_bytes"] = needed;
+    summary["estimate"] = {{"baseline", baseline},           {"tables", est.tables},
+                           {"neuron_state", est.neuron_state}, {"input_buffers", est.ring_buffers},
+                           {"recording", est.recording},       {"build_transient", est.build_transient}};
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];
         const ProjectionStorage& st = net.storage[j];
