@@ -37,22 +37,23 @@ int main(int argc, char** argv) {
     simulate(net); // warm up: first touch, queue capacities, initial transient
     std::vector<double> times[2];
     std::uint64_t events = 0;
+    const int kinds = net.float32_weights ? 2 : 1; // the queue holds float32 weights only
     for (int r = 0; r < repeats; ++r)
-        for (int k = 0; k < 2; ++k) {
+        for (int k = 0; k < kinds; ++k) {
             RunOptions o;
             o.input_buffer = k == 0 ? InputBufferKind::ring : InputBufferKind::queue;
             const RunResult res = simulate(net, o);
             times[k].push_back(res.sim_seconds);
             events = res.synaptic_events;
         }
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < kinds; ++k) {
         std::sort(times[k].begin(), times[k].end());
         std::printf("%-6s min %.3f s  median %.3f s  %.3g events/s/core\n", k == 0 ? "ring" : "queue", times[k][0],
                     times[k][times[k].size() / 2], events / times[k][0] / spec.simulation.threads);
     }
     std::printf("chosen by default: %s\n",
                 choose_input_buffer((spec.total_neurons() + spec.simulation.threads - 1) / spec.simulation.threads,
-                                    net.channels, net.max_delay_steps) == InputBufferKind::ring
+                                    net.channels, net.max_delay_steps, net.float32_weights) == InputBufferKind::ring
                     ? "ring"
                     : "queue");
 }

@@ -179,7 +179,14 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         ProjectionStorage& st = net.storage[j];
         // Delays as stored (after any synapse map), or the reachable range where they are regenerated.
+        for (const auto& part : net.partitions)
+            net.float32_weights = net.float32_weights && part.tables[j].weights_are_float32();
         if (st.kind == StorageKind::procedural || st.kind == StorageKind::procedural_weights) {
+            // drawn weights are float32 by construction; a constant must be one
+            const SynapseValues& v = net.generators[j].values();
+            net.float32_weights = net.float32_weights &&
+                                  (v.weight_drawn() || static_cast<double>(static_cast<float>(v.weight_constant())) ==
+                                                           v.weight_constant());
             net.max_delay_steps = std::max(net.max_delay_steps, net.generators[j].values().max_delay_steps());
             if (st.kind == StorageKind::procedural) {
                 net.tables.synapses += static_cast<std::uint64_t>(net.generators[j].expected_synapses());

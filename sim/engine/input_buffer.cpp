@@ -2,12 +2,13 @@
 
 namespace nmsim {
 
-InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay) {
+InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay, bool float32_weights) {
     // The ring wins while its slots stay in this partition's share of the cache; past that every event
     // is a miss (measured crossover in docs/performance.md). Queued targets carry the channel in bit 31.
     constexpr std::uint64_t ring_in_cache_bytes = 8ull << 20;
     const std::uint64_t ring_bytes = (max_delay + 1ull) * static_cast<std::uint64_t>(channels) * neurons * 8;
-    return ring_bytes <= ring_in_cache_bytes || neurons >= (1ull << 31) ? InputBufferKind::ring : InputBufferKind::queue;
+    const bool queue_fits = float32_weights && neurons < (1ull << 31);
+    return ring_bytes <= ring_in_cache_bytes || !queue_fits ? InputBufferKind::ring : InputBufferKind::queue;
 }
 
 void InputBuffer::init(InputBufferKind kind, std::uint64_t neurons, int channels, std::uint32_t max_delay) {
@@ -31,19 +32,14 @@ double* InputBuffer::slot(std::uint64_t step) {
     if (kind_ == InputBufferKind::ring) return ring_.data() + (step % slots_) * channels_ * n_;
     Queue& q = queues_[step % slots_];
     double* acc = ring_.data();
-    const std::size_t m = q.targets.size();
-    for (std::size_t i = 0; i < m; ++i) {
-        const std::uint32_t x = q.targets[i];
-        acc[(x >> 31) * n_ + (x & 0x7FFFFFFFu)] += q.weights[i];
-    }
-    q.targets.clear(); // capacity stays: no allocation once the queues have grown
-    q.weights.clear();
+    for (const Event& e : q) acc[(e.target >> 31) * n_ + (e.target & 0x7FFFFFFFu)] += e.weight;
+    q.clear(); // capacity stays: no allocation once the queues have grown
     return acc;
 }
 
 std::uint64_t InputBuffer::bytes() const {
     std::uint64_t b = ring_.size() * sizeof(double);
-    for (const auto& q : queues_) b += q.targets.capacity() * 4 + q.weights.capacity() * 8;
+    for (const auto& q : queues_) b += q.capacity() * sizeof(Event);
     return b;
 }
 

@@ -2,10 +2,10 @@
 // by choose_input_buffer (docs/performance.md):
 // - ring:  one [channel][neuron] slot of doubles per delay; an event is added where it lands. Best
 //          while the slots fit in cache (Brunel: 12,500 neurons x 16 slots = 1.6 MB).
-// - queue: an event (target, weight) is appended to the list of its arrival step and added into the
-//          single slot when that step comes: sequential writes instead of scattered ones, so a large
-//          network with long, varied delays (PD14: 77k neurons x 78 slots x 2 channels = 96 MB of ring)
-//          stays in cache.
+// - queue: an event (target, float32 weight: 8 bytes) is appended to the list of its arrival step
+//          and added into the single slot when that step comes: sequential writes instead of scattered
+//          ones, so a large network with varied delays (PD14: 77k neurons x 60 slots x 2 channels = 74 MB
+//          of ring) stays in cache. Only where every weight is exactly a float32.
 // Both add a target's input in emission order, so they give bitwise the same sums.
 #pragma once
 #include <cstdint>
@@ -16,7 +16,7 @@ namespace nmsim {
 enum class InputBufferKind { ring, queue };
 
 // The layout for `neurons` targets of one partition with delays up to max_delay steps.
-InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay);
+InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay, bool float32_weights);
 
 class InputBuffer {
 public:
@@ -38,9 +38,7 @@ public:
         if constexpr (K == InputBufferKind::ring) {
             ring_at_[c * stride_ + d][t] += w;
         } else {
-            Queue& q = *queue_at_[d];
-            q.targets.push_back(static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31));
-            q.weights.push_back(w);
+            queue_at_[d]->push_back({static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31), static_cast<float>(w)});
         }
     }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
@@ -50,10 +48,11 @@ public:
     std::uint64_t bytes() const;
 
 private:
-    struct Queue {
-        std::vector<std::uint32_t> targets; // neuron | channel << 31
-        std::vector<double> weights;
+    struct Event {
+        std::uint32_t target; // neuron | channel << 31
+        float weight;
     };
+    using Queue = std::vector<Event>;
     InputBufferKind kind_ = InputBufferKind::ring;
     std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;
     int channels_ = 1;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 #include <omp.h>
 
 #include "sim/engine/input_buffer.hpp"
@@ -207,7 +208,9 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     std::uint64_t largest = 0;
     for (const auto& part : net.partitions) largest = std::max(largest, part.end - part.begin);
     result.input_buffer = options.input_buffer ? *options.input_buffer
-                                               : choose_input_buffer(largest, net.channels, net.max_delay_steps);
+                                               : choose_input_buffer(largest, net.channels, net.max_delay_steps, net.float32_weights);
+    if (result.input_buffer == InputBufferKind::queue && !net.float32_weights)
+        throw std::logic_error("the queue input buffer holds float32 weights; this network has others");
 
     std::vector<PartitionState> state(parts);
     // Spikes of the previous and current step, one list per partition, each in ascending id order.

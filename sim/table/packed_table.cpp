@@ -26,6 +26,18 @@ std::uint64_t PackedTable::bytes() const {
            delay_lut_.size() * sizeof(std::uint32_t);
 }
 
+bool PackedTable::weights_are_float32() const {
+    auto exact = [](double w) { return static_cast<double>(static_cast<float>(w)) == w; };
+    switch (widths_.weight_mode) {
+    case FieldMode::value:
+        return true;
+    case FieldMode::lookup:
+        return std::all_of(weight_lut_.begin(), weight_lut_.end(), exact);
+    default:
+        return exact(weight_constant_);
+    }
+}
+
 PackedTableBuilder::PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base,
                                        std::uint64_t target_end)
     : target_end_(target_end), last_target_(rows, target_base),

@@ -43,6 +43,8 @@ public:
     std::uint32_t max_delay_steps() const { return max_delay_; }
     // Bytes held: packed words, row index, lookup tables.
     std::uint64_t bytes() const;
+    // True when every weight the table can return is exactly a float32 (values are by construction).
+    bool weights_are_float32() const;
 
     // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending.
     template <class F> void for_each_synapse(std::uint64_t row, F&& f) const {

@@ -189,9 +189,12 @@ TEST(Engine, SpikesAreBitwiseIdenticalFor1To3Threads) {
 }
 
 TEST(Engine, RingAndQueueInputBuffersGiveBitwiseIdenticalRuns) {
-    // Both add a target's input in emission order (input_buffer.hpp); any thread count.
-    const NetworkSpec spec = load_config_text(small_brunel, "c");
+    // Both add a target's input in emission order (input_buffer.hpp); any thread count. The queue
+    // holds float32 weights, so J is one here (0.1 is not).
+    const NetworkSpec spec = load_config_text(small_brunel, "c", {"vars.J=0.125"});
     BuiltNetwork ring_net = build_network(spec, 2);
+    ASSERT_TRUE(ring_net.float32_weights);
+    EXPECT_FALSE(build_network(load_config_text(small_brunel, "c"), 1).float32_weights);
     RunOptions ring, queue;
     ring.input_buffer = InputBufferKind::ring;
     queue.input_buffer = InputBufferKind::queue;
