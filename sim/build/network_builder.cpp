@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include "sim/build/connectivity.hpp"
+#include "sim/engine/input_buffer.hpp"
 #include "sim/random/counter_rng.hpp"
 
 namespace nmsim {
@@ -211,6 +212,22 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     return net;
 }
 
+namespace {
+// Mean of a value (truncation ignored: an estimate).
+double mean_of(const ValueSpec& v) {
+    switch (v.kind) {
+    case ValueSpec::Kind::uniform:
+        return 0.5 * (v.a + v.b);
+    case ValueSpec::Kind::normal:
+        return v.a;
+    case ValueSpec::Kind::lognormal:
+        return std::exp(v.a + 0.5 * v.b * v.b);
+    default:
+        return v.value;
+    }
+}
+} // namespace
+
 MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const std::vector<ProjectionStorage>& storage) {
     MemoryEstimate m;
     const double n = static_cast<double>(spec.total_neurons());
@@ -237,9 +254,24 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const st
             m.build_transient += static_cast<std::uint64_t>(partitions * (src * 16.0 + span * 8.0));
         max_delay = std::max(max_delay, gen.values().max_delay_steps());
     }
-    std::uint64_t slots = 1;
-    while (slots < max_delay + 1ull) slots <<= 1;
-    m.ring_buffers = static_cast<std::uint64_t>(slots * channels * n * 8.0 + n * 8.0);
+    // Input buffers as the engine will choose them (input_buffer.hpp). Queued events in flight are not
+    // known in advance: budget an assumed 10 Hz mean rate, each event waiting its mean delay, plus one
+    // partly filled 16 KB chunk per slot and partition.
+    bool float32 = true;
+    double pending = 0.0;
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        const ProjectionSpec& pr = spec.projections[j];
+        const bool exact = pr.connector.rule != ConnectorRule::from_file &&
+                           (!pr.weight.is_constant() || static_cast<float>(pr.weight.value) == pr.weight.value);
+        float32 = float32 && exact && resolved[j].kind != StorageKind::quantised;
+        pending += generators[j].expected_synapses() * 10.0 * mean_of(pr.delay) * 1e-3;
+    }
+    const std::uint64_t per_partition = (spec.total_neurons() + partitions - 1) / partitions;
+    if (choose_input_buffer(per_partition, channels, max_delay, float32) == InputBufferKind::ring)
+        m.input_buffers = static_cast<std::uint64_t>((max_delay + 1.0) * channels * n * 8.0 + n * 8.0);
+    else
+        m.input_buffers = static_cast<std::uint64_t>(channels * n * 8.0 + n * 8.0 + pending * 8.0 +
+                                                     partitions * (max_delay + 1.0) * 16384.0);
     const double steps = std::ceil(spec.simulation.duration / dt);
     for (const auto& r : spec.recorders) {
         if (r.kind == RecorderSpec::Kind::state) {

@@ -59,8 +59,8 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
 
 // Bytes the run will need at its peak, estimated from the spec before anything is built.
 struct MemoryEstimate {
-    std::uint64_t tables = 0, neuron_state = 0, ring_buffers = 0, recording = 0, build_transient = 0;
-    std::uint64_t total() const { return tables + neuron_state + ring_buffers + recording + build_transient; }
+    std::uint64_t tables = 0, neuron_state = 0, input_buffers = 0, recording = 0, build_transient = 0;
+    std::uint64_t total() const { return tables + neuron_state + input_buffers + recording + build_transient; }
 };
 // `storage` as for build_network (empty: resolved without a memory limit).
 MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const std::vector<ProjectionStorage>& storage = {});

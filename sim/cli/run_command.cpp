@@ -108,11 +108,11 @@ RunOutcome run_in_memory(const RunRequest& request) {
     const std::uint64_t needed = baseline + est.total();
     if (needed > limit)
         throw ResourceError(
-            fmt::format("{}: the run needs about {} (tables {}, state {}, rings {}, recording {}) "
+            fmt::format("{}: the run needs about {} (tables {}, state {}, input buffers {}, recording {}) "
                         "but the limit is {}; raise --max-memory, choose a leaner synapse.storage or shrink the "
                         "network",
                         request.config_path, format_bytes(needed), format_bytes(est.tables),
-                        format_bytes(est.neuron_state), format_bytes(est.ring_buffers),
+                        format_bytes(est.neuron_state), format_bytes(est.input_buffers),
                         format_bytes(est.recording), format_bytes(limit)));
 
     ProgressBar bar(request.progress);
@@ -165,7 +165,7 @@ RunOutcome run_in_memory(const RunRequest& request) {
     summary["bytes_per_synapse"] = net.tables.bytes_per_synapse();
     summary["estimated_bytes"] = needed;
     summary["estimate"] = {{"baseline", baseline},           {"tables", est.tables},
-                           {"neuron_state", est.neuron_state}, {"input_buffers", est.ring_buffers},
+                           {"neuron_state", est.neuron_state}, {"input_buffers", est.input_buffers},
                            {"recording", est.recording},       {"build_transient", est.build_transient}};
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const FieldWidths& w = net.tables.widths[j];

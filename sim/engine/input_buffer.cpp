@@ -32,14 +32,31 @@ double* InputBuffer::slot(std::uint64_t step) {
     if (kind_ == InputBufferKind::ring) return ring_.data() + (step % slots_) * channels_ * n_;
     Queue& q = queues_[step % slots_];
     double* acc = ring_.data();
-    for (const Event& e : q) acc[(e.target >> 31) * n_ + (e.target & 0x7FFFFFFFu)] += e.weight;
-    q.clear(); // capacity stays: no allocation once the queues have grown
+    for (std::size_t k = 0; k < q.chunks.size(); ++k) {
+        const Chunk& c = *q.chunks[k];
+        const std::uint32_t m = k + 1 == q.chunks.size() ? q.fill : chunk_events;
+        for (std::uint32_t i = 0; i < m; ++i)
+            acc[(c.events[i].target >> 31) * n_ + (c.events[i].target & 0x7FFFFFFFu)] += c.events[i].weight;
+        free_chunks_.push_back(q.chunks[k]);
+    }
+    q.chunks.clear();
+    q.fill = chunk_events;
     return acc;
+}
+
+InputBuffer::Chunk* InputBuffer::take_chunk() {
+    if (free_chunks_.empty()) {
+        chunk_store_.push_back(std::make_unique<Chunk>());
+        return chunk_store_.back().get();
+    }
+    Chunk* c = free_chunks_.back();
+    free_chunks_.pop_back();
+    return c;
 }
 
 std::uint64_t InputBuffer::bytes() const {
     std::uint64_t b = ring_.size() * sizeof(double);
-    for (const auto& q : queues_) b += q.capacity() * sizeof(Event);
+    b += chunk_store_.size() * sizeof(Chunk);
     return b;
 }
 

@@ -9,6 +9,7 @@
 // Both add a target's input in emission order, so they give bitwise the same sums.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace nmsim {
@@ -38,7 +39,13 @@ public:
         if constexpr (K == InputBufferKind::ring) {
             ring_at_[c * stride_ + d][t] += w;
         } else {
-            queue_at_[d]->push_back({static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31), static_cast<float>(w)});
+            Queue& q = *queue_at_[d];
+            if (q.fill == chunk_events) [[unlikely]] {
+                q.chunks.push_back(take_chunk());
+                q.fill = 0;
+            }
+            q.chunks.back()->events[q.fill++] = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
+                                                 static_cast<float>(w)};
         }
     }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
@@ -52,7 +59,17 @@ private:
         std::uint32_t target; // neuron | channel << 31
         float weight;
     };
-    using Queue = std::vector<Event>;
+    // A slot's events live in fixed chunks from a shared pool, so the queues together hold about the
+    // events in flight (not every slot's peak), and nothing is allocated once the pool has grown.
+    static constexpr std::uint32_t chunk_events = 2048;
+    struct Chunk {
+        Event events[chunk_events];
+    };
+    struct Queue {
+        std::vector<Chunk*> chunks;       // all full but the last
+        std::uint32_t fill = chunk_events; // events in the last chunk (full: none yet)
+    };
+    Chunk* take_chunk();
     InputBufferKind kind_ = InputBufferKind::ring;
     std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;
     int channels_ = 1;
@@ -61,6 +78,8 @@ private:
     std::vector<double*> ring_at_;   // ring: per (channel, delay) of the step being delivered
     std::vector<Queue> queues_;      // queue: per arrival slot
     std::vector<Queue*> queue_at_;   // queue: per delay of the step being delivered
+    std::vector<std::unique_ptr<Chunk>> chunk_store_;
+    std::vector<Chunk*> free_chunks_;
 };
 
 } // namespace nmsim
