@@ -170,3 +170,18 @@ TEST(Distributions, HypergeometricInversionReproducesThePmf) {
     const auto f2 = outcome_fractions([](double u) { return sample_hypergeometric(25, 20, 30, u); }, 20);
     for (int k = 0; k <= 20; ++k) EXPECT_NEAR(f2[k], k >= 15 ? boost::math::pdf(h2, k) : 0.0, 2e-6) << "k = " << k;
 }
+
+TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
+    // The Poisson drive draws through philox_batch; it must be the same function as philox_block.
+    std::uint32_t c[4][17];
+    for (int k = 0; k < 17; ++k) {
+        const auto w = philox_counter(RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
+        for (int i = 0; i < 4; ++i) c[i][k] = w[i];
+    }
+    philox_batch(0x123456789ABCDEFull, c);
+    for (int k = 0; k < 17; ++k) {
+        const auto r =
+            philox_block(0x123456789ABCDEFull, RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
+        for (int i = 0; i < 4; ++i) EXPECT_EQ(c[i][k], r[i]) << "counter " << k << " word " << i;
+    }
+}
