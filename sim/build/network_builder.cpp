@@ -59,10 +59,7 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
             b.preset_delays(1, 1);
         } else {
             if (storage.kind == StorageKind::quantised && storage.grid_step > 0.0) {
-                std::vector<double> levels;
-                for (std::uint32_t k = 0; k < (1u << storage.bits); ++k)
-                    levels.push_back(storage.quantise(storage.grid_low + k * storage.grid_step));
-                b.preset_weight_levels(levels);
+                b.preset_weight_grid(storage.grid_low, storage.grid_step, 1u << storage.bits);
             } else if (values.weight_drawn()) {
                 b.preset_weight_values();
             } else {

@@ -111,6 +111,8 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
                                         : fmt::format("auto: {} would cost {:.1f}x delivery (budget {:.1f}x)",
                                                       to_string(next),
                                                       predict_storage_cost(spec, gen, next, partitions).delivery, budget);
+        } else if (pr.storage.kind == StorageKind::procedural_weights && !values_drawn(pr)) {
+            st.reason = "configured procedural_weights, but no value is drawn: the same as packed";
         } else {
             st.kind = pr.storage.kind;
             st.reason = "configured";

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
 
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
     add_run_options(validate, req, max_memory, seed);
+    validate->add_flag("--json", json, "print a JSON summary on stdout (neurons, synapses, estimated bytes)");
 
     std::string footprint_config, chips_names = "all", format = "table";
     std::vector<std::string> chip_files, footprint_sets;
@@ -169,6 +170,10 @@ int main(int argc, char** argv) {
         }
         if (validate->parsed()) {
             const auto result = execute_validate(req);
+            if (json) {
+                std::cout << result.dump(2) << "\n";
+                return exit_ok;
+            }
             std::cout << fmt::format(
                 "{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n", req.config_path,
                 result["neurons"].get<std::uint64_t>(), result["projections"].get<std::size_t>(),

@@ -74,7 +74,12 @@ nlohmann::json execute_validate(const RunRequest& request) {
     double synapses = 0;
     for (const auto& pr : spec.projections) synapses += ProjectionGenerator(spec, pr).expected_synapses();
     const MemoryEstimate est = estimate_memory(spec, spec.simulation.threads);
-    return {{"config", request.config_path},   {"valid", true},
+    nlohmann::json storage;
+    std::vector<ProjectionGenerator> generators;
+    for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
+    const auto resolved = resolve_storage(spec, generators, spec.simulation.threads, !request.chip.empty());
+    for (std::size_t j = 0; j < resolved.size(); ++j) storage[spec.projections[j].name] = to_string(resolved[j].kind);
+    return {{"config", request.config_path},   {"valid", true},   {"storage", storage},
             {"neurons", spec.total_neurons()}, {"projections", spec.projections.size()},
             {"expected_synapses", synapses},   {"estimated_bytes", est.total()}};
 }

@@ -85,6 +85,14 @@ void PackedTableBuilder::preset_weight_levels(const std::vector<double>& levels)
     weight_preset_ = WeightPreset::levels;
 }
 
+void PackedTableBuilder::preset_weight_grid(double low, double step, std::uint32_t levels) {
+    std::vector<double> values;
+    for (std::uint32_t k = 0; k < levels; ++k) values.push_back(low + k * step);
+    preset_weight_levels(values);
+    grid_low_ = low;
+    grid_step_ = step;
+}
+
 void PackedTableBuilder::preset_delays(std::uint32_t lo, std::uint32_t hi) {
     delay_index_.assign(hi + 1u, unseen_delay);
     std::fill(delay_index_.begin() + lo, delay_index_.end(), 0u);
@@ -221,7 +229,10 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
     }
     std::uint64_t entry = gap;
     if (w.weight_mode == FieldMode::lookup)
-        entry |= static_cast<std::uint64_t>(weights_.at(weight)) << w.target;
+        entry |= static_cast<std::uint64_t>(grid_step_ > 0.0 ? static_cast<std::uint32_t>(std::nearbyint(
+                                                                 (weight - grid_low_) / grid_step_))
+                                                           : weights_.at(weight))
+                 << w.target;
     else if (w.weight_mode == FieldMode::value)
         entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight)))
                  << w.target;

@@ -166,6 +166,8 @@ public:
     void preset_weight_constant(double weight);
     void preset_weight_values();
     void preset_weight_levels(const std::vector<double>& levels);
+    // Levels low + k step, k < levels: write() finds a weight's index arithmetically, not by hashing.
+    void preset_weight_grid(double low, double step, std::uint32_t levels);
     void preset_delays(std::uint32_t lo, std::uint32_t hi);
     // observe() for connectivity only, once weights and delays are preset.
     void observe_target(std::uint64_t row, std::uint64_t target) {
@@ -201,6 +203,7 @@ private:
     std::uint32_t max_delay_ = 0;
     double last_weight_ = 0.0;
     enum class WeightPreset : std::uint8_t { none, values, levels } weight_preset_ = WeightPreset::none;
+    double grid_low_ = 0.0, grid_step_ = 0.0; // preset_weight_grid: index = nearbyint((w - low) / step)
     std::uint32_t written_max_delay_ = 0;
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;
