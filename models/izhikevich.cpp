@@ -61,6 +61,7 @@ const ModelInfo izhikevich_model{"izhikevich",
                                   {"v_min", -1e300, -1e300, 1e4, false, "mV"},
                                   {"i_offset", 0.0, -1e6, 1e6, false, "pA"}},
                                  {"v", "u"},
+                                 {"mV", "mV/ms"},
                                  1,
                                  &create,
                                  &default_initial};

@@ -68,6 +68,7 @@ const ModelInfo lif_delta_model{"lif_delta",
                                  {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
                                  {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
                                 {"v"},
+                                {"mV"},
                                 1,
                                 &create,
                                 &default_initial};

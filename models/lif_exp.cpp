@@ -90,6 +90,7 @@ const ModelInfo lif_exp_model{"lif_exp",
                                {"tau_syn_I", 5.0, 0.0, 1e6, true, "ms"},
                                {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
                               {"v", "i_syn_exc", "i_syn_inh"},
+                              {"mV", "nA", "nA"},
                               2,
                               &create,
                               &default_initial};

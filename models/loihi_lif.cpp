@@ -80,6 +80,7 @@ const ModelInfo loihi_lif_model{
      {"bias_exp", 0.0, 0.0, 7.0, false, "shift", true},
      {"weight_exp", 0.0, -8.0, 7.0, false, "shift", true}},
     {"v", "u"},
+    {"register", "register"},
     1,
     &create,
     &default_initial};

@@ -57,6 +57,7 @@ struct ModelInfo {
     std::string description;
     std::vector<ParamInfo> params;
     std::vector<std::string> state_variables; // recordable and initialisable, in index order
+    std::vector<std::string> state_units;     // of each state variable, as reports write them
     int channels = 1;                         // receptor channels the model reads (1 or 2)
     // Creates a group of n neurons with complete parameters (defaults filled) and time step dt (ms).
     std::unique_ptr<NeuronGroup> (*create)(std::uint64_t n, const std::map<std::string, double>& params,

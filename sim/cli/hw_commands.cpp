@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <sstream>
 
-#include "sim/cli/system_memory.hpp"
+#include "sim/run/system_memory.hpp"
 
 namespace nmsim {
 

@@ -10,9 +10,9 @@
 #include "hw/mapper.hpp"
 #include "sim/cli/exit_codes.hpp"
 #include "sim/cli/hw_commands.hpp"
-#include "sim/cli/run_command.hpp"
-#include "sim/cli/system_memory.hpp"
 #include "sim/config/config_loader.hpp"
+#include "sim/run/run_service.hpp"
+#include "sim/run/system_memory.hpp"
 #include "sim/sweep/sweep_runner.hpp"
 
 using namespace nmsim;
@@ -46,9 +46,9 @@ int main(int argc, char** argv) {
     add_run_options(run, req, max_memory, seed);
     run->add_flag("--json", json, "print a JSON summary on stdout");
     run->add_flag("-q,--quiet", quiet, "no progress or summary line");
-    run->add_option("--chip", req.chip,
+    run->add_option("--chip", req.settings.chip,
                     "round weights and delays to this chip; report fidelity vs the float run");
-    run->add_option("--chip-file", req.chip_files, "an extra chip profile YAML for --chip (repeatable)");
+    run->add_option("--chip-file", req.settings.chip_files, "an extra chip profile YAML for --chip (repeatable)");
 
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
     add_run_options(validate, req, max_memory, seed);
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     }
 
     return run_guarded([&]() -> int {
-        if (!max_memory.empty()) req.max_memory = parse_byte_size(max_memory);
+        if (!max_memory.empty()) req.settings.max_memory = parse_byte_size(max_memory);
         if ((run->parsed() && run->count("--seed")) || (validate->parsed() && validate->count("--seed")))
             req.seed = seed;
         if (sweep->parsed()) {
@@ -169,39 +169,33 @@ int main(int argc, char** argv) {
             return exit_ok;
         }
         if (validate->parsed()) {
-            const auto result = execute_validate(req);
+            const ValidateSummary v = validate_config(req);
             if (json) {
-                std::cout << result.dump(2) << "\n";
+                std::cout << v.to_json(req.config_path).dump(2) << "\n";
                 return exit_ok;
             }
-            std::cout << fmt::format(
-                "{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n", req.config_path,
-                result["neurons"].get<std::uint64_t>(), result["projections"].get<std::size_t>(),
-                result["expected_synapses"].get<double>(),
-                format_bytes(result["estimated_bytes"].get<std::uint64_t>()));
+            std::cout << fmt::format("{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n",
+                                     req.config_path, v.neurons, v.projections, v.expected_synapses,
+                                     format_bytes(v.estimated_bytes));
             return exit_ok;
         }
-        req.progress = !quiet && !json && isatty(STDERR_FILENO);
-        const auto summary = execute_run(req);
+        req.settings.progress = !quiet && !json && isatty(STDERR_FILENO);
+        const RunSummary summary = run_config(req);
         if (json) {
-            std::cout << summary.dump(2) << "\n";
+            std::cout << summary.to_json().dump(2) << "\n";
         } else if (!quiet) {
             // Where the synapses live: one line per rung and reason.
             std::map<std::pair<std::string, std::string>, int> rungs;
-            for (const auto& [name, t] : summary["tables"].items())
-                ++rungs[{t["storage"].get<std::string>(), t["storage_reason"].get<std::string>()}];
+            for (const auto& p : summary.projections) ++rungs[{to_string(p.storage.kind), p.storage.reason}];
             for (const auto& [rung, n] : rungs)
                 std::cerr << fmt::format("nmsim: storage {} for {} projection{} ({})\n", rung.first, n,
                                          n == 1 ? "" : "s", rung.second);
             std::string rates;
-            for (const auto& [pop, rate] : summary["rates_hz"].items())
-                rates += fmt::format(" {}={:.2f}", pop, rate.get<double>());
-            std::cerr << fmt::format(
-                "nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
-                "{:.3f} B/synapse, peak RSS {} -> {}\n",
-                summary["spikes"].get<std::uint64_t>(), rates, summary["build_s"].get<double>(),
-                summary["sim_s"].get<double>(), summary["bytes_per_synapse"].get<double>(),
-                format_bytes(summary["peak_rss"].get<std::uint64_t>()), summary["output"].get<std::string>());
+            for (const auto& p : summary.populations) rates += fmt::format(" {}={:.2f}", p.name, p.rate_hz);
+            std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
+                                     "{:.3f} B/synapse, peak RSS {} -> {}\n",
+                                     summary.spikes, rates, summary.build_s, summary.sim_s,
+                                     summary.bytes_per_synapse(), format_bytes(summary.peak_rss), summary.output);
         }
         return exit_ok;
     });

@@ -274,6 +274,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     ProjectionSpec pr;
     pr.name = name;
     pr.index = static_cast<std::uint32_t>(spec_.projections.size());
+    if (pr.index >= max_projections)
+        fail(src_, n, path, "more than " + std::to_string(max_projections) + " projections (capacity limit)");
     pr.source = text(m.require("source"), m.sub("source"));
     if (!spec_.find_population(pr.source))
         fail(src_, m.get("source"), m.sub("source"), "unknown population '" + pr.source + "'");
@@ -428,7 +430,7 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     if (st.kind == StimulusSpec::Kind::poisson) {
         st.rate_hz = number_in(m.require("rate"), m.sub("rate"), 0.0, 1e9);
         st.weight = number(m.require("weight"), m.sub("weight"));
-        if (st.rate_hz * dt * 1e-3 > 1000.0)
+        if (st.rate_hz * dt * 1e-3 > max_poisson_events_per_step)
             fail(src_, m.get("rate"), m.sub("rate"),
                  "more than 1000 expected events per step (capacity limit)");
     }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/spec/capacity.hpp"
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
@@ -16,10 +17,5 @@ NetworkSpec load_config_text(const std::string& text, const std::string& file_la
                              const std::vector<std::string>& overrides = {},
                              const std::string& base_dir = ".");
 
-// Largest supported delay in steps and neuron count (capacity limits, see docs/capacity.md).
-constexpr std::uint32_t max_delay_steps = 65535;
-// A truncated distribution must keep at least this much of its mass inside [min, max].
-constexpr double min_truncated_mass = 1e-6;
-constexpr std::uint64_t max_total_neurons = 0xFFFFFFFFull; // ids are stored as uint32 in spike lists
 
 } // namespace nmsim

@@ -1,5 +1,7 @@
 #include "sim/engine/input_buffer.hpp"
 
+#include "sim/spec/capacity.hpp"
+
 namespace nmsim {
 
 InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay, bool float32_weights) {
@@ -7,7 +9,7 @@ InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::ui
     // is a miss (measured crossover in docs/performance.md). Queued targets carry the channel in bit 31.
     constexpr std::uint64_t ring_in_cache_bytes = 8ull << 20;
     const std::uint64_t ring_bytes = (max_delay + 1ull) * static_cast<std::uint64_t>(channels) * neurons * 8;
-    const bool queue_fits = float32_weights && neurons < (1ull << 31);
+    const bool queue_fits = float32_weights && neurons < max_queue_partition_neurons;
     return ring_bytes <= ring_in_cache_bytes || !queue_fits ? InputBufferKind::ring : InputBufferKind::queue;
 }
 

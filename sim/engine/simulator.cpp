@@ -78,7 +78,8 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
             for (int p = 0; p < parts; ++p)
                 if (pop.first_id + r.ids[e] >= net.partitions[p].begin && pop.first_id + r.ids[e] < net.partitions[p].end)
                     plan.by_partition[p].emplace_back(e, r.ids[e]);
-        StateReport rep{r.name, r.population, r.variable, r.ids, r.interval, 0, {}};
+        const ModelInfo& model = *net.models[plan.population];
+        StateReport rep{r.name, r.population, r.variable, model.state_units.at(plan.variable), r.ids, r.interval, 0, {}};
         rep.n_times = (steps + plan.steps_per_sample - 1) / plan.steps_per_sample;
         rep.data.assign(rep.n_times * r.ids.size(), 0.0f);
         result.reports.push_back(std::move(rep));

@@ -20,7 +20,7 @@ struct SpikeRecord {
 };
 
 struct StateReport {
-    std::string recorder, population, variable;
+    std::string recorder, population, variable, units;
     std::vector<std::uint64_t> ids; // population-local
     double interval_ms = 0.0;
     std::uint64_t n_times = 0;

@@ -106,10 +106,7 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
             string_attr(pop, "recorder", rep.recorder);
             dataset(pop, "data", H5T_IEEE_F32LE, rep.data, {rep.n_times, rep.ids.size()});
             Handle data(H5Dopen2(pop, "data", H5P_DEFAULT), H5Dclose, "open data");
-            string_attr(data, "units",
-                        rep.variable == "v"                ? "mV"
-                        : rep.variable.rfind("i_", 0) == 0 ? "nA"
-                                                           : "");
+            string_attr(data, "units", rep.units);
             Handle mapping = group(pop, "mapping");
             dataset(mapping, "node_ids", H5T_STD_U64LE, rep.ids, {rep.ids.size()});
             std::vector<std::uint64_t> elements(rep.ids.size(), 0), pointers(rep.ids.size() + 1);
@@ -237,6 +234,18 @@ std::string read_string_dataset(const std::string& path, const std::string& name
     Handle type(H5Dget_type(ds), H5Tclose, "get type");
     std::string s(H5Tget_size(type), '\0');
     check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.data()), "read " + name);
+    while (!s.empty() && s.back() == '\0') s.pop_back();
+    return s;
+}
+
+std::string read_string_attribute(const std::string& path, const std::string& object, const std::string& name) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
+    Handle attr(H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                "open attribute " + name + " of " + object);
+    Handle type(H5Aget_type(attr), H5Tclose, "get type");
+    std::string s(H5Tget_size(type), '\0');
+    check(H5Aread(attr, type, s.data()), "read attribute " + name);
     while (!s.empty() && s.back() == '\0') s.pop_back();
     return s;
 }

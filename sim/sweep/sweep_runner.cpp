@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sim/cli/run_command.hpp"
-#include "sim/cli/system_memory.hpp"
+#include "sim/run/run_service.hpp"
+#include "sim/run/system_memory.hpp"
 #include "sim/config/config_loader.hpp"
 #include "sim/io/sonata.hpp"
 #include "sim/spec/errors.hpp"
@@ -60,12 +60,12 @@ double mean_of(const std::vector<double>& v) {
 
 } // namespace
 
-nlohmann::json point_metrics(const nlohmann::json& summary, const NetworkSpec& spec, const RunResult& result,
+nlohmann::json point_metrics(const RunSummary& summary, const NetworkSpec& spec, const RunResult& result,
                              double wall_s) {
     nlohmann::json m;
-    m["mean_rate"] = summary["mean_rate_hz"];
-    for (const auto& [pop, rate] : summary["rates_hz"].items()) m["mean_rate_" + pop] = rate;
-    m["table_bytes"] = summary["table_bytes"];
+    m["mean_rate"] = summary.mean_rate_hz;
+    for (const auto& p : summary.populations) m["mean_rate_" + p.name] = p.rate_hz;
+    m["table_bytes"] = summary.table_bytes;
     m["wall_s"] = wall_s;
     const double duration = spec.simulation.duration, bin = 5.0; // ms; Fano factor of 5 ms population counts
     std::vector<double> all_cv;
@@ -174,7 +174,7 @@ int run_point(const PreparedSweep& s, std::uint64_t index, int threads) {
         req.seed = p.seed;
         req.threads = threads;
         req.output = point_file(s, p, ".h5");
-        RunOutcome out = run_in_memory(req);
+        RunOutcome out = run_network(load_request(req), req.settings);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         nlohmann::json pj = point_json(s, p);
         pj["metrics"] = point_metrics(out.summary, out.spec, out.result, wall);

@@ -57,7 +57,7 @@ int sweep_mpi(const std::string& sweep_path, const SweepOptions& options);
 #endif
 
 // Metrics of one run from its recorded spikes and summary (see docs/sweeps.md).
-nlohmann::json point_metrics(const nlohmann::json& summary, const struct NetworkSpec& spec,
+nlohmann::json point_metrics(const struct RunSummary& summary, const struct NetworkSpec& spec,
                              const struct RunResult& result, double wall_s);
 
 } // namespace nmsim

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/spec/capacity.hpp"
 #include "sim/table/bit_io.hpp"
 
 namespace nmsim {
@@ -30,10 +31,10 @@ struct FieldWidths {
 
 class PackedTable {
 public:
-    // Limits (documented in docs/capacity.md, tested at the limit and one past it).
-    static constexpr unsigned max_field_bits = 32;
-    static constexpr std::uint64_t max_row_entries = 0xFFFFFFFFull;
-    static constexpr std::size_t max_lookup_values = 65536;
+    // Limits (sim/spec/capacity.hpp, docs/capacity.md).
+    static constexpr unsigned max_field_bits = max_table_field_bits;
+    static constexpr std::uint64_t max_row_entries = max_table_row_entries;
+    static constexpr std::size_t max_lookup_values = max_table_lookup_values;
 
     std::uint64_t rows() const { return row_entries_.size(); }
     std::uint64_t synapses() const { return synapses_; }

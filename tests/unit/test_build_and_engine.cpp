@@ -240,6 +240,22 @@ TEST(Output, SonataFileReadsBack) {
     EXPECT_EQ(time, (std::vector<double>{0.0, 200.0, 1.0}));
 }
 
+TEST(Output, ReportsCarryTheModelsUnits) {
+    // Each model declares its state units; a Loihi register is not a millivolt.
+    const NetworkSpec spec = load_config_text(
+        "nmsim: 1\nsimulation: {duration: 2.0}\npopulations:\n  A: {size: 2, model: lif_exp}\n"
+        "  B: {size: 2, model: loihi_lif}\nrecorders:\n  ia: {type: state, population: A, variable: i_syn_exc, ids: all}\n"
+        "  vb: {type: state, population: B, variable: v, ids: all}\n",
+        "c");
+    BuiltNetwork net = build_network(spec, 1);
+    const RunResult r = simulate(net);
+    const std::string path = (std::filesystem::temp_directory_path() / "nmsim_units_test.h5").string();
+    write_sonata(path, spec, r, Provenance{});
+    EXPECT_EQ(read_string_attribute(path, "/report/A/data", "units"), "nA");
+    EXPECT_EQ(read_string_attribute(path, "/report/B/data", "units"), "register");
+    std::filesystem::remove(path);
+}
+
 TEST(Output, FailedWriteLeavesNothing) {
     const NetworkSpec spec = load_config_text(small_brunel, "c", {"simulation.duration=1.0"});
     BuiltNetwork net = build_network(spec, 1);

@@ -1,4 +1,4 @@
-#include "sim/cli/system_memory.hpp"
+#include "sim/run/system_memory.hpp"
 
 #include <cmath>
 #include <fmt/format.h>

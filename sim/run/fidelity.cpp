@@ -1,13 +1,8 @@
-#include "hw/chip_run.hpp"
+#include "sim/run/fidelity.hpp"
 
 #include <cmath>
 
 namespace nmsim {
-
-ChipSynapseMap::ChipSynapseMap(const ChipProfile& chip, const NetworkSpec& spec)
-    : chip_(chip), dt_(spec.simulation.dt) {
-    for (const auto& pr : spec.projections) quantisers_.emplace_back(chip.weight, pr.weight);
-}
 
 FidelityReport compare_runs(const NetworkSpec& spec, const std::string& chip, const RunResult& reference,
                             const RunResult& quantised) {
