@@ -63,6 +63,7 @@ const ModelInfo izhikevich_model{"izhikevich",
                                  {"v", "u"},
                                  {"mV", "mV/ms"},
                                  1,
+                                 {{"excitatory", 0}, {"inhibitory", 0}},
                                  &create,
                                  &default_initial};
 

@@ -70,6 +70,7 @@ const ModelInfo lif_delta_model{"lif_delta",
                                 {"v"},
                                 {"mV"},
                                 1,
+                                {{"excitatory", 0}, {"inhibitory", 0}},
                                 &create,
                                 &default_initial};
 

@@ -92,6 +92,7 @@ const ModelInfo lif_exp_model{"lif_exp",
                               {"v", "i_syn_exc", "i_syn_inh"},
                               {"mV", "nA", "nA"},
                               2,
+                              {{"excitatory", 0}, {"inhibitory", 1}},
                               &create,
                               &default_initial};
 

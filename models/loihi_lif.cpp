@@ -82,6 +82,7 @@ const ModelInfo loihi_lif_model{
     {"v", "u"},
     {"register", "register"},
     1,
+    {{"excitatory", 0}, {"inhibitory", 0}},
     &create,
     &default_initial};
 

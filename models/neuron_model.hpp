@@ -58,7 +58,10 @@ struct ModelInfo {
     std::vector<ParamInfo> params;
     std::vector<std::string> state_variables; // recordable and initialisable, in index order
     std::vector<std::string> state_units;     // of each state variable, as reports write them
-    int channels = 1;                         // receptor channels the model reads (1 or 2)
+    int channels = 1;                         // input channels the model reads (1 or 2)
+    // Named receptor ports and the channel each feeds (PyNN's receptor_type): projections and
+    // stimuli name one; several may share a channel (a delta synapse sums all into v).
+    std::vector<std::pair<std::string, int>> receptors;
     // Creates a group of n neurons with complete parameters (defaults filled) and time step dt (ms).
     std::unique_ptr<NeuronGroup> (*create)(std::uint64_t n, const std::map<std::string, double>& params,
                                            double dt);
@@ -68,6 +71,11 @@ struct ModelInfo {
     int variable_index(const std::string& var) const {
         for (std::size_t i = 0; i < state_variables.size(); ++i)
             if (state_variables[i] == var) return static_cast<int>(i);
+        return -1;
+    }
+    int receptor_channel(const std::string& receptor) const {
+        for (const auto& [r, c] : receptors)
+            if (r == receptor) return c;
         return -1;
     }
     const ParamInfo* param(const std::string& p) const {

@@ -129,7 +129,10 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         initialise_state(spec, i, *model, *net.groups.back());
         net.channels = std::max(net.channels, model->channels);
     }
-    for (const auto& pr : spec.projections) net.generators.emplace_back(spec, pr);
+    for (const auto& pr : spec.projections) {
+        net.generators.emplace_back(spec, pr);
+        net.routes.push_back(route_receptor(spec, pr.targets, pr.receptor));
+    }
     net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr) : std::move(storage);
 
     const auto ranges = partition_ranges(spec.total_neurons(), partitions);

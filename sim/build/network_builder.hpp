@@ -8,6 +8,7 @@
 
 #include "models/neuron_model.hpp"
 #include "sim/build/connectivity.hpp"
+#include "sim/build/receptors.hpp"
 #include "sim/build/storage.hpp"
 #include "sim/spec/network_spec.hpp"
 #include "sim/table/packed_table.hpp"
@@ -32,6 +33,7 @@ struct BuiltNetwork {
     const NetworkSpec* spec = nullptr;
     std::vector<ProjectionGenerator> generators; // per projection: regenerates rows and values
     std::vector<ProjectionStorage> storage;      // per projection: the rung it is held in
+    std::vector<ReceptorRoute> routes;           // per projection: the input channel per target population
     std::vector<Partition> partitions;
     std::vector<std::unique_ptr<NeuronGroup>> groups; // per population
     std::vector<const ModelInfo*> models;             // per population

@@ -93,6 +93,19 @@ private:
     void load_projection(const std::string& name, const YAML::Node& n);
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
+    // A receptor name every target population's model has.
+    std::string receptor(const YAML::Node& n, const std::string& path, const std::vector<std::string>& targets) const {
+        const std::string name = text(n, path);
+        for (const auto& t : targets) {
+            const ModelInfo* model = find_model(spec_.find_population(t)->model);
+            if (model->receptor_channel(name) >= 0) continue;
+            std::vector<std::string> known;
+            for (const auto& r : model->receptors) known.push_back(r.first);
+            fail(src_, n, path,
+                 "population '" + t + "' (" + model->name + ") has no receptor '" + name + "' (has: " + join(known) + ")");
+        }
+        return name;
+    }
     void check_storage(const ProjectionSpec& pr, const YAML::Node& n, const std::string& path) const;
     void check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const;
     std::uint64_t targets_size(const std::vector<std::string>& names) const {
@@ -380,13 +393,14 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
     const bool file_rule = conn.rule == ConnectorRule::from_file;
     MapReader s(src_, file_rule && !m.has("synapse") ? YAML::Node(YAML::NodeType::Map) : m.require("synapse"),
-                m.sub("synapse"), {"weight", "delay", "storage"});
+                m.sub("synapse"), {"weight", "delay", "storage", "receptor"});
     pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
     if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
     pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay"))
                               : ValueSpec::constant_of(spec_.simulation.dt);
     if (!s.has("delay") && !file_rule) fail(src_, s.node(), s.sub("delay"), "required key is missing");
     check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
+    if (s.has("receptor")) pr.receptor = receptor(s.get("receptor"), s.sub("receptor"), pr.targets);
     if (s.has("storage")) {
         pr.storage = storage(s.get("storage"), s.sub("storage"));
         check_storage(pr, s.get("storage"), s.sub("storage"));
@@ -403,7 +417,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     const std::string path = "stimuli." + name;
-    MapReader m(src_, n, path, {"type", "target", "rate", "weight", "amplitude", "start", "stop", "times"});
+    MapReader m(src_, n, path,
+                {"type", "target", "rate", "weight", "amplitude", "start", "stop", "times", "receptor"});
     StimulusSpec st;
     st.name = name;
     st.index = static_cast<std::uint32_t>(spec_.stimuli.size());
@@ -411,21 +426,22 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     std::vector<std::string> keys;
     if (type == "poisson") {
         st.kind = StimulusSpec::Kind::poisson;
-        keys = {"rate", "weight", "start", "stop"};
+        keys = {"rate", "weight", "start", "stop", "receptor"};
     } else if (type == "dc") {
         st.kind = StimulusSpec::Kind::dc;
         keys = {"amplitude", "start", "stop"};
     } else if (type == "spike_array") {
         st.kind = StimulusSpec::Kind::spike_array;
-        keys = {"times", "weight"};
+        keys = {"times", "weight", "receptor"};
     } else {
         fail(src_, m.get("type"), m.sub("type"),
              "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array)");
     }
-    for (const std::string key : {"rate", "weight", "amplitude", "start", "stop", "times"})
+    for (const std::string key : {"rate", "weight", "amplitude", "start", "stop", "times", "receptor"})
         if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of stimulus type " + type);
     st.targets = population_list(m.require("target"), m.sub("target"));
+    if (m.has("receptor")) st.receptor = receptor(m.get("receptor"), m.sub("receptor"), st.targets);
     const double dt = spec_.simulation.dt;
     if (st.kind == StimulusSpec::Kind::poisson) {
         st.rate_hz = number_in(m.require("rate"), m.sub("rate"), 0.0, 1e9);

@@ -105,7 +105,7 @@ void setup_partition(const BuiltNetwork& net, int p, InputBufferKind kind, Parti
 
 // Delivers the spikes emitted in step `emitted` (all partitions' lists, ascending ids) into this
 // partition's input buffer: each source's row, each outgoing projection, in table order. With two
-// channels the sign of the weight picks the channel.
+// channels the projection's receptor route picks each target population's channel.
 template <InputBufferKind K>
 void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::vector<std::vector<std::uint32_t>>& spikes,
              std::uint64_t emitted, PartitionState& ps) {
@@ -126,12 +126,16 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::ve
                                          input.add<K>(t - base, 0, d, w);
                                          ++events;
                                      });
-                else
+                else {
+                    const ReceptorRoute& route = net.routes[j];
+                    std::size_t k = 0; // rows ascend through the target populations
                     for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                                      [&](std::uint64_t t, double w, std::uint32_t d) {
-                                         input.add<K>(t - base, w < 0.0, d, w);
+                                         while (t >= route.segments[k].end) ++k;
+                                         input.add<K>(t - base, route.channel(k, w), d, w);
                                          ++events;
                                      });
+                }
             }
         }
     ps.events += events;

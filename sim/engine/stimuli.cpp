@@ -4,6 +4,7 @@
 #include <boost/math/distributions/poisson.hpp>
 #include <cmath>
 
+#include "sim/build/receptors.hpp"
 #include "sim/random/counter_rng.hpp"
 
 namespace nmsim {
@@ -48,34 +49,33 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
         if (t_ms > 1e299) return ~std::uint64_t{0};
         return static_cast<std::uint64_t>(std::ceil(t_ms / dt - 1e-9));
     };
-    auto ranges_of = [&](const std::vector<std::string>& targets) {
+    auto ranges_of = [&](const StimulusSpec& st) {
         Ranges r;
-        for (const auto& name : targets) {
-            const PopulationSpec* pop = spec.find_population(name);
-            const std::uint64_t a = std::max(begin, pop->first_id),
-                                b = std::min(end, pop->first_id + pop->size);
-            if (a < b) r.emplace_back(a - begin, b - begin);
+        const ReceptorRoute route = route_receptor(spec, st.targets, st.receptor);
+        for (std::size_t k = 0; k < route.segments.size(); ++k) {
+            const auto& seg = route.segments[k];
+            const std::uint64_t a = std::max(begin, seg.first), b = std::min(end, seg.end);
+            const int c = route.channel(k, st.weight);
+            if (a < b) r.push_back({a - begin, b - begin, static_cast<std::uint64_t>(c < channels ? c : 0)});
         }
         return r;
     };
     for (const auto& st : spec.stimuli) {
-        const std::uint64_t channel = channels > 1 && st.weight < 0.0 ? 1 : 0;
         // A source that never delivers anything (rate or amplitude 0, as a config switch leaves it) costs nothing.
         if ((st.kind == StimulusSpec::Kind::poisson && st.rate_hz == 0.0) ||
             (st.kind == StimulusSpec::Kind::dc && st.amplitude == 0.0))
             continue;
         switch (st.kind) {
         case StimulusSpec::Kind::poisson: {
-            Poisson src{st.index,         st.weight, channel, to_step(st.start),
-                        to_step(st.stop), 0,         {},      ranges_of(st.targets)};
+            Poisson src{st.index, st.weight, to_step(st.start), to_step(st.stop), 0, {}, ranges_of(st)};
             src.thresholds = deciding_thresholds(poisson_thresholds(st.rate_hz * dt * 1e-3), src.certain);
             poisson_.push_back(std::move(src));
         } break;
         case StimulusSpec::Kind::dc:
-            dc_.push_back({st.amplitude, to_step(st.start), to_step(st.stop), ranges_of(st.targets)});
+            dc_.push_back({st.amplitude, to_step(st.start), to_step(st.stop), ranges_of(st)});
             break;
         case StimulusSpec::Kind::spike_array: {
-            SpikeArray a{st.weight, channel, {}, 0, ranges_of(st.targets)};
+            SpikeArray a{st.weight, {}, 0, ranges_of(st)};
             // A spike at time T takes effect at T: it enters the update from T - dt to T.
             for (double t : st.times) a.steps.push_back(static_cast<std::uint64_t>(std::llround(t / dt)) - 1);
             arrays_.push_back(std::move(a));
@@ -88,8 +88,8 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
 void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, double* current) {
     for (const Poisson& src : poisson_) {
         if (step < src.start_step || step >= src.stop_step) continue;
-        double* in = syn + src.channel * n;
-        for (const auto& [a, b] : src.ranges)
+        for (const auto& [a, b, channel] : src.ranges) {
+            double* in = syn + channel * n;
             for (std::uint64_t chunk = a; chunk < b; chunk += poisson_block) {
                 const std::uint64_t len = std::min<std::uint64_t>(poisson_block, b - chunk);
                 std::uint32_t count[poisson_block];
@@ -114,20 +114,21 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
                     for (std::uint64_t i = 0; i < poisson_block; ++i) count[i] += u[i] >= th;
                 for (std::uint64_t i = 0; i < len; ++i) in[chunk + i] += count[i] * src.weight;
             }
+        }
     }
     if (!dc_.empty()) {
         std::fill(current, current + n, 0.0);
         for (const Dc& dc : dc_) {
             if (step < dc.start_step || step >= dc.stop_step) continue;
-            for (const auto& [a, b] : dc.ranges)
-                for (std::uint64_t i = a; i < b; ++i) current[i] += dc.amplitude;
+            for (const auto& r : dc.ranges)
+                for (std::uint64_t i = r.a; i < r.b; ++i) current[i] += dc.amplitude;
         }
     }
     for (SpikeArray& arr : arrays_) {
         while (arr.cursor < arr.steps.size() && arr.steps[arr.cursor] < step) ++arr.cursor;
         for (; arr.cursor < arr.steps.size() && arr.steps[arr.cursor] == step; ++arr.cursor)
-            for (const auto& [a, b] : arr.ranges)
-                for (std::uint64_t i = a; i < b; ++i) syn[arr.channel * n + i] += arr.weight;
+            for (const auto& [a, b, channel] : arr.ranges)
+                for (std::uint64_t i = a; i < b; ++i) syn[channel * n + i] += arr.weight;
     }
 }
 

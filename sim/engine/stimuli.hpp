@@ -23,11 +23,15 @@ public:
     void apply(std::uint64_t step, double* syn, std::uint64_t n, double* current);
 
 private:
-    using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>; // partition-local [a, b)
+    struct Range {
+        std::uint64_t a, b;   // partition-local [a, b), one target population
+        std::uint64_t channel; // its receptor's input channel
+    };
+    using Ranges = std::vector<Range>;
     struct Poisson {
         std::uint32_t index;
         double weight;
-        std::uint64_t channel, start_step, stop_step;
+        std::uint64_t start_step, stop_step;
         std::uint32_t certain;                 // thresholds at 0: counted for every draw
         std::vector<std::uint32_t> thresholds; // the others, ascending, all < 2^32
         Ranges ranges;
@@ -39,7 +43,6 @@ private:
     };
     struct SpikeArray {
         double weight;
-        std::uint64_t channel;
         std::vector<std::uint64_t> steps; // the step whose update a spike enters
         std::size_t cursor = 0;
         Ranges ranges;

@@ -79,6 +79,7 @@ struct ProjectionSpec {
     ValueSpec weight; // mV for delta synapses, nA for current synapses
     ValueSpec delay;  // ms
     StorageSpec storage; // synapse.storage, else simulation.storage
+    std::string receptor; // synapse.receptor (a port of every target model); empty: by the weight's sign
 };
 
 struct StimulusSpec {
@@ -93,6 +94,7 @@ struct StimulusSpec {
     double start = 0.0;        // ms, all kinds (poisson, dc)
     double stop = 1e300;       // ms
     std::vector<double> times; // spike_array, ms
+    std::string receptor;      // poisson, spike_array; empty: by the weight's sign
 };
 
 struct RecorderSpec {
