@@ -2,6 +2,8 @@
 #include <cmath>
 
 #include "models/izhikevich.hpp"
+#include "models/lif_alpha.hpp"
+#include "models/lif_cond_exp.hpp"
 #include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/loihi_lif.hpp"
@@ -9,7 +11,8 @@
 namespace nmsim {
 
 const std::vector<const ModelInfo*>& model_registry() {
-    static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &izhikevich_model,
+    static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &lif_alpha_model, &lif_cond_exp_model, &lif_cond_alpha_model,
+                                                                &adex_model, &izhikevich_model,
                                                                 &loihi_lif_model};
     return models;
 }
