@@ -7,12 +7,14 @@
 #include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/loihi_lif.hpp"
+#include "models/spike_sources.hpp"
 
 namespace nmsim {
 
 const std::vector<const ModelInfo*>& model_registry() {
     static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &lif_alpha_model, &lif_cond_exp_model, &lif_cond_alpha_model,
-                                                                &adex_model, &izhikevich_model,
+                                                                &adex_model, &izhikevich_model, &spike_source_poisson_model,
+                                                                &spike_source_array_model,
                                                                 &loihi_lif_model};
     return models;
 }

@@ -26,7 +26,8 @@ struct ParamInfo {
 struct StepInput {
     double* syn[2];
     const double* current;
-    int channels; // how many syn slices the network delivers into (1 or 2)
+    int channels;           // how many syn slices the network delivers into (1 or 2)
+    std::uint64_t step = 0; // the step being computed (spike sources key their draws by it)
 };
 
 // Takes neuron k's input from channel c and zeroes it (the ring slot is reused D steps later).
@@ -50,6 +51,8 @@ public:
                         std::vector<std::uint32_t>& spiked) = 0;
     virtual double get(int variable, std::uint64_t i) const = 0;
     virtual void set(int variable, std::uint64_t i, double value) = 0;
+    // After creation, the population the group is (spike sources need its ids, seed and spike times).
+    virtual void bind(const struct PopulationSpec&, std::uint64_t /*seed*/) {}
 };
 
 struct ModelInfo {

@@ -126,6 +126,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         const ModelInfo* model = find_model(pop.model);
         net.models.push_back(model);
         net.groups.push_back(model->create(pop.size, pop.params, spec.simulation.dt));
+        net.groups.back()->bind(pop, spec.simulation.seed);
         initialise_state(spec, i, *model, *net.groups.back());
         net.channels = std::max(net.channels, model->channels);
     }

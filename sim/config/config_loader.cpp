@@ -207,7 +207,7 @@ StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const 
 
 void Loader::load_population(const std::string& name, const YAML::Node& n) {
     const std::string path = "populations." + name;
-    MapReader m(src_, n, path, {"size", "model", "params", "initial"});
+    MapReader m(src_, n, path, {"size", "model", "params", "initial", "spike_times"});
     PopulationSpec p;
     p.name = name;
     p.size = integer(m.require("size"), m.sub("size"), 1, max_total_neurons);
@@ -239,7 +239,31 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
             p.initial[key] = value_spec(kv.second, init.sub(key));
         }
     }
+    if (p.model == "spike_source_array") {
+        // One list for every neuron, or one list per neuron.
+        const YAML::Node t = m.require("spike_times");
+        if (!t.IsSequence()) fail(src_, t, m.sub("spike_times"), "must be a list of times (ms) or of lists, one per neuron");
+        const bool per_neuron = t.size() > 0 && t[0].IsSequence();
+        if (per_neuron && t.size() != p.size)
+            fail(src_, t, m.sub("spike_times"),
+                 "has " + std::to_string(t.size()) + " lists for " + std::to_string(p.size) + " neurons");
+        auto times_of = [&](const YAML::Node& list, const std::string& where) {
+            if (!list.IsSequence()) fail(src_, list, where, "must be a list of times (ms)");
+            std::vector<double> v;
+            for (std::size_t i = 0; i < list.size(); ++i)
+                v.push_back(number_in(list[i], where + "[" + std::to_string(i) + "]", spec_.simulation.dt * (1 - 1e-9), 1e12));
+            return v;
+        };
+        if (per_neuron)
+            for (std::size_t i = 0; i < t.size(); ++i)
+                p.spike_times.push_back(times_of(t[i], m.sub("spike_times") + "[" + std::to_string(i) + "]"));
+        else
+            p.spike_times.push_back(times_of(t, m.sub("spike_times")));
+    } else if (m.has("spike_times")) {
+        fail(src_, m.get("spike_times"), m.sub("spike_times"), "only a spike_source_array population has spike times");
+    }
     p.first_id = spec_.total_neurons();
+    p.index = static_cast<std::uint32_t>(spec_.populations.size());
     if (p.first_id + p.size > max_total_neurons)
         fail(src_, m.get("size"), m.sub("size"), "the network exceeds 2^32-1 neurons (capacity limit)");
     spec_.populations.push_back(std::move(p));

@@ -159,7 +159,8 @@ void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, 
     for (const Segment& seg : ps.segments) {
         StepInput in{{syn + seg.offset, net.channels > 1 ? syn + n + seg.offset : nullptr},
                      ps.current.data() + seg.offset,
-                     net.channels};
+                     net.channels,
+                     step};
         ps.local_spikes.clear();
         net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
         const std::uint64_t first = net.spec->populations[seg.population].first_id;

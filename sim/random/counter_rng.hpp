@@ -19,7 +19,8 @@ enum class RngPurpose : std::uint32_t {
     connect_total = 6, // fixed_total_number: the split of N over sources
     connect_tree = 7,  // source-driven rules: the split of a row over target blocks
     connect_block = 8, // source-driven rules: the targets of a row inside one block
-    synapse_value = 9  // weight and delay of one synapse, keyed by (source, target, ordinal)
+    synapse_value = 9, // weight and delay of one synapse, keyed by (source, target, ordinal)
+    spike_source = 10  // spike_source_poisson: keyed by (population, neuron / 4, step)
 };
 
 using Philox = r123::Philox4x32;

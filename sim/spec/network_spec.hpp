@@ -34,6 +34,9 @@ struct PopulationSpec {
     std::map<std::string, double> params;     // complete: defaults filled in by the loader
     std::map<std::string, ValueSpec> initial; // state variable -> initial value (per neuron draw)
     std::uint64_t first_id = 0;               // global id of neuron 0 (populations are contiguous)
+    std::uint32_t index = 0;                  // position in NetworkSpec::populations; keys RNG streams
+    // spike_source_array: spike times (ms) per neuron, or one list for every neuron
+    std::vector<std::vector<double>> spike_times;
 };
 
 enum class ConnectorRule {
