@@ -441,28 +441,30 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     const std::string path = "stimuli." + name;
-    MapReader m(src_, n, path,
-                {"type", "target", "rate", "weight", "amplitude", "start", "stop", "times", "receptor"});
+    static const std::vector<std::string> all_keys = {"type",      "target",    "rate",   "weight", "amplitude",
+                                                      "start",     "stop",      "times",  "receptor", "amplitudes",
+                                                      "offset",    "frequency", "phase",  "mean",     "stdev",
+                                                      "interval"};
+    MapReader m(src_, n, path, all_keys);
     StimulusSpec st;
     st.name = name;
     st.index = static_cast<std::uint32_t>(spec_.stimuli.size());
     const std::string type = text(m.require("type"), m.sub("type"));
-    std::vector<std::string> keys;
-    if (type == "poisson") {
-        st.kind = StimulusSpec::Kind::poisson;
-        keys = {"rate", "weight", "start", "stop", "receptor"};
-    } else if (type == "dc") {
-        st.kind = StimulusSpec::Kind::dc;
-        keys = {"amplitude", "start", "stop"};
-    } else if (type == "spike_array") {
-        st.kind = StimulusSpec::Kind::spike_array;
-        keys = {"times", "weight", "receptor"};
-    } else {
+    static const std::map<std::string, std::pair<StimulusSpec::Kind, std::vector<std::string>>> types = {
+        {"poisson", {StimulusSpec::Kind::poisson, {"rate", "weight", "start", "stop", "receptor"}}},
+        {"dc", {StimulusSpec::Kind::dc, {"amplitude", "start", "stop"}}},
+        {"spike_array", {StimulusSpec::Kind::spike_array, {"times", "weight", "receptor"}}},
+        {"step", {StimulusSpec::Kind::step, {"times", "amplitudes"}}},
+        {"ac", {StimulusSpec::Kind::ac, {"amplitude", "offset", "frequency", "phase", "start", "stop"}}},
+        {"noisy", {StimulusSpec::Kind::noisy, {"mean", "stdev", "interval", "start", "stop"}}}};
+    const auto type_it = types.find(type);
+    if (type_it == types.end())
         fail(src_, m.get("type"), m.sub("type"),
-             "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array)");
-    }
-    for (const std::string key : {"rate", "weight", "amplitude", "start", "stop", "times", "receptor"})
-        if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
+             "unknown stimulus type '" + type + "' (known: poisson, dc, spike_array, step, ac, noisy)");
+    st.kind = type_it->second.first;
+    const std::vector<std::string>& keys = type_it->second.second;
+    for (const std::string& key : all_keys)
+        if (key != "type" && key != "target" && m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of stimulus type " + type);
     st.targets = population_list(m.require("target"), m.sub("target"));
     if (m.has("receptor")) st.receptor = receptor(m.get("receptor"), m.sub("receptor"), st.targets);
@@ -475,6 +477,30 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
                  "more than 1000 expected events per step (capacity limit)");
     }
     if (st.kind == StimulusSpec::Kind::dc) st.amplitude = number(m.require("amplitude"), m.sub("amplitude"));
+    if (st.kind == StimulusSpec::Kind::ac) {
+        st.amplitude = number(m.require("amplitude"), m.sub("amplitude"));
+        if (m.has("offset")) st.offset = number(m.get("offset"), m.sub("offset"));
+        st.frequency = number_in(m.require("frequency"), m.sub("frequency"), 0.0, 1e9);
+        if (m.has("phase")) st.phase = number(m.get("phase"), m.sub("phase"));
+    }
+    if (st.kind == StimulusSpec::Kind::noisy) {
+        st.mean = number(m.require("mean"), m.sub("mean"));
+        st.stdev = number_in(m.require("stdev"), m.sub("stdev"), 0.0, 1e9);
+        st.interval = m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
+        const double k = st.interval / dt;
+        if (std::abs(k - std::round(k)) > 1e-6) fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
+    }
+    if (st.kind == StimulusSpec::Kind::step) {
+        const YAML::Node t = m.require("times"), a = m.require("amplitudes");
+        if (!t.IsSequence() || !a.IsSequence() || t.size() != a.size() || t.size() == 0)
+            fail(src_, a, m.sub("amplitudes"), "needs one amplitude per time (non-empty lists of equal length)");
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            st.times.push_back(number_in(t[i], m.sub("times") + "[" + std::to_string(i) + "]", 0.0, 1e12));
+            st.amplitudes.push_back(number(a[i], m.sub("amplitudes") + "[" + std::to_string(i) + "]"));
+            if (i > 0 && !(st.times[i] > st.times[i - 1]))
+                fail(src_, t[i], m.sub("times") + "[" + std::to_string(i) + "]", "times must increase");
+        }
+    }
     if (m.has("start")) st.start = number_in(m.get("start"), m.sub("start"), 0.0, 1e300);
     if (m.has("stop")) st.stop = number_in(m.get("stop"), m.sub("stop"), 0.0, 1e300);
     if (st.stop < st.start) fail(src_, m.get("stop"), m.sub("stop"), "must be >= start");

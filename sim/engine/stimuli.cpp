@@ -6,6 +6,7 @@
 
 #include "sim/build/receptors.hpp"
 #include "sim/random/counter_rng.hpp"
+#include "sim/random/distributions.hpp"
 
 namespace nmsim {
 
@@ -43,7 +44,7 @@ std::vector<std::uint32_t> deciding_thresholds(const std::vector<std::uint64_t>&
 } // namespace
 
 StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std::uint64_t end, int channels)
-    : seed_(spec.simulation.seed), begin_(begin) {
+    : seed_(spec.simulation.seed), begin_(begin), dt_(spec.simulation.dt) {
     const double dt = spec.simulation.dt;
     auto to_step = [&](double t_ms) -> std::uint64_t {
         if (t_ms > 1e299) return ~std::uint64_t{0};
@@ -72,8 +73,16 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
             poisson_.push_back(std::move(src));
         } break;
         case StimulusSpec::Kind::dc:
-            dc_.push_back({st.amplitude, to_step(st.start), to_step(st.stop), ranges_of(st)});
+        case StimulusSpec::Kind::ac:
+        case StimulusSpec::Kind::noisy:
+        case StimulusSpec::Kind::step: {
+            Current c{&st, to_step(st.start), to_step(st.stop), ranges_of(st), {}, 1};
+            // A step amplitude holds from the first step starting at or after its time.
+            for (double t : st.times) c.change_steps.push_back(to_step(t));
+            c.interval_steps = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(st.interval / dt)));
+            currents_.push_back(std::move(c));
             break;
+        }
         case StimulusSpec::Kind::spike_array: {
             SpikeArray a{st.weight, {}, 0, ranges_of(st)};
             // A spike at time T takes effect at T: it enters the update from T - dt to T.
@@ -116,12 +125,25 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
             }
         }
     }
-    if (!dc_.empty()) {
+    if (!currents_.empty()) {
         std::fill(current, current + n, 0.0);
-        for (const Dc& dc : dc_) {
-            if (step < dc.start_step || step >= dc.stop_step) continue;
-            for (const auto& r : dc.ranges)
-                for (std::uint64_t i = r.a; i < r.b; ++i) current[i] += dc.amplitude;
+        for (const Current& c : currents_) {
+            if (step < c.start_step || step >= c.stop_step) continue;
+            if (c.spec->kind == StimulusSpec::Kind::noisy) {
+                // Each neuron its own normal draw per interval (NEST noise_generator), keyed by
+                // (stimulus, neuron, interval).
+                const std::uint64_t k = (step - c.start_step) / c.interval_steps;
+                const ValueSampler normal(ValueSpec{ValueSpec::Kind::normal, 0.0, c.spec->mean, c.spec->stdev});
+                for (const auto& r : c.ranges)
+                    for (std::uint64_t i = r.a; i < r.b; ++i) {
+                        const auto u = philox_block(seed_, RngPurpose::noise_current, c.spec->index, begin_ + i, k);
+                        current[i] += normal(RandomStream::open_uniform_from(u[0], u[1]));
+                    }
+                continue;
+            }
+            const double amp = current_at(c, step);
+            for (const auto& r : c.ranges)
+                for (std::uint64_t i = r.a; i < r.b; ++i) current[i] += amp;
         }
     }
     for (SpikeArray& arr : arrays_) {
@@ -129,6 +151,26 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
         for (; arr.cursor < arr.steps.size() && arr.steps[arr.cursor] == step; ++arr.cursor)
             for (const auto& [a, b, channel] : arr.ranges)
                 for (std::uint64_t i = a; i < b; ++i) syn[channel * n + i] += arr.weight;
+    }
+}
+
+double StimulusDriver::current_at(const Current& c, std::uint64_t step) const {
+    const StimulusSpec& st = *c.spec;
+    switch (st.kind) {
+    case StimulusSpec::Kind::dc:
+        return st.amplitude;
+    case StimulusSpec::Kind::ac: {
+        // PyNN ACSource: offset + amplitude sin(2 pi f (t - start) + phase), phase in degrees, t at
+        // the step's start.
+        const double t = (step - c.start_step) * dt_ * 1e-3;
+        return st.offset + st.amplitude * std::sin(2.0 * M_PI * st.frequency * t + st.phase * M_PI / 180.0);
+    }
+    case StimulusSpec::Kind::step: {
+        const auto it = std::upper_bound(c.change_steps.begin(), c.change_steps.end(), step);
+        return it == c.change_steps.begin() ? 0.0 : st.amplitudes[static_cast<std::size_t>(it - c.change_steps.begin()) - 1];
+    }
+    default:
+        return 0.0;
     }
 }
 

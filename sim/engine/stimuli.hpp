@@ -1,5 +1,6 @@
 // External input for one partition: Poisson spike counts (counter-based, keyed by stimulus,
-// neuron and step), DC currents and spike arrays, applied at the start of each step.
+// neuron and step) and spike arrays into the receptors; DC, step, AC and noisy currents (PyNN's
+// current sources) into the current; applied at the start of each step.
 #pragma once
 #include <cstdint>
 #include <utility>
@@ -36,11 +37,16 @@ private:
         std::vector<std::uint32_t> thresholds; // the others, ascending, all < 2^32
         Ranges ranges;
     };
-    struct Dc {
-        double amplitude;
+    // A current source: the amplitude (nA) it injects in a step, into every neuron of its ranges
+    // (noisy: each neuron its own draw).
+    struct Current {
+        const StimulusSpec* spec;
         std::uint64_t start_step, stop_step;
         Ranges ranges;
+        std::vector<std::uint64_t> change_steps; // step: the first step of each amplitude
+        std::uint64_t interval_steps = 1;        // noisy
     };
+    double current_at(const Current& c, std::uint64_t step) const;
     struct SpikeArray {
         double weight;
         std::vector<std::uint64_t> steps; // the step whose update a spike enters
@@ -50,7 +56,8 @@ private:
     static constexpr std::uint64_t poisson_block = 64; // neurons per vectorised inversion
     std::uint64_t seed_ = 0, begin_ = 0;
     std::vector<Poisson> poisson_;
-    std::vector<Dc> dc_;
+    std::vector<Current> currents_;
+    double dt_ = 0.1;
     std::vector<SpikeArray> arrays_;
 };
 

@@ -20,7 +20,8 @@ enum class RngPurpose : std::uint32_t {
     connect_tree = 7,  // source-driven rules: the split of a row over target blocks
     connect_block = 8, // source-driven rules: the targets of a row inside one block
     synapse_value = 9, // weight and delay of one synapse, keyed by (source, target, ordinal)
-    spike_source = 10  // spike_source_poisson: keyed by (population, neuron / 4, step)
+    spike_source = 10, // spike_source_poisson: keyed by (population, neuron / 4, step)
+    noise_current = 11 // noisy current source: keyed by (stimulus, neuron, interval)
 };
 
 using Philox = r123::Philox4x32;

@@ -86,7 +86,8 @@ struct ProjectionSpec {
 };
 
 struct StimulusSpec {
-    enum class Kind { poisson, dc, spike_array };
+    // poisson and spike_array inject spikes; dc, step, ac and noisy inject currents (nA)
+    enum class Kind { poisson, dc, spike_array, step, ac, noisy };
     std::string name;
     std::uint32_t index = 0;
     Kind kind = Kind::poisson;
@@ -96,7 +97,10 @@ struct StimulusSpec {
     double amplitude = 0.0;    // dc (nA)
     double start = 0.0;        // ms, all kinds (poisson, dc)
     double stop = 1e300;       // ms
-    std::vector<double> times; // spike_array, ms
+    std::vector<double> times; // spike_array, step: ms
+    std::vector<double> amplitudes; // step: nA from each time on
+    double offset = 0.0, frequency = 0.0, phase = 0.0; // ac: nA, Hz, degrees (t counted from start)
+    double mean = 0.0, stdev = 0.0, interval = 0.0;   // noisy: nA, nA, ms (a new draw per interval)
     std::string receptor;      // poisson, spike_array; empty: by the weight's sign
 };
 
