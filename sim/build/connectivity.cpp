@@ -22,6 +22,33 @@ SynapseValues::SynapseValues(const NetworkSpec& spec, const ProjectionSpec& pr)
     max_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.highest()), dt_) : delay_constant_;
 }
 
+void SynapseValues::draw_batch(std::uint64_t source, int n, const std::uint64_t* targets,
+                               const std::uint32_t* ordinals, double* weight, std::uint32_t* delay_steps) const {
+    std::uint32_t c[4][batch];
+    for (int i = 0; i < batch; ++i) {
+        c[0][i] = static_cast<std::uint32_t>(source);
+        c[1][i] = static_cast<std::uint32_t>(i < n ? targets[i] : 0);
+        c[2][i] = i < n ? ordinals[i] : 0;
+        c[3][i] = tag_;
+    }
+    philox_batch(seed_, c);
+    double u[batch] = {}, x[batch];
+    if (weight_drawn_) {
+        for (int i = 0; i < n; ++i) u[i] = RandomStream::open_uniform_from(c[0][i], c[1][i]);
+        weight_.batch(u, x, n);
+        for (int i = 0; i < n; ++i) weight[i] = float_of(x[i]);
+    } else {
+        for (int i = 0; i < n; ++i) weight[i] = weight_constant_;
+    }
+    if (delay_drawn_) {
+        for (int i = 0; i < n; ++i) u[i] = RandomStream::open_uniform_from(c[2][i], c[3][i]);
+        delay_.batch(u, x, n);
+        for (int i = 0; i < n; ++i) delay_steps[i] = delay_to_steps(float_of(x[i]), dt_);
+    } else {
+        for (int i = 0; i < n; ++i) delay_steps[i] = delay_constant_;
+    }
+}
+
 ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const ProjectionSpec& projection)
     : pr_(projection), seed_(spec.simulation.seed), dt_(spec.simulation.dt), values_(spec, projection) {
     const PopulationSpec* src = spec.find_population(pr_.source);

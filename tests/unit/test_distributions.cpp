@@ -7,6 +7,7 @@
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
 
+#include "sim/build/connectivity.hpp"
 #include "sim/config/config_loader.hpp"
 #include "sim/random/counter_rng.hpp"
 #include "sim/random/distributions.hpp"
@@ -183,5 +184,31 @@ TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
         const auto r =
             philox_block(0x123456789ABCDEFull, RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
         for (int i = 0; i < 4; ++i) EXPECT_EQ(c[i][k], r[i]) << "counter " << k << " word " << i;
+    }
+}
+
+TEST(CounterRng, BatchedSynapseValuesAreTheSingleDraws) {
+    // The build draws values in batches; procedural delivery draws them one at a time: same bits.
+    const NetworkSpec spec = load_config_text(
+        two_pops("{rule: all_to_all}",
+                 "{weight: {lognormal: {mu: -1.0, sigma: 0.7, max: 2.0}}, delay: {normal: {mean: 1.5, std: 1.0, min: 0.1}}}"),
+        "c");
+    const SynapseValues values(spec, spec.projections[0]);
+    std::uint64_t targets[SynapseValues::batch];
+    std::uint32_t ordinals[SynapseValues::batch], delays[SynapseValues::batch];
+    double weights[SynapseValues::batch];
+    for (int n : {1, 7, SynapseValues::batch}) {
+        for (int i = 0; i < n; ++i) {
+            targets[i] = 40 + (i * 7) % 50;
+            ordinals[i] = static_cast<std::uint32_t>(i % 3);
+        }
+        values.draw_batch(12, n, targets, ordinals, weights, delays);
+        for (int i = 0; i < n; ++i) {
+            double w;
+            std::uint32_t d;
+            values(12, targets[i], ordinals[i], w, d);
+            EXPECT_EQ(w, weights[i]) << i;
+            EXPECT_EQ(d, delays[i]) << i;
+        }
     }
 }
