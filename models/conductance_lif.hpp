@@ -29,8 +29,9 @@ template <Kernel K, bool Adaptive> class Group final : public NeuronGroup {
 public:
     Group(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : cm_(p.at("cm")), g_l_(p.at("cm") / p.at("tau_m")), e_l_(p.at("v_rest")), v_reset_(p.at("v_reset")),
-          threshold_(Adaptive ? p.at("v_spike") : p.at("v_thresh")), i_offset_(p.at("i_offset")),
-          e_rev_{p.at("e_rev_E"), p.at("e_rev_I")}, tau_{p.at("tau_syn_E"), p.at("tau_syn_I")},
+          threshold_(Adaptive ? p.at("v_spike") : p.at("v_thresh")),
+          i_offset_(p.at("i_offset")), e_rev_{p.at("e_rev_E"), p.at("e_rev_I")}, tau_{p.at("tau_syn_E"),
+                                                                                      p.at("tau_syn_I")},
           substeps_(std::max(Adaptive ? 4 : 1,
                              static_cast<int>(std::ceil(dt / (0.1 * std::min(tau_[0], tau_[1])) - 1e-9)))),
           h_(dt / substeps_), refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)),
@@ -71,7 +72,9 @@ public:
         }
     }
     double get(int var, std::uint64_t i) const override { return state_[i * fields + variable_field(var)]; }
-    void set(int var, std::uint64_t i, double value) override { state_[i * fields + variable_field(var)] = value; }
+    void set(int var, std::uint64_t i, double value) override {
+        state_[i * fields + variable_field(var)] = value;
+    }
 
 private:
     // Per neuron: V, w, g_exc, g_inh, y_exc, y_inh (y: the alpha kernel's second state).
@@ -104,13 +107,16 @@ private:
         if (refractory) v = v_reset_;
         auto dv = [&](double vv, double ww, const double* g) {
             double x = g_l_ * (e_l_ - vv) + g[0] * (e_rev_[0] - vv) + g[1] * (e_rev_[1] - vv) + current;
-            if constexpr (Adaptive) x += g_l_ * delta_t_ * std::exp((std::min(vv, threshold_) - v_t_) / delta_t_) - ww;
+            if constexpr (Adaptive)
+                x += g_l_ * delta_t_ * std::exp((std::min(vv, threshold_) - v_t_) / delta_t_) - ww;
             return refractory ? 0.0 : x / cm_;
         };
         auto dw = [&](double vv, double ww) { return Adaptive ? (a_ * (vv - e_l_) - ww) / tau_w_ : 0.0; };
         const double k1v = dv(v, w, g0), k1w = dw(v, w);
-        const double k2v = dv(v + 0.5 * h_ * k1v, w + 0.5 * h_ * k1w, gm), k2w = dw(v + 0.5 * h_ * k1v, w + 0.5 * h_ * k1w);
-        const double k3v = dv(v + 0.5 * h_ * k2v, w + 0.5 * h_ * k2w, gm), k3w = dw(v + 0.5 * h_ * k2v, w + 0.5 * h_ * k2w);
+        const double k2v = dv(v + 0.5 * h_ * k1v, w + 0.5 * h_ * k1w, gm),
+                     k2w = dw(v + 0.5 * h_ * k1v, w + 0.5 * h_ * k1w);
+        const double k3v = dv(v + 0.5 * h_ * k2v, w + 0.5 * h_ * k2w, gm),
+                     k3w = dw(v + 0.5 * h_ * k2v, w + 0.5 * h_ * k2w);
         const double k4v = dv(v + h_ * k3v, w + h_ * k3w, g1), k4w = dw(v + h_ * k3v, w + h_ * k3w);
         s[v_field] = v + h_ / 6.0 * (k1v + 2 * k2v + 2 * k3v + k4v);
         if constexpr (Adaptive) s[w_field] = w + h_ / 6.0 * (k1w + 2 * k2w + 2 * k3w + k4w);
@@ -128,11 +134,11 @@ private:
 
 // Parameters shared by the three models (PyNN IF_cond_exp defaults; the models override some).
 inline std::vector<ParamInfo> lif_cond_params(double tau_syn_e, double tau_syn_i) {
-    return {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},         {"cm", 1.0, 0.0, 1e6, true, "nF"},
-            {"v_rest", -65.0, -1e4, 1e4, false, "mV"},     {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
-            {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},   {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
+    return {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},          {"cm", 1.0, 0.0, 1e6, true, "nF"},
+            {"v_rest", -65.0, -1e4, 1e4, false, "mV"},      {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
+            {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},    {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
             {"tau_syn_E", tau_syn_e, 0.0, 1e6, true, "ms"}, {"tau_syn_I", tau_syn_i, 0.0, 1e6, true, "ms"},
-            {"e_rev_E", 0.0, -1e4, 1e4, false, "mV"},      {"e_rev_I", -70.0, -1e4, 1e4, false, "mV"},
+            {"e_rev_E", 0.0, -1e4, 1e4, false, "mV"},       {"e_rev_I", -70.0, -1e4, 1e4, false, "mV"},
             {"i_offset", 0.0, -1e6, 1e6, false, "nA"}};
 }
 

@@ -31,8 +31,9 @@ public:
     LifAlphaGroup(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
           i_offset_(p.at("i_offset")), p33_(std::exp(-dt / p.at("tau_m"))),
-          p30_(p.at("tau_m") / p.at("cm") * (1.0 - p33_)), refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)),
-          v_(n, 0.0), state_(4 * n, 0.0), refrac_(n, 0) {
+          p30_(p.at("tau_m") / p.at("cm") * (1.0 - p33_)),
+          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), state_(4 * n, 0.0),
+          refrac_(n, 0) {
         for (int c = 0; c < 2; ++c) {
             const double tau = p.at(c == 0 ? "tau_syn_E" : "tau_syn_I");
             Kernel& k = kernel_[c];
@@ -92,21 +93,15 @@ private:
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {
     return std::make_unique<LifAlphaGroup>(n, p, dt);
 }
-double default_initial(int var, const std::map<std::string, double>& p) { return var == 0 ? p.at("v_rest") : 0.0; }
+double default_initial(int var, const std::map<std::string, double>& p) {
+    return var == 0 ? p.at("v_rest") : 0.0;
+}
 
 } // namespace
 
 const ModelInfo lif_alpha_model{"lif_alpha",
                                 "leaky integrate-and-fire, alpha current synapses (NEST iaf_psc_alpha)",
-                                {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
-                                 {"cm", 1.0, 0.0, 1e6, true, "nF"},
-                                 {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
-                                 {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
-                                 {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
-                                 {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
-                                 {"tau_syn_E", 0.5, 0.0, 1e6, true, "ms"},
-                                 {"tau_syn_I", 0.5, 0.0, 1e6, true, "ms"},
-                                 {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
+                                current_lif_params(0.5),
                                 {"v", "i_syn_exc", "i_syn_inh"},
                                 {"mV", "nA", "nA"},
                                 2,

@@ -11,7 +11,9 @@ template <conductance::Kernel K>
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {
     return std::make_unique<conductance::Group<K, false>>(n, p, dt);
 }
-double default_initial(int var, const std::map<std::string, double>& p) { return var == 0 ? p.at("v_rest") : 0.0; }
+double default_initial(int var, const std::map<std::string, double>& p) {
+    return var == 0 ? p.at("v_rest") : 0.0;
+}
 
 } // namespace
 

@@ -78,17 +78,17 @@ double default_initial(int var, const std::map<std::string, double>& p) {
 
 } // namespace
 
+std::vector<ParamInfo> current_lif_params(double tau_syn) {
+    return {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},        {"cm", 1.0, 0.0, 1e6, true, "nF"},
+            {"v_rest", -65.0, -1e4, 1e4, false, "mV"},    {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
+            {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},  {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
+            {"tau_syn_E", tau_syn, 0.0, 1e6, true, "ms"}, {"tau_syn_I", tau_syn, 0.0, 1e6, true, "ms"},
+            {"i_offset", 0.0, -1e6, 1e6, false, "nA"}};
+}
+
 const ModelInfo lif_exp_model{"lif_exp",
                               "leaky integrate-and-fire, exponential current synapses (NEST iaf_psc_exp)",
-                              {{"tau_m", 20.0, 0.0, 1e6, true, "ms"},
-                               {"cm", 1.0, 0.0, 1e6, true, "nF"},
-                               {"v_rest", -65.0, -1e4, 1e4, false, "mV"},
-                               {"v_reset", -65.0, -1e4, 1e4, false, "mV"},
-                               {"v_thresh", -50.0, -1e4, 1e4, false, "mV"},
-                               {"tau_refrac", 0.1, 0.0, 1e6, false, "ms"},
-                               {"tau_syn_E", 5.0, 0.0, 1e6, true, "ms"},
-                               {"tau_syn_I", 5.0, 0.0, 1e6, true, "ms"},
-                               {"i_offset", 0.0, -1e6, 1e6, false, "nA"}},
+                              current_lif_params(5.0),
                               {"v", "i_syn_exc", "i_syn_inh"},
                               {"mV", "nA", "nA"},
                               2,

@@ -14,9 +14,11 @@ namespace nmsim {
 namespace {
 
 constexpr std::int64_t uv_max = std::int64_t{1} << 23; // 24-bit signed state
-constexpr std::int64_t decay_unity = 4096;              // 12-bit decay constants
+constexpr std::int64_t decay_unity = 4096;             // 12-bit decay constants
 
-std::int64_t shift_toward_zero(std::int64_t x) { return x >= 0 ? x >> 12 : -((-x) >> 12); }
+std::int64_t shift_toward_zero(std::int64_t x) {
+    return x >= 0 ? x >> 12 : -((-x) >> 12);
+}
 
 std::int64_t wrap24(std::int64_t x) {
     if (x >= uv_max) return x - 2 * uv_max;
@@ -28,9 +30,10 @@ class LoihiLifGroup final : public NeuronGroup {
 public:
     LoihiLifGroup(std::uint64_t n, const std::map<std::string, double>& p, double)
         : du_(static_cast<std::int64_t>(p.at("du"))), dv_(static_cast<std::int64_t>(p.at("dv"))),
-          vth_(static_cast<std::int64_t>(p.at("vth")) << 6), weight_exp_(static_cast<int>(p.at("weight_exp"))),
-          bias_(scaled(static_cast<std::int64_t>(p.at("bias_mant")), static_cast<int>(p.at("bias_exp")))), u_(n, 0),
-          v_(n, 0) {}
+          vth_(static_cast<std::int64_t>(p.at("vth")) << 6),
+          weight_exp_(static_cast<int>(p.at("weight_exp"))),
+          bias_(scaled(static_cast<std::int64_t>(p.at("bias_mant")), static_cast<int>(p.at("bias_exp")))),
+          u_(n, 0), v_(n, 0) {}
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
@@ -49,13 +52,17 @@ public:
             v_[i] = v;
         }
     }
-    double get(int var, std::uint64_t i) const override { return static_cast<double>(var == 0 ? v_[i] : u_[i]); }
+    double get(int var, std::uint64_t i) const override {
+        return static_cast<double>(var == 0 ? v_[i] : u_[i]);
+    }
     void set(int var, std::uint64_t i, double value) override {
         (var == 0 ? v_[i] : u_[i]) = wrap24(std::llround(value));
     }
 
 private:
-    static std::int64_t scaled(std::int64_t mant, int exp) { return exp >= 0 ? mant * (std::int64_t{1} << exp) : mant >> -exp; }
+    static std::int64_t scaled(std::int64_t mant, int exp) {
+        return exp >= 0 ? mant * (std::int64_t{1} << exp) : mant >> -exp;
+    }
 
     std::int64_t du_, dv_, vth_;
     int weight_exp_;
@@ -66,24 +73,25 @@ private:
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {
     return std::make_unique<LoihiLifGroup>(n, p, dt);
 }
-double default_initial(int, const std::map<std::string, double>&) { return 0.0; }
+double default_initial(int, const std::map<std::string, double>&) {
+    return 0.0;
+}
 
 } // namespace
 
-const ModelInfo loihi_lif_model{
-    "loihi_lif",
-    "Loihi fixed-point CUBA LIF, bit-exact with Lava PyLifModelBitAcc",
-    {{"du", 0.0, 0.0, 4095.0, false, "1/4096", true},
-     {"dv", 0.0, 0.0, 4096.0, false, "1/4096", true},
-     {"vth", 10.0, 0.0, 131071.0, false, "mantissa (<< 6)", true},
-     {"bias_mant", 0.0, -4096.0, 4095.0, false, "integer", true},
-     {"bias_exp", 0.0, 0.0, 7.0, false, "shift", true},
-     {"weight_exp", 0.0, -8.0, 7.0, false, "shift", true}},
-    {"v", "u"},
-    {"register", "register"},
-    1,
-    {{"excitatory", 0}, {"inhibitory", 0}},
-    &create,
-    &default_initial};
+const ModelInfo loihi_lif_model{"loihi_lif",
+                                "Loihi fixed-point CUBA LIF, bit-exact with Lava PyLifModelBitAcc",
+                                {{"du", 0.0, 0.0, 4095.0, false, "1/4096", true},
+                                 {"dv", 0.0, 0.0, 4096.0, false, "1/4096", true},
+                                 {"vth", 10.0, 0.0, 131071.0, false, "mantissa (<< 6)", true},
+                                 {"bias_mant", 0.0, -4096.0, 4095.0, false, "integer", true},
+                                 {"bias_exp", 0.0, 0.0, 7.0, false, "shift", true},
+                                 {"weight_exp", 0.0, -8.0, 7.0, false, "shift", true}},
+                                {"v", "u"},
+                                {"register", "register"},
+                                1,
+                                {{"excitatory", 0}, {"inhibitory", 0}},
+                                &create,
+                                &default_initial};
 
 } // namespace nmsim

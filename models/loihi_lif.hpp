@@ -1,4 +1,5 @@
-// loihi_lif: Loihi's fixed-point CUBA LIF, bit-exact with Lava's PyLifModelBitAcc; equations in loihi_lif.cpp.
+// loihi_lif: Loihi's fixed-point CUBA LIF, bit-exact with Lava's PyLifModelBitAcc; equations in
+// loihi_lif.cpp.
 #pragma once
 #include "models/neuron_model.hpp"
 

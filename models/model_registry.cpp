@@ -12,10 +12,10 @@
 namespace nmsim {
 
 const std::vector<const ModelInfo*>& model_registry() {
-    static const std::vector<const ModelInfo*> models = {&lif_delta_model, &lif_exp_model, &lif_alpha_model, &lif_cond_exp_model, &lif_cond_alpha_model,
-                                                                &adex_model, &izhikevich_model, &spike_source_poisson_model,
-                                                                &spike_source_array_model,
-                                                                &loihi_lif_model};
+    static const std::vector<const ModelInfo*> models = {
+        &lif_delta_model,          &lif_exp_model,  &lif_alpha_model,  &lif_cond_exp_model,
+        &lif_cond_alpha_model,     &adex_model,     &izhikevich_model, &spike_source_poisson_model,
+        &spike_source_array_model, &loihi_lif_model};
     return models;
 }
 

@@ -84,13 +84,16 @@ private:
     std::vector<std::size_t> cursor_;
 };
 
-std::unique_ptr<NeuronGroup> create_poisson(std::uint64_t, const std::map<std::string, double>& p, double dt) {
+std::unique_ptr<NeuronGroup> create_poisson(std::uint64_t, const std::map<std::string, double>& p,
+                                            double dt) {
     return std::make_unique<PoissonSourceGroup>(p, dt);
 }
 std::unique_ptr<NeuronGroup> create_array(std::uint64_t n, const std::map<std::string, double>&, double dt) {
     return std::make_unique<ArraySourceGroup>(n, dt);
 }
-double no_state(int, const std::map<std::string, double>&) { return 0.0; }
+double no_state(int, const std::map<std::string, double>&) {
+    return 0.0;
+}
 
 } // namespace
 
@@ -106,14 +109,15 @@ const ModelInfo spike_source_poisson_model{"spike_source_poisson",
                                            &create_poisson,
                                            &no_state};
 
-const ModelInfo spike_source_array_model{"spike_source_array",
-                                         "spikes at given times (PyNN SpikeSourceArray); times in populations.NAME.spike_times",
-                                         {},
-                                         {},
-                                         {},
-                                         1,
-                                         {},
-                                         &create_array,
-                                         &no_state};
+const ModelInfo spike_source_array_model{
+    "spike_source_array",
+    "spikes at given times (PyNN SpikeSourceArray); times in populations.NAME.spike_times",
+    {},
+    {},
+    {},
+    1,
+    {},
+    &create_array,
+    &no_state};
 
 } // namespace nmsim

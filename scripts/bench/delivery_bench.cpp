@@ -48,12 +48,14 @@ int main(int argc, char** argv) {
         }
     for (int k = 0; k < kinds; ++k) {
         std::sort(times[k].begin(), times[k].end());
-        std::printf("%-6s min %.3f s  median %.3f s  %.3g events/s/core\n", k == 0 ? "ring" : "queue", times[k][0],
-                    times[k][times[k].size() / 2], events / times[k][0] / spec.simulation.threads);
+        std::printf("%-6s min %.3f s  median %.3f s  %.3g events/s/core\n", k == 0 ? "ring" : "queue",
+                    times[k][0], times[k][times[k].size() / 2],
+                    events / times[k][0] / spec.simulation.threads);
     }
-    std::printf("chosen by default: %s\n",
-                choose_input_buffer((spec.total_neurons() + spec.simulation.threads - 1) / spec.simulation.threads,
-                                    net.channels, net.max_delay_steps, net.float32_weights) == InputBufferKind::ring
-                    ? "ring"
-                    : "queue");
+    std::printf(
+        "chosen by default: %s\n",
+        choose_input_buffer((spec.total_neurons() + spec.simulation.threads - 1) / spec.simulation.threads,
+                            net.channels, net.max_delay_steps, net.float32_weights) == InputBufferKind::ring
+            ? "ring"
+            : "queue");
 }

@@ -14,16 +14,18 @@ double draw_value(const ValueSampler& v, RandomStream& rng) {
 }
 
 SynapseValues::SynapseValues(const NetworkSpec& spec, const ProjectionSpec& pr)
-    : seed_(spec.simulation.seed), tag_((static_cast<std::uint32_t>(RngPurpose::synapse_value) << 24) ^ pr.index),
-      dt_(spec.simulation.dt), weight_drawn_(!pr.weight.is_constant()), delay_drawn_(!pr.delay.is_constant()),
-      weight_(pr.weight), delay_(pr.delay), weight_constant_(pr.weight.value),
+    : seed_(spec.simulation.seed),
+      tag_((static_cast<std::uint32_t>(RngPurpose::synapse_value) << 24) ^ pr.index), dt_(spec.simulation.dt),
+      weight_drawn_(!pr.weight.is_constant()), delay_drawn_(!pr.delay.is_constant()), weight_(pr.weight),
+      delay_(pr.delay), weight_constant_(pr.weight.value),
       delay_constant_(delay_to_steps(pr.delay.value, dt_)) {
     min_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.lowest()), dt_) : delay_constant_;
     max_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.highest()), dt_) : delay_constant_;
 }
 
 void SynapseValues::draw_batch(std::uint64_t source, int n, const std::uint64_t* targets,
-                               const std::uint32_t* ordinals, double* weight, std::uint32_t* delay_steps) const {
+                               const std::uint32_t* ordinals, double* weight,
+                               std::uint32_t* delay_steps) const {
     std::uint32_t c[4][batch];
     for (int i = 0; i < batch; ++i) {
         c[0][i] = static_cast<std::uint32_t>(source);
@@ -138,7 +140,8 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
     std::uint32_t ordinal = 0;
     for (std::size_t i = 0; i < file_edges_.size(); ++i) {
         FileEdge& e = file_edges_[i];
-        const bool repeat = i > 0 && file_edges_[i - 1].source == e.source && file_edges_[i - 1].target == e.target;
+        const bool repeat =
+            i > 0 && file_edges_[i - 1].source == e.source && file_edges_[i - 1].target == e.target;
         ordinal = repeat ? ordinal + 1 : 0;
         double w;
         std::uint32_t d;
@@ -155,7 +158,8 @@ void ProjectionGenerator::split_total_over_sources() {
     // hypergeometric. Every source has the same number of targets available.
     const std::uint64_t per_source = n_tgt_ - (self_offset_ != ~0ull ? 1 : 0);
     row_counts_.assign(n_src_, 0);
-    auto split = [&](auto&& self, std::uint64_t node, std::uint64_t lo, std::uint64_t hi, std::uint64_t n) -> void {
+    auto split = [&](auto&& self, std::uint64_t node, std::uint64_t lo, std::uint64_t hi,
+                     std::uint64_t n) -> void {
         if (n == 0) return;
         if (hi - lo == 1) {
             row_counts_[lo] = n;
@@ -164,9 +168,10 @@ void ProjectionGenerator::split_total_over_sources() {
         const std::uint64_t mid = lo + (hi - lo) / 2;
         RandomStream rng(seed_, RngPurpose::connect_total, pr_.index, node);
         const double u = rng.uniform();
-        const std::uint64_t left = pr_.connector.allow_multapses
-                                       ? sample_binomial(n, static_cast<double>(mid - lo) / static_cast<double>(hi - lo), u)
-                                       : sample_hypergeometric(n, (mid - lo) * per_source, (hi - lo) * per_source, u);
+        const std::uint64_t left =
+            pr_.connector.allow_multapses
+                ? sample_binomial(n, static_cast<double>(mid - lo) / static_cast<double>(hi - lo), u)
+                : sample_hypergeometric(n, (mid - lo) * per_source, (hi - lo) * per_source, u);
         self(self, 2 * node, lo, mid, left);
         self(self, 2 * node + 1, mid, hi, n - left);
     };
@@ -189,10 +194,12 @@ void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std:
 }
 
 std::pair<double, double> ProjectionGenerator::weight_range() const {
-    if (pr_.connector.rule != ConnectorRule::from_file) return {values_.lowest_weight(), values_.highest_weight()};
+    if (pr_.connector.rule != ConnectorRule::from_file)
+        return {values_.lowest_weight(), values_.highest_weight()};
     if (file_edges_.empty()) return {0.0, 0.0};
-    const auto [lo, hi] = std::minmax_element(file_edges_.begin(), file_edges_.end(),
-                                              [](const FileEdge& a, const FileEdge& b) { return a.weight < b.weight; });
+    const auto [lo, hi] =
+        std::minmax_element(file_edges_.begin(), file_edges_.end(),
+                            [](const FileEdge& a, const FileEdge& b) { return a.weight < b.weight; });
     return {lo->weight, hi->weight};
 }
 

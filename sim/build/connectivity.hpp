@@ -63,10 +63,14 @@ public:
             return;
         }
         Philox::key_type key = {{static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32)}};
-        Philox::ctr_type ctr = {{static_cast<std::uint32_t>(source), static_cast<std::uint32_t>(target), ordinal, tag_}};
+        Philox::ctr_type ctr = {
+            {static_cast<std::uint32_t>(source), static_cast<std::uint32_t>(target), ordinal, tag_}};
         const auto r = Philox()(ctr, key);
-        weight = weight_drawn_ ? float_of(weight_(RandomStream::open_uniform_from(r[0], r[1]))) : weight_constant_;
-        delay_steps = delay_drawn_ ? delay_to_steps(float_of(delay_(RandomStream::open_uniform_from(r[2], r[3]))), dt_) : delay_constant_;
+        weight =
+            weight_drawn_ ? float_of(weight_(RandomStream::open_uniform_from(r[0], r[1]))) : weight_constant_;
+        delay_steps = delay_drawn_
+                          ? delay_to_steps(float_of(delay_(RandomStream::open_uniform_from(r[2], r[3]))), dt_)
+                          : delay_constant_;
     }
 
     // operator() for n <= batch synapses of one source at once: the Philox blocks and the inverse
@@ -110,10 +114,11 @@ public:
 
     // Connectivity only, emit(source_local, target_global, ordinal), in the order generate() emits;
     // ordinals are computed only when asked (values drawn per synapse need them).
-    template <class Emit> void connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals, Emit&& emit) const;
     template <class Emit>
-    void connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin, std::uint64_t t_end,
-                              Emit&& emit) const;
+    void connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals, Emit&& emit) const;
+    template <class Emit>
+    void connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
+                              std::uint64_t t_end, Emit&& emit) const;
 
     // Rules whose rows can be regenerated from the source alone (procedural storage): all but
     // fixed_indegree (each target draws its own sources) and from_file.
@@ -173,14 +178,17 @@ private:
         return n_tgt_;
     }
     // The index of source s among the targets when autapses are excluded, else ~0.
-    std::uint64_t self_index(std::uint64_t s) const { return self_offset_ == ~0ull ? ~0ull : self_offset_ + s; }
+    std::uint64_t self_index(std::uint64_t s) const {
+        return self_offset_ == ~0ull ? ~0ull : self_offset_ + s;
+    }
     std::uint64_t block_end(std::uint64_t b) const { return std::min(n_tgt_, (b + 1) << block_shift); }
     // Targets available to source s in blocks [b_lo, b_hi).
     std::uint64_t available(std::uint64_t s, std::uint64_t b_lo, std::uint64_t b_hi) const {
         const std::uint64_t lo = b_lo << block_shift, hi = block_end(b_hi - 1), self = self_index(s);
         return hi - lo - (self >= lo && self < hi ? 1 : 0);
     }
-    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k, std::vector<std::uint64_t>& out) const;
+    void draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,
+                       std::vector<std::uint64_t>& out) const;
     // The connector's degree of partners from [0, n): independent draws with multapses, distinct without.
     void draw_degree(RandomStream& rng, std::uint64_t n, std::vector<std::uint64_t>& picks) const {
         if (!pr_.connector.allow_multapses) return draw_distinct(rng, n, pr_.connector.degree, picks);
@@ -189,18 +197,19 @@ private:
     }
     void split_total_over_sources();
     std::uint64_t row_count(std::uint64_t s) const {
-        return pr_.connector.rule == ConnectorRule::fixed_total_number ? row_counts_[s] : pr_.connector.degree;
+        return pr_.connector.rule == ConnectorRule::fixed_total_number ? row_counts_[s]
+                                                                       : pr_.connector.degree;
     }
     // Splits `n` synapses of row s over blocks [b_lo, b_hi) (tree node `node`), visiting only
     // blocks that overlap [qa, qb); calls block(b, count) in ascending block order.
     template <class Block>
-    void split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo, std::uint64_t b_hi, std::uint64_t n,
-                   std::uint64_t qa, std::uint64_t qb, Block& block) const;
+    void split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo, std::uint64_t b_hi,
+                   std::uint64_t n, std::uint64_t qa, std::uint64_t qb, Block& block) const;
     // The `count` targets of row s inside block b (uniform over the block, distinct without multapses),
     // ascending, f(index, ordinal) for those with index in [ia, ib).
     template <class F>
-    void block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count, std::uint64_t ia, std::uint64_t ib,
-                       F& f) const;
+    void block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count, std::uint64_t ia,
+                       std::uint64_t ib, F& f) const;
     template <class F>
     void bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia, std::uint64_t ib, F& f) const;
 
@@ -208,17 +217,19 @@ private:
     std::uint64_t seed_;
     double dt_;
     std::uint64_t src_first_, n_src_, n_tgt_ = 0;
-    std::uint64_t self_offset_ = ~0ull;    // index of the source population's first neuron, if autapses are excluded
-    bool self_target_ = false;             // the source population is among the targets
-    std::vector<Segment> segments_;        // target populations, ascending by global id
+    std::uint64_t self_offset_ =
+        ~0ull;                      // index of the source population's first neuron, if autapses are excluded
+    bool self_target_ = false;      // the source population is among the targets
+    std::vector<Segment> segments_; // target populations, ascending by global id
     SynapseValues values_;
     std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
     std::vector<FileEdge> file_edges_;      // from_file only, sorted by (source, target)
 };
 
 template <class Block>
-void ProjectionGenerator::split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo, std::uint64_t b_hi,
-                                    std::uint64_t n, std::uint64_t qa, std::uint64_t qb, Block& block) const {
+void ProjectionGenerator::split_row(std::uint64_t s, std::uint64_t node, std::uint64_t b_lo,
+                                    std::uint64_t b_hi, std::uint64_t n, std::uint64_t qa, std::uint64_t qb,
+                                    Block& block) const {
     if (n == 0 || b_hi <= qa || b_lo >= qb) return;
     if (b_hi - b_lo == 1) return block(b_lo, n);
     const std::uint64_t mid = b_lo + (b_hi - b_lo) / 2;
@@ -226,16 +237,17 @@ void ProjectionGenerator::split_row(std::uint64_t s, std::uint64_t node, std::ui
     // One uniform per tree node, keyed by (source, node): node ids are < 2^23 (blocks < 2^22).
     RandomStream rng(seed_, RngPurpose::connect_tree, pr_.index, ((src_first_ + s) << 23) | node);
     const double u = rng.uniform();
-    const std::uint64_t n_left = pr_.connector.allow_multapses
-                                     ? sample_binomial(n, static_cast<double>(left) / static_cast<double>(all), u)
-                                     : sample_hypergeometric(n, left, all, u);
+    const std::uint64_t n_left =
+        pr_.connector.allow_multapses
+            ? sample_binomial(n, static_cast<double>(left) / static_cast<double>(all), u)
+            : sample_hypergeometric(n, left, all, u);
     split_row(s, 2 * node, b_lo, mid, n_left, qa, qb, block);
     split_row(s, 2 * node + 1, mid, b_hi, n - n_left, qa, qb, block);
 }
 
 template <class F>
-void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count, std::uint64_t ia,
-                                        std::uint64_t ib, F& f) const {
+void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::uint64_t count,
+                                        std::uint64_t ia, std::uint64_t ib, F& f) const {
     const std::uint64_t first = b << block_shift, size = block_end(b) - first, self = self_index(s);
     const bool has_self = self >= first && self < first + size;
     const std::uint64_t avail = size - (has_self ? 1 : 0), self_pos = has_self ? self - first : ~0ull;
@@ -272,8 +284,8 @@ void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::u
 }
 
 template <class F>
-void ProjectionGenerator::bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia, std::uint64_t ib,
-                                          F& f) const {
+void ProjectionGenerator::bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia,
+                                          std::uint64_t ib, F& f) const {
     const double p = pr_.connector.probability;
     const std::uint64_t first = b << block_shift, end = block_end(b), self = self_index(s);
     if (p <= 0.0) return;
@@ -311,7 +323,8 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
         break;
     }
     case ConnectorRule::pairwise_bernoulli:
-        for (std::uint64_t b = ia >> block_shift; b <= (ib - 1) >> block_shift; ++b) bernoulli_block(s, b, ia, ib, f);
+        for (std::uint64_t b = ia >> block_shift; b <= (ib - 1) >> block_shift; ++b)
+            bernoulli_block(s, b, ia, ib, f);
         break;
     case ConnectorRule::all_to_all: {
         const std::uint64_t self = self_index(s);
@@ -322,7 +335,8 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
     case ConnectorRule::one_to_one:
         for (const auto& seg : segments_) {
             const std::uint64_t t = seg.first + s;
-            if (t >= t_begin && t < t_end && !(self_target_ && !c.allow_autapses && t == src_first_ + s)) f(t, 0u);
+            if (t >= t_begin && t < t_end && !(self_target_ && !c.allow_autapses && t == src_first_ + s))
+                f(t, 0u);
         }
         break;
     case ConnectorRule::fixed_indegree:
@@ -332,7 +346,8 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
 }
 
 template <class Emit>
-void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals, Emit&& emit) const {
+void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bool ordinals,
+                                  Emit&& emit) const {
     const auto& c = pr_.connector;
     const std::uint32_t proj = pr_.index;
     if (source_driven()) return connect_from_sources(0, n_src_, t_begin, t_end, emit);
@@ -358,7 +373,8 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
                 }
                 // Multapses: the k-th pick of a source has ordinal k.
                 order.resize(picks.size());
-                for (std::size_t i = 0; i < picks.size(); ++i) order[i] = {picks[i], static_cast<std::uint32_t>(i)};
+                for (std::size_t i = 0; i < picks.size(); ++i)
+                    order[i] = {picks[i], static_cast<std::uint32_t>(i)};
                 std::sort(order.begin(), order.end());
                 ordinal.resize(picks.size());
                 for (std::size_t i = 0; i < order.size(); ++i)
@@ -382,8 +398,9 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
 }
 
 template <class Emit>
-void ProjectionGenerator::connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
-                                               std::uint64_t t_end, Emit&& emit) const {
+void ProjectionGenerator::connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
+                                               std::uint64_t t_begin, std::uint64_t t_end,
+                                               Emit&& emit) const {
     if (pr_.connector.rule == ConnectorRule::from_file) {
         auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
                                   [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
@@ -395,7 +412,8 @@ void ProjectionGenerator::connect_from_sources(std::uint64_t s_begin, std::uint6
         row(s, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) { emit(s, t, ordinal); });
 }
 
-template <class Emit> void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const {
+template <class Emit>
+void ProjectionGenerator::generate(std::uint64_t t_begin, std::uint64_t t_end, Emit&& emit) const {
     if (source_driven()) return generate_from_sources(0, n_src_, t_begin, t_end, emit);
     connect(t_begin, t_end, values_.drawn(), [&](std::uint64_t s, std::uint64_t t, std::uint32_t ordinal) {
         double w;
@@ -406,19 +424,22 @@ template <class Emit> void ProjectionGenerator::generate(std::uint64_t t_begin, 
 }
 
 template <class Emit>
-void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
-                                                std::uint64_t t_end, Emit&& emit) const {
+void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
+                                                std::uint64_t t_begin, std::uint64_t t_end,
+                                                Emit&& emit) const {
     if (pr_.connector.rule == ConnectorRule::from_file) {
         auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
                                   [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
         for (; e != file_edges_.end() && e->source < s_end; ++e)
-            if (e->target >= t_begin && e->target < t_end) emit(e->source, e->target, e->weight, e->delay_steps);
+            if (e->target >= t_begin && e->target < t_end)
+                emit(e->source, e->target, e->weight, e->delay_steps);
         return;
     }
     if (!values_.drawn()) {
-        connect_from_sources(s_begin, s_end, t_begin, t_end, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) {
-            emit(s, t, values_.weight_constant(), values_.delay_constant());
-        });
+        connect_from_sources(s_begin, s_end, t_begin, t_end,
+                             [&](std::uint64_t s, std::uint64_t t, std::uint32_t) {
+                                 emit(s, t, values_.weight_constant(), values_.delay_constant());
+                             });
         return;
     }
     // Values in batches of one row's synapses (vectorised draws), emitted in the row's order.

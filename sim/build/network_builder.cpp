@@ -30,8 +30,9 @@ struct QuantisationError {
 // and the chip map (optional), identically wherever they are used. Where the field layouts follow
 // from the spec (constants, continuous distributions, grids, reachable delay ranges), the first two
 // passes enumerate connectivity only and values are drawn once, in the write pass.
-PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage& storage, std::size_t projection,
-                        std::uint64_t begin, std::uint64_t end, const SynapseMap* map, QuantisationError& error) {
+PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage& storage,
+                        std::size_t projection, std::uint64_t begin, std::uint64_t end, const SynapseMap* map,
+                        QuantisationError& error) {
     if (storage.kind == StorageKind::procedural) return PackedTable{};
     // Gaps count from the projection's first target in the partition: a target population that
     // starts deep inside it would otherwise cost every row escapes before its first synapse.
@@ -67,7 +68,8 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
             }
             b.preset_delays(values.min_delay_steps(), values.max_delay_steps());
         }
-        gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.observe_target(s, t); });
+        gen.connect(begin, end, false,
+                    [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.observe_target(s, t); });
     } else {
         gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
             rewrite(w, d);
@@ -89,7 +91,8 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
         b.write(s, t, w, d);
     };
     if (no_values)
-        gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { write(s, t, 0.0, 1); });
+        gen.connect(begin, end, false,
+                    [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { write(s, t, 0.0, 1); });
     else
         gen.generate(begin, end, write);
     return b.finish();
@@ -134,7 +137,8 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         net.generators.emplace_back(spec, pr);
         net.routes.push_back(route_receptor(spec, pr.targets, pr.receptor));
     }
-    net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr) : std::move(storage);
+    net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr)
+                                  : std::move(storage);
 
     const auto ranges = partition_ranges(spec.total_neurons(), partitions);
     net.partitions.resize(partitions);
@@ -143,7 +147,8 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         net.partitions[p].end = ranges[p].second;
         net.partitions[p].tables.resize(spec.projections.size());
     }
-    std::vector<std::vector<QuantisationError>> errors(partitions, std::vector<QuantisationError>(spec.projections.size()));
+    std::vector<std::vector<QuantisationError>> errors(
+        partitions, std::vector<QuantisationError>(spec.projections.size()));
     std::exception_ptr failure;
     // One task per (partition, projection), largest first, dynamically scheduled: partitions hold very
     // different synapse counts when in-degrees differ between populations (PD14: 3x).
@@ -156,13 +161,15 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         return gen.expected_synapses() * static_cast<double>(part.end - part.begin) /
                static_cast<double>(std::max<std::uint64_t>(1, spec.total_neurons()));
     };
-    std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& a, const auto& b) { return share(a) > share(b); });
+    std::stable_sort(tasks.begin(), tasks.end(),
+                     [&](const auto& a, const auto& b) { return share(a) > share(b); });
 #pragma omp parallel for schedule(dynamic, 1) num_threads(partitions)
     for (std::size_t k = 0; k < tasks.size(); ++k) {
         try {
             const auto [p, j] = tasks[k];
             Partition& part = net.partitions[p];
-            part.tables[j] = build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]);
+            part.tables[j] =
+                build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]);
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -186,13 +193,15 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         if (st.kind == StorageKind::procedural || st.kind == StorageKind::procedural_weights) {
             // drawn weights are float32 by construction; a constant must be one
             const SynapseValues& v = net.generators[j].values();
-            net.float32_weights = net.float32_weights &&
-                                  (v.weight_drawn() || static_cast<double>(static_cast<float>(v.weight_constant())) ==
-                                                           v.weight_constant());
+            net.float32_weights =
+                net.float32_weights &&
+                (v.weight_drawn() ||
+                 static_cast<double>(static_cast<float>(v.weight_constant())) == v.weight_constant());
             net.max_delay_steps = std::max(net.max_delay_steps, net.generators[j].values().max_delay_steps());
             if (st.kind == StorageKind::procedural) {
                 net.tables.synapses += static_cast<std::uint64_t>(net.generators[j].expected_synapses());
-                net.tables.bytes += net.generators[j].row_state_bytes(); // what delivery regenerates rows from
+                net.tables.bytes +=
+                    net.generators[j].row_state_bytes(); // what delivery regenerates rows from
             }
         } else {
             for (const auto& part : net.partitions)
@@ -229,7 +238,8 @@ double mean_of(const ValueSpec& v) {
 }
 } // namespace
 
-MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const std::vector<ProjectionStorage>& storage) {
+MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions,
+                               const std::vector<ProjectionStorage>& storage) {
     MemoryEstimate m;
     const double n = static_cast<double>(spec.total_neurons());
     const double dt = spec.simulation.dt;
@@ -247,7 +257,8 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const st
         storage.empty() ? resolve_storage(spec, generators, partitions, false) : storage;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const ProjectionGenerator& gen = generators[j];
-        m.tables += static_cast<std::uint64_t>(predict_storage_cost(spec, gen, resolved[j].kind, partitions).table_bytes);
+        m.tables += static_cast<std::uint64_t>(
+            predict_storage_cost(spec, gen, resolved[j].kind, partitions).table_bytes);
         double span = static_cast<double>(gen.target_size()) / partitions;
         const double src = static_cast<double>(gen.source_size());
         // Builder: per-row cursors and last targets, gap histogram, per partition at once.
@@ -262,8 +273,9 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions, const st
     double pending = 0.0;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const ProjectionSpec& pr = spec.projections[j];
-        const bool exact = pr.connector.rule != ConnectorRule::from_file &&
-                           (!pr.weight.is_constant() || static_cast<float>(pr.weight.value) == pr.weight.value);
+        const bool exact =
+            pr.connector.rule != ConnectorRule::from_file &&
+            (!pr.weight.is_constant() || static_cast<float>(pr.weight.value) == pr.weight.value);
         float32 = float32 && exact && resolved[j].kind != StorageKind::quantised;
         pending += generators[j].expected_synapses() * 10.0 * mean_of(pr.delay) * 1e-3;
     }

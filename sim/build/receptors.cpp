@@ -18,8 +18,9 @@ ReceptorRoute route_receptor(const NetworkSpec& spec, const std::vector<std::str
         const int inh = model->receptor_channel("inhibitory");
         r.segments.push_back({pop->first_id, pop->first_id + pop->size, std::max(exc, 0), std::max(inh, 0)});
     }
-    std::sort(r.segments.begin(), r.segments.end(),
-              [](const ReceptorRoute::Segment& a, const ReceptorRoute::Segment& b) { return a.first < b.first; });
+    std::sort(
+        r.segments.begin(), r.segments.end(),
+        [](const ReceptorRoute::Segment& a, const ReceptorRoute::Segment& b) { return a.first < b.first; });
     return r;
 }
 

@@ -30,7 +30,8 @@ constexpr double value_cost = 3.0;
 constexpr double row_cost = 2.0;
 
 bool values_drawn(const ProjectionSpec& pr) {
-    return pr.connector.rule != ConnectorRule::from_file && (!pr.weight.is_constant() || !pr.delay.is_constant());
+    return pr.connector.rule != ConnectorRule::from_file &&
+           (!pr.weight.is_constant() || !pr.delay.is_constant());
 }
 
 // The exact rungs a projection can take, from most to least memory.
@@ -47,7 +48,8 @@ StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& 
                                  int partitions) {
     const ProjectionSpec& pr = gen.projection();
     StorageCost c;
-    const double drawn_fields = (gen.values().weight_drawn() ? 1.0 : 0.0) + (gen.values().delay_drawn() ? 1.0 : 0.0);
+    const double drawn_fields =
+        (gen.values().weight_drawn() ? 1.0 : 0.0) + (gen.values().delay_drawn() ? 1.0 : 0.0);
     const double syn = gen.expected_synapses(), src = static_cast<double>(gen.source_size());
     if (kind == StorageKind::procedural) {
         c.delivery = 1.0 + row_cost + value_cost * drawn_fields;
@@ -85,8 +87,9 @@ StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& 
 }
 
 std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
-                                               const std::vector<ProjectionGenerator>& generators, int partitions,
-                                               bool chip_run, std::uint64_t memory_limit, std::uint64_t fixed_bytes) {
+                                               const std::vector<ProjectionGenerator>& generators,
+                                               int partitions, bool chip_run, std::uint64_t memory_limit,
+                                               std::uint64_t fixed_bytes) {
     std::vector<ProjectionStorage> out(spec.projections.size());
     std::vector<double> bytes(out.size());
     const double budget = spec.simulation.storage_budget;
@@ -107,10 +110,11 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
                 const auto it = std::find(r.begin(), r.end(), st.kind);
                 return it + 1 != r.end() ? *(it + 1) : st.kind;
             }();
-            st.reason = next == st.kind ? "auto: the leanest exact rung"
-                                        : fmt::format("auto: {} would cost {:.1f}x delivery (budget {:.1f}x)",
-                                                      to_string(next),
-                                                      predict_storage_cost(spec, gen, next, partitions).delivery, budget);
+            st.reason =
+                next == st.kind
+                    ? "auto: the leanest exact rung"
+                    : fmt::format("auto: {} would cost {:.1f}x delivery (budget {:.1f}x)", to_string(next),
+                                  predict_storage_cost(spec, gen, next, partitions).delivery, budget);
         } else if (pr.storage.kind == StorageKind::procedural_weights && !values_drawn(pr)) {
             st.reason = "configured procedural_weights, but no value is drawn: the same as packed";
         } else {

@@ -30,8 +30,8 @@ struct ProjectionStorage {
 
 // Predicted cost of one rung for one projection.
 struct StorageCost {
-    double delivery = 1.0;      // delivery time per synaptic event relative to packed (docs/storage.md)
-    double table_bytes = 0.0;   // all partitions together
+    double delivery = 1.0;    // delivery time per synaptic event relative to packed (docs/storage.md)
+    double table_bytes = 0.0; // all partitions together
 };
 StorageCost predict_storage_cost(const NetworkSpec& spec, const ProjectionGenerator& gen, StorageKind kind,
                                  int partitions);
@@ -40,8 +40,8 @@ StorageCost predict_storage_cost(const NetworkSpec& spec, const ProjectionGenera
 // values). With memory_limit > 0 automatic projections step down the exact rungs, largest first,
 // while the predicted tables exceed it (fixed_bytes: everything but the tables).
 std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
-                                               const std::vector<ProjectionGenerator>& generators, int partitions,
-                                               bool chip_run, std::uint64_t memory_limit = 0,
+                                               const std::vector<ProjectionGenerator>& generators,
+                                               int partitions, bool chip_run, std::uint64_t memory_limit = 0,
                                                std::uint64_t fixed_bytes = 0);
 
 // Calls f(target, weight, delay_steps) for every synapse of source row `row` (local) in one
@@ -49,8 +49,9 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
 // or with values regenerated from (source, target, ordinal), or the whole row regenerated. One
 // branch per row, none per synapse.
 template <class F>
-inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable& table, const ProjectionGenerator& gen,
-                             std::uint64_t row, std::uint64_t t_begin, std::uint64_t t_end, F&& f) {
+inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable& table,
+                             const ProjectionGenerator& gen, std::uint64_t row, std::uint64_t t_begin,
+                             std::uint64_t t_end, F&& f) {
     const SynapseValues& values = gen.values();
     const std::uint64_t source = gen.source_first() + row;
     switch (storage.kind) {

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     run->add_flag("-q,--quiet", quiet, "no progress or summary line");
     run->add_option("--chip", req.settings.chip,
                     "round weights and delays to this chip; report fidelity vs the float run");
-    run->add_option("--chip-file", req.settings.chip_files, "an extra chip profile YAML for --chip (repeatable)");
+    run->add_option("--chip-file", req.settings.chip_files,
+                    "an extra chip profile YAML for --chip (repeatable)");
 
     CLI::App* validate = app.add_subcommand("validate", "check a config without running it");
     add_run_options(validate, req, max_memory, seed);
@@ -174,9 +175,9 @@ int main(int argc, char** argv) {
                 std::cout << v.to_json(req.config_path).dump(2) << "\n";
                 return exit_ok;
             }
-            std::cout << fmt::format("{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n",
-                                     req.config_path, v.neurons, v.projections, v.expected_synapses,
-                                     format_bytes(v.estimated_bytes));
+            std::cout << fmt::format(
+                "{}: valid ({} neurons, {} projections, ~{:.0f} synapses, ~{} estimated)\n", req.config_path,
+                v.neurons, v.projections, v.expected_synapses, format_bytes(v.estimated_bytes));
             return exit_ok;
         }
         req.settings.progress = !quiet && !json && isatty(STDERR_FILENO);
@@ -195,7 +196,8 @@ int main(int argc, char** argv) {
             std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "
                                      "{:.3f} B/synapse, peak RSS {} -> {}\n",
                                      summary.spikes, rates, summary.build_s, summary.sim_s,
-                                     summary.bytes_per_synapse(), format_bytes(summary.peak_rss), summary.output);
+                                     summary.bytes_per_synapse(), format_bytes(summary.peak_rss),
+                                     summary.output);
         }
         return exit_ok;
     });

@@ -94,7 +94,8 @@ private:
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
     // A receptor name every target population's model has.
-    std::string receptor(const YAML::Node& n, const std::string& path, const std::vector<std::string>& targets) const {
+    std::string receptor(const YAML::Node& n, const std::string& path,
+                         const std::vector<std::string>& targets) const {
         const std::string name = text(n, path);
         for (const auto& t : targets) {
             const ModelInfo* model = find_model(spec_.find_population(t)->model);
@@ -102,7 +103,8 @@ private:
             std::vector<std::string> known;
             for (const auto& r : model->receptors) known.push_back(r.first);
             fail(src_, n, path,
-                 "population '" + t + "' (" + model->name + ") has no receptor '" + name + "' (has: " + join(known) + ")");
+                 "population '" + t + "' (" + model->name + ") has no receptor '" + name +
+                     "' (has: " + join(known) + ")");
         }
         return name;
     }
@@ -152,8 +154,9 @@ ValueSpec Loader::value_spec(const YAML::Node& n, const std::string& path) const
     const double mass = ValueSampler(v).mass();
     if (!(mass >= min_truncated_mass)) {
         std::ostringstream os;
-        os << "only " << mass << " of the " << key << " distribution lies inside [min, max] (need >= "
-           << min_truncated_mass << "); check the sign of mean and the bounds";
+        os << "only " << mass << " of the " << key
+           << " distribution lies inside [min, max] (need >= " << min_truncated_mass
+           << "); check the sign of mean and the bounds";
         fail(src_, m.get(key), m.sub(key), os.str());
     }
     return v;
@@ -185,10 +188,11 @@ void Loader::load_simulation(const YAML::Node& n) {
 }
 
 StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const {
-    static const std::map<std::string, StorageKind> kinds = {{"auto", StorageKind::automatic},
-                                                             {"packed", StorageKind::packed},
-                                                             {"procedural_weights", StorageKind::procedural_weights},
-                                                             {"procedural", StorageKind::procedural}};
+    static const std::map<std::string, StorageKind> kinds = {
+        {"auto", StorageKind::automatic},
+        {"packed", StorageKind::packed},
+        {"procedural_weights", StorageKind::procedural_weights},
+        {"procedural", StorageKind::procedural}};
     StorageSpec st;
     if (n.IsMap()) {
         MapReader q(src_, n, path, {"quantised"});
@@ -200,7 +204,8 @@ StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const 
     const auto it = kinds.find(name);
     if (it == kinds.end())
         fail(src_, n, path,
-             "unknown storage '" + name + "' (known: auto, packed, procedural_weights, procedural, {quantised: BITS})");
+             "unknown storage '" + name +
+                 "' (known: auto, packed, procedural_weights, procedural, {quantised: BITS})");
     st.kind = it->second;
     return st;
 }
@@ -229,7 +234,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
             const ParamInfo* info = model->param(key);
             p.params[key] = number_in(kv.second, params.sub(key), info->min, info->max, info->min_exclusive);
             if (info->integer && p.params[key] != std::floor(p.params[key]))
-                fail(src_, kv.second, params.sub(key), "must be a whole number (a register value of " + p.model + ")");
+                fail(src_, kv.second, params.sub(key),
+                     "must be a whole number (a register value of " + p.model + ")");
         }
     }
     if (m.has("initial")) {
@@ -242,7 +248,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     if (p.model == "spike_source_array") {
         // One list for every neuron, or one list per neuron.
         const YAML::Node t = m.require("spike_times");
-        if (!t.IsSequence()) fail(src_, t, m.sub("spike_times"), "must be a list of times (ms) or of lists, one per neuron");
+        if (!t.IsSequence())
+            fail(src_, t, m.sub("spike_times"), "must be a list of times (ms) or of lists, one per neuron");
         const bool per_neuron = t.size() > 0 && t[0].IsSequence();
         if (per_neuron && t.size() != p.size)
             fail(src_, t, m.sub("spike_times"),
@@ -251,7 +258,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
             if (!list.IsSequence()) fail(src_, list, where, "must be a list of times (ms)");
             std::vector<double> v;
             for (std::size_t i = 0; i < list.size(); ++i)
-                v.push_back(number_in(list[i], where + "[" + std::to_string(i) + "]", spec_.simulation.dt * (1 - 1e-9), 1e12));
+                v.push_back(number_in(list[i], where + "[" + std::to_string(i) + "]",
+                                      spec_.simulation.dt * (1 - 1e-9), 1e12));
             return v;
         };
         if (per_neuron)
@@ -260,7 +268,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
         else
             p.spike_times.push_back(times_of(t, m.sub("spike_times")));
     } else if (m.has("spike_times")) {
-        fail(src_, m.get("spike_times"), m.sub("spike_times"), "only a spike_source_array population has spike times");
+        fail(src_, m.get("spike_times"), m.sub("spike_times"),
+             "only a spike_source_array population has spike times");
     }
     p.first_id = spec_.total_neurons();
     p.index = static_cast<std::uint32_t>(spec_.populations.size());
@@ -275,10 +284,12 @@ void Loader::check_storage(const ProjectionSpec& pr, const YAML::Node& n, const 
         (rule == ConnectorRule::fixed_indegree || rule == ConnectorRule::from_file))
         fail(src_, n, path,
              std::string("procedural storage regenerates rows by source; rule ") +
-                 (rule == ConnectorRule::from_file ? "from_file" : "fixed_indegree (each target draws its sources)") +
+                 (rule == ConnectorRule::from_file ? "from_file"
+                                                   : "fixed_indegree (each target draws its sources)") +
                  " cannot: use procedural_weights or packed");
     if (pr.storage.kind == StorageKind::procedural_weights && rule == ConnectorRule::from_file)
-        fail(src_, n, path, "procedural_weights regenerates drawn values; a from_file edge list is data: use packed");
+        fail(src_, n, path,
+             "procedural_weights regenerates drawn values; a from_file edge list is data: use packed");
 }
 
 void Loader::check_delay(ValueSpec& d, const YAML::Node& n, const std::string& path) const {
@@ -432,7 +443,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         // simulation.storage is a preference: a rung this rule cannot take falls to the next one down.
         pr.storage = spec_.simulation.storage;
         const bool file = pr.connector.rule == ConnectorRule::from_file;
-        if (pr.storage.kind == StorageKind::procedural && (file || pr.connector.rule == ConnectorRule::fixed_indegree))
+        if (pr.storage.kind == StorageKind::procedural &&
+            (file || pr.connector.rule == ConnectorRule::fixed_indegree))
             pr.storage.kind = file ? StorageKind::packed : StorageKind::procedural_weights;
         if (pr.storage.kind == StorageKind::procedural_weights && file) pr.storage.kind = StorageKind::packed;
     }
@@ -441,10 +453,9 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     const std::string path = "stimuli." + name;
-    static const std::vector<std::string> all_keys = {"type",      "target",    "rate",   "weight", "amplitude",
-                                                      "start",     "stop",      "times",  "receptor", "amplitudes",
-                                                      "offset",    "frequency", "phase",  "mean",     "stdev",
-                                                      "interval"};
+    static const std::vector<std::string> all_keys = {
+        "type",     "target",     "rate",   "weight",    "amplitude", "start", "stop",  "times",
+        "receptor", "amplitudes", "offset", "frequency", "phase",     "mean",  "stdev", "interval"};
     MapReader m(src_, n, path, all_keys);
     StimulusSpec st;
     st.name = name;
@@ -464,7 +475,8 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     st.kind = type_it->second.first;
     const std::vector<std::string>& keys = type_it->second.second;
     for (const std::string& key : all_keys)
-        if (key != "type" && key != "target" && m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
+        if (key != "type" && key != "target" && m.has(key) &&
+            std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of stimulus type " + type);
     st.targets = population_list(m.require("target"), m.sub("target"));
     if (m.has("receptor")) st.receptor = receptor(m.get("receptor"), m.sub("receptor"), st.targets);
@@ -486,14 +498,17 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     if (st.kind == StimulusSpec::Kind::noisy) {
         st.mean = number(m.require("mean"), m.sub("mean"));
         st.stdev = number_in(m.require("stdev"), m.sub("stdev"), 0.0, 1e9);
-        st.interval = m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
+        st.interval =
+            m.has("interval") ? number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12) : dt;
         const double k = st.interval / dt;
-        if (std::abs(k - std::round(k)) > 1e-6) fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
+        if (std::abs(k - std::round(k)) > 1e-6)
+            fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
     }
     if (st.kind == StimulusSpec::Kind::step) {
         const YAML::Node t = m.require("times"), a = m.require("amplitudes");
         if (!t.IsSequence() || !a.IsSequence() || t.size() != a.size() || t.size() == 0)
-            fail(src_, a, m.sub("amplitudes"), "needs one amplitude per time (non-empty lists of equal length)");
+            fail(src_, a, m.sub("amplitudes"),
+                 "needs one amplitude per time (non-empty lists of equal length)");
         for (std::size_t i = 0; i < t.size(); ++i) {
             st.times.push_back(number_in(t[i], m.sub("times") + "[" + std::to_string(i) + "]", 0.0, 1e12));
             st.amplitudes.push_back(number(a[i], m.sub("amplitudes") + "[" + std::to_string(i) + "]"));

@@ -17,5 +17,4 @@ NetworkSpec load_config_text(const std::string& text, const std::string& file_la
                              const std::vector<std::string>& overrides = {},
                              const std::string& base_dir = ".");
 
-
 } // namespace nmsim

@@ -19,7 +19,8 @@ double evaluate_expression(const std::string& expr, const std::map<std::string, 
         mu::Parser parser;
         // muparser's rint rounds halves up; ours rounds them to even, as C's rint and NumPy's round do,
         // so counts derived in configs match the models' reference scripts.
-        parser.DefineFun("rint", +[](double x) { return std::nearbyint(x); });
+        parser.DefineFun(
+            "rint", +[](double x) { return std::nearbyint(x); });
         for (const auto& [name, value] : vars) parser.DefineConst(name, value);
         parser.SetExpr(expr);
         const double v = parser.Eval();

@@ -5,7 +5,8 @@
 
 namespace nmsim {
 
-// Evaluates `expr` with `vars` as constants (muparser syntax; rint rounds halves to even); throws std::invalid_argument with muparser's message.
+// Evaluates `expr` with `vars` as constants (muparser syntax; rint rounds halves to even); throws
+// std::invalid_argument with muparser's message.
 double evaluate_expression(const std::string& expr, const std::map<std::string, double>& vars);
 
 // True for names usable as variables: [A-Za-z_][A-Za-z0-9_]*.

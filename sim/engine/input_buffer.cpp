@@ -4,7 +4,8 @@
 
 namespace nmsim {
 
-InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay, bool float32_weights) {
+InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay,
+                                    bool float32_weights) {
     // The ring wins while its slots stay in this partition's share of the cache; past that every event
     // is a miss (measured crossover in docs/performance.md). Queued targets carry the channel in bit 31.
     constexpr std::uint64_t ring_in_cache_bytes = 8ull << 20;

@@ -17,7 +17,8 @@ namespace nmsim {
 enum class InputBufferKind { ring, queue };
 
 // The layout for `neurons` targets of one partition with delays up to max_delay steps.
-InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay, bool float32_weights);
+InputBufferKind choose_input_buffer(std::uint64_t neurons, int channels, std::uint32_t max_delay,
+                                    bool float32_weights);
 
 class InputBuffer {
 public:
@@ -29,7 +30,8 @@ public:
         for (std::uint32_t d = 0; d <= max_delay_; ++d) {
             const std::uint64_t s = (emitted + d) % slots_;
             if (kind_ == InputBufferKind::ring)
-                for (int c = 0; c < channels_; ++c) ring_at_[c * stride_ + d] = ring_.data() + (s * channels_ + c) * n_;
+                for (int c = 0; c < channels_; ++c)
+                    ring_at_[c * stride_ + d] = ring_.data() + (s * channels_ + c) * n_;
             else
                 queue_at_[d] = &queues_[s];
         }
@@ -44,8 +46,8 @@ public:
                 q.chunks.push_back(take_chunk());
                 q.fill = 0;
             }
-            q.chunks.back()->events[q.fill++] = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
-                                                 static_cast<float>(w)};
+            q.chunks.back()->events[q.fill++] = {
+                static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31), static_cast<float>(w)};
         }
     }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
@@ -66,7 +68,7 @@ private:
         Event events[chunk_events];
     };
     struct Queue {
-        std::vector<Chunk*> chunks;       // all full but the last
+        std::vector<Chunk*> chunks;        // all full but the last
         std::uint32_t fill = chunk_events; // events in the last chunk (full: none yet)
     };
     Chunk* take_chunk();
@@ -74,10 +76,10 @@ private:
     std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;
     int channels_ = 1;
     std::uint32_t max_delay_ = 1;
-    std::vector<double> ring_;       // ring: [slot][channel][neuron]; queue: one slot
-    std::vector<double*> ring_at_;   // ring: per (channel, delay) of the step being delivered
-    std::vector<Queue> queues_;      // queue: per arrival slot
-    std::vector<Queue*> queue_at_;   // queue: per delay of the step being delivered
+    std::vector<double> ring_;     // ring: [slot][channel][neuron]; queue: one slot
+    std::vector<double*> ring_at_; // ring: per (channel, delay) of the step being delivered
+    std::vector<Queue> queues_;    // queue: per arrival slot
+    std::vector<Queue*> queue_at_; // queue: per delay of the step being delivered
     std::vector<std::unique_ptr<Chunk>> chunk_store_;
     std::vector<Chunk*> free_chunks_;
 };

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <stdexcept>
 #include <omp.h>
+#include <stdexcept>
 
 #include "sim/engine/input_buffer.hpp"
 #include "sim/engine/stimuli.hpp"
@@ -43,9 +43,9 @@ struct ReportPlan {
 
 // What every partition reads but none writes: population layout, outgoing projections, recording.
 struct Layout {
-    std::vector<std::uint64_t> pop_end;                   // one past each population's last global id
+    std::vector<std::uint64_t> pop_end;                     // one past each population's last global id
     std::vector<std::vector<std::size_t>> projections_from; // per population
-    std::vector<char> record_spikes;                       // per population
+    std::vector<char> record_spikes;                        // per population
     std::vector<ReportPlan> plans;
 };
 
@@ -76,10 +76,12 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
         const auto& pop = spec.populations[plan.population];
         for (std::size_t e = 0; e < r.ids.size(); ++e)
             for (int p = 0; p < parts; ++p)
-                if (pop.first_id + r.ids[e] >= net.partitions[p].begin && pop.first_id + r.ids[e] < net.partitions[p].end)
+                if (pop.first_id + r.ids[e] >= net.partitions[p].begin &&
+                    pop.first_id + r.ids[e] < net.partitions[p].end)
                     plan.by_partition[p].emplace_back(e, r.ids[e]);
         const ModelInfo& model = *net.models[plan.population];
-        StateReport rep{r.name, r.population, r.variable, model.state_units.at(plan.variable), r.ids, r.interval, 0, {}};
+        StateReport rep{r.name, r.population, r.variable, model.state_units.at(plan.variable),
+                        r.ids,  r.interval,   0,          {}};
         rep.n_times = (steps + plan.steps_per_sample - 1) / plan.steps_per_sample;
         rep.data.assign(rep.n_times * r.ids.size(), 0.0f);
         result.reports.push_back(std::move(rep));
@@ -107,8 +109,9 @@ void setup_partition(const BuiltNetwork& net, int p, InputBufferKind kind, Parti
 // partition's input buffer: each source's row, each outgoing projection, in table order. With two
 // channels the projection's receptor route picks each target population's channel.
 template <InputBufferKind K>
-void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::vector<std::vector<std::uint32_t>>& spikes,
-             std::uint64_t emitted, PartitionState& ps) {
+void deliver(const BuiltNetwork& net, const Layout& layout, int p,
+             const std::vector<std::vector<std::uint32_t>>& spikes, std::uint64_t emitted,
+             PartitionState& ps) {
     const Partition& part = net.partitions[p];
     const std::uint64_t base = ps.begin;
     InputBuffer& input = ps.input;
@@ -121,16 +124,16 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::ve
             const std::uint64_t row = g - net.spec->populations[pop].first_id;
             for (const std::size_t j : layout.projections_from[pop]) {
                 if (net.channels == 1)
-                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
+                                     part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
                                          input.add<K>(t - base, 0, d, w);
                                          ++events;
                                      });
                 else {
                     const ReceptorRoute& route = net.routes[j];
                     std::size_t k = 0; // rows ascend through the target populations
-                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-                                     [&](std::uint64_t t, double w, std::uint32_t d) {
+                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
+                                     part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
                                          while (t >= route.segments[k].end) ++k;
                                          input.add<K>(t - base, route.channel(k, w), d, w);
                                          ++events;
@@ -143,8 +146,8 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p, const std::ve
 
 // External input, state recording (at the start of the step), then every neuron of the partition
 // advances one step; the ids that spiked go to `out` in ascending order.
-void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, std::uint64_t step, PartitionState& ps,
-             std::vector<std::uint32_t>& out) {
+void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, std::uint64_t step,
+             PartitionState& ps, std::vector<std::uint32_t>& out) {
     const std::uint64_t n = ps.size;
     double* syn = ps.input.slot(step);
     ps.stimuli.apply(step, syn, n, ps.current.data());
@@ -153,7 +156,8 @@ void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, 
         StateReport& rep = result.reports[plan.report];
         const std::uint64_t row = step / plan.steps_per_sample;
         for (const auto& [e, id] : plan.by_partition[p])
-            rep.data[row * rep.ids.size() + e] = static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
+            rep.data[row * rep.ids.size() + e] =
+                static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
     }
     out.clear();
     for (const Segment& seg : ps.segments) {
@@ -168,13 +172,15 @@ void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, 
             const auto g = static_cast<std::uint32_t>(first + local);
             out.push_back(g);
             ++result.spike_counts[g];
-            if (layout.record_spikes[seg.population]) ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
+            if (layout.record_spikes[seg.population])
+                ps.recorded.emplace_back(static_cast<std::uint32_t>(step), g);
         }
     }
 }
 
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
-void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state, RunResult& result) {
+void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state,
+            RunResult& result) {
     const double dt = spec.simulation.dt;
     for (std::size_t i = 0; i < spec.populations.size(); ++i)
         if (layout.record_spikes[i]) result.spikes[spec.populations[i].name];
@@ -194,7 +200,8 @@ void gather(const NetworkSpec& spec, const Layout& layout, std::vector<Partition
     }
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
         const auto& pop = spec.populations[i];
-        for (std::uint64_t k = 0; k < pop.size; ++k) result.population_spikes[i] += result.spike_counts[pop.first_id + k];
+        for (std::uint64_t k = 0; k < pop.size; ++k)
+            result.population_spikes[i] += result.spike_counts[pop.first_id + k];
     }
 }
 
@@ -202,7 +209,8 @@ void gather(const NetworkSpec& spec, const Layout& layout, std::vector<Partition
 
 RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     const NetworkSpec& spec = *net.spec;
-    const std::uint64_t steps = static_cast<std::uint64_t>(std::llround(spec.simulation.duration / spec.simulation.dt));
+    const std::uint64_t steps =
+        static_cast<std::uint64_t>(std::llround(spec.simulation.duration / spec.simulation.dt));
     const int parts = static_cast<int>(net.partitions.size());
 
     RunResult result;
@@ -213,8 +221,10 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     // One layout for all partitions, from the largest: the choice is the run's, not a thread's.
     std::uint64_t largest = 0;
     for (const auto& part : net.partitions) largest = std::max(largest, part.end - part.begin);
-    result.input_buffer = options.input_buffer ? *options.input_buffer
-                                               : choose_input_buffer(largest, net.channels, net.max_delay_steps, net.float32_weights);
+    result.input_buffer =
+        options.input_buffer
+            ? *options.input_buffer
+            : choose_input_buffer(largest, net.channels, net.max_delay_steps, net.float32_weights);
     if (result.input_buffer == InputBufferKind::queue && !net.float32_weights)
         throw std::logic_error("the queue input buffer holds float32 weights; this network has others");
 

@@ -62,7 +62,8 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
         return r;
     };
     for (const auto& st : spec.stimuli) {
-        // A source that never delivers anything (rate or amplitude 0, as a config switch leaves it) costs nothing.
+        // A source that never delivers anything (rate or amplitude 0, as a config switch leaves it) costs
+        // nothing.
         if ((st.kind == StimulusSpec::Kind::poisson && st.rate_hz == 0.0) ||
             (st.kind == StimulusSpec::Kind::dc && st.amplitude == 0.0))
             continue;
@@ -79,7 +80,8 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
             Current c{&st, to_step(st.start), to_step(st.stop), ranges_of(st), {}, 1};
             // A step amplitude holds from the first step starting at or after its time.
             for (double t : st.times) c.change_steps.push_back(to_step(t));
-            c.interval_steps = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(st.interval / dt)));
+            c.interval_steps =
+                std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(st.interval / dt)));
             currents_.push_back(std::move(c));
             break;
         }
@@ -133,10 +135,12 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
                 // Each neuron its own normal draw per interval (NEST noise_generator), keyed by
                 // (stimulus, neuron, interval).
                 const std::uint64_t k = (step - c.start_step) / c.interval_steps;
-                const ValueSampler normal(ValueSpec{ValueSpec::Kind::normal, 0.0, c.spec->mean, c.spec->stdev});
+                const ValueSampler normal(
+                    ValueSpec{ValueSpec::Kind::normal, 0.0, c.spec->mean, c.spec->stdev});
                 for (const auto& r : c.ranges)
                     for (std::uint64_t i = r.a; i < r.b; ++i) {
-                        const auto u = philox_block(seed_, RngPurpose::noise_current, c.spec->index, begin_ + i, k);
+                        const auto u =
+                            philox_block(seed_, RngPurpose::noise_current, c.spec->index, begin_ + i, k);
                         current[i] += normal(RandomStream::open_uniform_from(u[0], u[1]));
                     }
                 continue;
@@ -167,7 +171,9 @@ double StimulusDriver::current_at(const Current& c, std::uint64_t step) const {
     }
     case StimulusSpec::Kind::step: {
         const auto it = std::upper_bound(c.change_steps.begin(), c.change_steps.end(), step);
-        return it == c.change_steps.begin() ? 0.0 : st.amplitudes[static_cast<std::size_t>(it - c.change_steps.begin()) - 1];
+        return it == c.change_steps.begin()
+                   ? 0.0
+                   : st.amplitudes[static_cast<std::size_t>(it - c.change_steps.begin()) - 1];
     }
     default:
         return 0.0;

@@ -25,7 +25,7 @@ public:
 
 private:
     struct Range {
-        std::uint64_t a, b;   // partition-local [a, b), one target population
+        std::uint64_t a, b;    // partition-local [a, b), one target population
         std::uint64_t channel; // its receptor's input channel
     };
     using Ranges = std::vector<Range>;

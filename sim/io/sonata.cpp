@@ -238,7 +238,8 @@ std::string read_string_dataset(const std::string& path, const std::string& name
     return s;
 }
 
-std::string read_string_attribute(const std::string& path, const std::string& object, const std::string& name) {
+std::string read_string_attribute(const std::string& path, const std::string& object,
+                                  const std::string& name) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);
     Handle attr(H5Aopen_by_name(file, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,

@@ -32,7 +32,8 @@ SpikeRecord read_spikes(const std::string& path, const std::string& population);
 std::vector<double> read_double_dataset(const std::string& path, const std::string& dataset);
 std::string read_string_dataset(const std::string& path, const std::string& dataset);
 // A fixed-length string attribute of a group or dataset (e.g. "/report/E/data", "units").
-std::string read_string_attribute(const std::string& path, const std::string& object, const std::string& name);
+std::string read_string_attribute(const std::string& path, const std::string& object,
+                                  const std::string& name);
 
 // A float64 array for write_arrays_h5; `name` may contain groups ("grid/mean_rate").
 struct NamedArray {

@@ -34,7 +34,8 @@ template <int N> inline void philox_batch(std::uint64_t seed, std::uint32_t (&c)
     std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
     for (int round = 0; round < 10; ++round) {
         for (int i = 0; i < N; ++i) {
-            const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c[0][i], p1 = std::uint64_t{0xCD9E8D57u} * c[2][i];
+            const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c[0][i],
+                                p1 = std::uint64_t{0xCD9E8D57u} * c[2][i];
             const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c[1][i] ^ k0;
             const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c[3][i] ^ k1;
             c[1][i] = static_cast<std::uint32_t>(p1);
@@ -48,8 +49,8 @@ template <int N> inline void philox_batch(std::uint64_t seed, std::uint32_t (&c)
 }
 
 // The counter words philox_block uses for (purpose, sub_id, object_id, counter).
-inline std::array<std::uint32_t, 4> philox_counter(RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id,
-                                                   std::uint64_t counter) {
+inline std::array<std::uint32_t, 4> philox_counter(RngPurpose purpose, std::uint32_t sub_id,
+                                                   std::uint64_t object_id, std::uint64_t counter) {
     return {static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
             static_cast<std::uint32_t>(object_id),
             (static_cast<std::uint32_t>(purpose) << 24) ^ (sub_id & 0xFFFFFFu) ^
@@ -107,6 +108,7 @@ public:
         std::uint64_t x = (static_cast<std::uint64_t>(next_u32()) << 32) | next_u32();
         return static_cast<std::uint64_t>((static_cast<uint128_t>(x) * n) >> 64);
     }
+
 private:
     std::uint64_t seed_;
     RngPurpose purpose_;

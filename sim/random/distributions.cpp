@@ -6,41 +6,49 @@
 
 namespace nmsim {
 
-double normal_cdf(double z) { return 0.5 * std::erfc(-z * M_SQRT1_2); }
+double normal_cdf(double z) {
+    return 0.5 * std::erfc(-z * M_SQRT1_2);
+}
 
 double normal_quantile(double p) {
     // Wichura (1988), Algorithm AS241 PPND16: three rational approximations, ~1e-16 relative.
     const double q = p - 0.5;
     if (std::abs(q) <= 0.425) return normal_quantile_central(p);
     double r = q < 0 ? p : 1.0 - p;
-    if (r <= 0.0) return q < 0 ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    if (r <= 0.0)
+        return q < 0 ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     r = std::sqrt(-std::log(r));
     double value;
     if (r <= 5.0) {
         r -= 1.6;
-        value = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
-                     1.27045825245236838258) *
-                        r +
-                    3.64784832476320460504) *
-                       r +
-                   5.7694972214606914055) *
-                      r +
-                  4.6303378461565452959) *
+        value =
+            (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) *
                      r +
-                 1.42343711074968357734) /
-                (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r +
-                     0.14810397642748007459) *
-                        r +
-                    0.68976733498510000455) *
-                       r +
-                   1.6763848301838038494) *
-                      r +
-                  2.05319162663775882187) *
+                 1.27045825245236838258) *
+                    r +
+                3.64784832476320460504) *
+                   r +
+               5.7694972214606914055) *
+                  r +
+              4.6303378461565452959) *
+                 r +
+             1.42343711074968357734) /
+            (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) *
                      r +
-                 1.0);
+                 0.14810397642748007459) *
+                    r +
+                0.68976733498510000455) *
+                   r +
+               1.6763848301838038494) *
+                  r +
+              2.05319162663775882187) *
+                 r +
+             1.0);
     } else {
         r -= 5.0;
-        value = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
+        value = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r +
+                      0.0012426609473880784386) *
+                         r +
                      0.026532189526576123093) *
                         r +
                     0.29656057182850489123) *
@@ -50,7 +58,9 @@ double normal_quantile(double p) {
                   5.4637849111641143699) *
                      r +
                  6.6579046435011037772) /
-                (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r +
+                (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r +
+                      1.8463183175100546818e-5) *
+                         r +
                      7.868691311456132591e-4) *
                         r +
                     0.0148753612908506148525) *
@@ -64,7 +74,8 @@ double normal_quantile(double p) {
     return q < 0 ? -value : value;
 }
 
-ValueSampler::ValueSampler(const ValueSpec& spec) : kind_(spec.kind), value_(spec.value), a_(spec.a), b_(spec.b) {
+ValueSampler::ValueSampler(const ValueSpec& spec)
+    : kind_(spec.kind), value_(spec.value), a_(spec.a), b_(spec.b) {
     if (kind_ != ValueSpec::Kind::normal && kind_ != ValueSpec::Kind::lognormal) return;
     // Truncation bounds in standard units of the underlying normal (of the log for lognormal).
     double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
@@ -132,13 +143,15 @@ double log_factorial(double n) {
     return r;
 }
 
-double log_choose(double n, double k) { return log_factorial(n) - log_factorial(k) - log_factorial(n - k); }
+double log_choose(double n, double k) {
+    return log_factorial(n) - log_factorial(k) - log_factorial(n - k);
+}
 
 // Inversion from the mode: subtract probabilities from u, always stepping to the more likely
 // neighbour, until u is used up. up(k) = P(k+1)/P(k), down(k) = P(k-1)/P(k).
 template <class Up, class Down>
-std::uint64_t invert_from_mode(double u, std::int64_t mode, double p_mode, std::int64_t kmin, std::int64_t kmax,
-                               Up&& up, Down&& down) {
+std::uint64_t invert_from_mode(double u, std::int64_t mode, double p_mode, std::int64_t kmin,
+                               std::int64_t kmax, Up&& up, Down&& down) {
     u -= p_mode;
     if (u < 0.0) return static_cast<std::uint64_t>(mode);
     std::int64_t hi = mode + 1, lo = mode - 1;
@@ -180,13 +193,15 @@ std::uint64_t sample_binomial(std::uint64_t n, double p, double u) {
 std::uint64_t sample_hypergeometric(std::uint64_t draws, std::uint64_t good, std::uint64_t total, double u) {
     if (draws == 0 || good == 0) return 0;
     if (good >= total) return draws;
-    const double n = static_cast<double>(draws), k_good = static_cast<double>(good), N = static_cast<double>(total);
+    const double n = static_cast<double>(draws), k_good = static_cast<double>(good),
+                 N = static_cast<double>(total);
     const std::int64_t kmin = static_cast<std::int64_t>(draws > total - good ? draws - (total - good) : 0);
     const std::int64_t kmax = static_cast<std::int64_t>(std::min(draws, good));
     const auto mode = std::clamp<std::int64_t>(
         static_cast<std::int64_t>(std::floor((n + 1.0) * (k_good + 1.0) / (N + 2.0))), kmin, kmax);
     const double md = static_cast<double>(mode);
-    const double p_mode = std::exp(log_choose(k_good, md) + log_choose(N - k_good, n - md) - log_choose(N, n));
+    const double p_mode =
+        std::exp(log_choose(k_good, md) + log_choose(N - k_good, n - md) - log_choose(N, n));
     const double bad = N - k_good;
     return invert_from_mode(
         u, mode, p_mode, kmin, kmax,

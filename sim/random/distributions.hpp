@@ -17,11 +17,25 @@ inline double normal_quantile_central(double p) {
     const double q = p - 0.5, r = 0.180625 - q * q;
     return q *
            (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r +
-                45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r +
-             133.14166789178437745) * r + 3.387132872796366608) /
+                45921.953931549871457) *
+                   r +
+               13731.693765509461125) *
+                  r +
+              1971.5909503065514427) *
+                 r +
+             133.14166789178437745) *
+                r +
+            3.387132872796366608) /
            (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r +
-                21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r +
-             42.313330701600911252) * r + 1.0);
+                21213.794301586595867) *
+                   r +
+               5394.1960214247511077) *
+                  r +
+              687.1870074920579083) *
+                 r +
+             42.313330701600911252) *
+                r +
+            1.0);
 }
 
 // A ValueSpec ready to sample: x = F^-1(F(min) + u (F(max) - F(min))) for u in (0, 1), so values
@@ -44,9 +58,9 @@ public:
 
 private:
     ValueSpec::Kind kind_ = ValueSpec::Kind::constant;
-    double value_ = 0.0;          // constant
-    double a_ = 0.0, b_ = 0.0;    // uniform bounds; normal mean/std (lognormal: of the log)
-    double lo_ = 0.0, hi_ = 0.0;  // truncation in standard units, mirrored so that lo_ <= 0
+    double value_ = 0.0;         // constant
+    double a_ = 0.0, b_ = 0.0;   // uniform bounds; normal mean/std (lognormal: of the log)
+    double lo_ = 0.0, hi_ = 0.0; // truncation in standard units, mirrored so that lo_ <= 0
     double cdf_lo_ = 0.0, cdf_hi_ = 1.0;
     double sign_ = 1.0; // -1 when the truncation lies in the upper tail and was mirrored
     double mass_ = 1.0;

@@ -83,7 +83,8 @@ ValidateSummary validate_config(const RunRequest& request) {
     }
     const auto resolved =
         resolve_storage(spec, generators, spec.simulation.threads, !request.settings.chip.empty());
-    for (std::size_t j = 0; j < resolved.size(); ++j) v.storage.emplace_back(spec.projections[j].name, resolved[j].kind);
+    for (std::size_t j = 0; j < resolved.size(); ++j)
+        v.storage.emplace_back(spec.projections[j].name, resolved[j].kind);
     v.estimated_bytes = estimate_memory(spec, spec.simulation.threads, resolved).total();
     return v;
 }
@@ -91,9 +92,13 @@ ValidateSummary validate_config(const RunRequest& request) {
 nlohmann::json ValidateSummary::to_json(const std::string& config) const {
     nlohmann::json st;
     for (const auto& [name, kind] : storage) st[name] = to_string(kind);
-    return {{"config", config},       {"valid", true},       {"storage", st},
-            {"neurons", neurons},     {"projections", projections},
-            {"expected_synapses", expected_synapses}, {"estimated_bytes", estimated_bytes}};
+    return {{"config", config},
+            {"valid", true},
+            {"storage", st},
+            {"neurons", neurons},
+            {"projections", projections},
+            {"expected_synapses", expected_synapses},
+            {"estimated_bytes", estimated_bytes}};
 }
 
 namespace {
@@ -101,7 +106,8 @@ namespace {
 // Storage for every projection, then the memory guard: automatic projections step down the ladder
 // if the packed tables would not fit, and a run that still does not fit is refused before anything
 // large is allocated.
-std::vector<ProjectionStorage> plan_memory(const NetworkSpec& spec, const RunSettings& settings, RunSummary& summary) {
+std::vector<ProjectionStorage> plan_memory(const NetworkSpec& spec, const RunSettings& settings,
+                                           RunSummary& summary) {
     const int threads = spec.simulation.threads;
     summary.baseline_bytes = current_rss_bytes();
     const std::uint64_t limit = settings.max_memory ? settings.max_memory : available_ram_bytes() / 10 * 8;
@@ -109,18 +115,18 @@ std::vector<ProjectionStorage> plan_memory(const NetworkSpec& spec, const RunSet
     for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
     const MemoryEstimate fixed = estimate_memory(spec, threads);
     const std::uint64_t room = limit > summary.baseline_bytes ? limit - summary.baseline_bytes : 1;
-    std::vector<ProjectionStorage> storage =
-        resolve_storage(spec, generators, threads, !settings.chip.empty(), room, fixed.total() - fixed.tables);
+    std::vector<ProjectionStorage> storage = resolve_storage(
+        spec, generators, threads, !settings.chip.empty(), room, fixed.total() - fixed.tables);
     summary.estimate = estimate_memory(spec, threads, storage);
     const MemoryEstimate& est = summary.estimate;
     if (summary.estimated_bytes() > limit)
-        throw ResourceError(fmt::format("{}: the run needs about {} (tables {}, state {}, input buffers {}, recording "
-                                        "{}) but the limit is {}; raise --max-memory, choose a leaner "
-                                        "synapse.storage or shrink the network",
-                                        spec.source_file, format_bytes(summary.estimated_bytes()),
-                                        format_bytes(est.tables), format_bytes(est.neuron_state),
-                                        format_bytes(est.input_buffers), format_bytes(est.recording),
-                                        format_bytes(limit)));
+        throw ResourceError(
+            fmt::format("{}: the run needs about {} (tables {}, state {}, input buffers {}, recording "
+                        "{}) but the limit is {}; raise --max-memory, choose a leaner "
+                        "synapse.storage or shrink the network",
+                        spec.source_file, format_bytes(summary.estimated_bytes()), format_bytes(est.tables),
+                        format_bytes(est.neuron_state), format_bytes(est.input_buffers),
+                        format_bytes(est.recording), format_bytes(limit)));
     return storage;
 }
 
@@ -135,7 +141,8 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
     const auto rates = population_rates(spec, result);
     double weighted = 0;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-        s.populations.push_back({spec.populations[i].name, spec.populations[i].size, result.population_spikes[i], rates[i]});
+        s.populations.push_back(
+            {spec.populations[i].name, spec.populations[i].size, result.population_spikes[i], rates[i]});
         s.spikes += result.population_spikes[i];
         weighted += rates[i] * spec.populations[i].size;
     }
@@ -147,8 +154,8 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
     s.sim_s = result.sim_seconds;
     s.table_bytes = net.tables.bytes;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
-        ProjectionSummary p{spec.projections[j].name, rule_name(spec.projections[j].connector.rule), net.storage[j], 0,
-                            net.tables.widths[j]};
+        ProjectionSummary p{spec.projections[j].name, rule_name(spec.projections[j].connector.rule),
+                            net.storage[j], 0, net.tables.widths[j]};
         for (const auto& part : net.partitions) p.bytes += part.tables[j].bytes();
         if (p.storage.kind == StorageKind::procedural) p.bytes += net.generators[j].row_state_bytes();
         s.projections.push_back(std::move(p));
@@ -168,9 +175,10 @@ Provenance provenance_of(const NetworkSpec& spec, const RunSummary& s) {
     prov.synapses = s.synapses;
     for (const auto& p : s.projections) {
         const FieldWidths& w = p.widths;
-        prov.field_widths += fmt::format("{}: target {} bits, weight {} bits ({}), delay {} bits ({}); storage {} ({})\n",
-                                         p.name, w.target, w.weight, to_string(w.weight_mode), w.delay,
-                                         to_string(w.delay_mode), to_string(p.storage.kind), p.storage.reason);
+        prov.field_widths +=
+            fmt::format("{}: target {} bits, weight {} bits ({}), delay {} bits ({}); storage {} ({})\n",
+                        p.name, w.target, w.weight, to_string(w.weight_mode), w.delay,
+                        to_string(w.delay_mode), to_string(p.storage.kind), p.storage.reason);
     }
     prov.summary_json = s.to_json().dump();
     if (s.fidelity) prov.fidelity_json = s.fidelity->to_json().dump();

@@ -31,9 +31,12 @@ nlohmann::json RunSummary::to_json() const {
     j["table_bytes"] = table_bytes;
     j["bytes_per_synapse"] = bytes_per_synapse();
     j["estimated_bytes"] = estimated_bytes();
-    j["estimate"] = {{"baseline", baseline_bytes},           {"tables", estimate.tables},
-                     {"neuron_state", estimate.neuron_state}, {"input_buffers", estimate.input_buffers},
-                     {"recording", estimate.recording},       {"build_transient", estimate.build_transient}};
+    j["estimate"] = {{"baseline", baseline_bytes},
+                     {"tables", estimate.tables},
+                     {"neuron_state", estimate.neuron_state},
+                     {"input_buffers", estimate.input_buffers},
+                     {"recording", estimate.recording},
+                     {"build_transient", estimate.build_transient}};
     for (const auto& p : projections) {
         const FieldWidths& w = p.widths;
         auto& t = j["tables"][p.name];

@@ -79,9 +79,9 @@ struct ProjectionSpec {
     std::string source;               // population name
     std::vector<std::string> targets; // population names
     ConnectorSpec connector;
-    ValueSpec weight; // mV for delta synapses, nA for current synapses
-    ValueSpec delay;  // ms
-    StorageSpec storage; // synapse.storage, else simulation.storage
+    ValueSpec weight;     // mV for delta synapses, nA for current synapses
+    ValueSpec delay;      // ms
+    StorageSpec storage;  // synapse.storage, else simulation.storage
     std::string receptor; // synapse.receptor (a port of every target model); empty: by the weight's sign
 };
 
@@ -92,16 +92,16 @@ struct StimulusSpec {
     std::uint32_t index = 0;
     Kind kind = Kind::poisson;
     std::vector<std::string> targets;
-    double rate_hz = 0.0;      // poisson
-    double weight = 0.0;       // poisson, spike_array
-    double amplitude = 0.0;    // dc (nA)
-    double start = 0.0;        // ms, all kinds (poisson, dc)
-    double stop = 1e300;       // ms
-    std::vector<double> times; // spike_array, step: ms
-    std::vector<double> amplitudes; // step: nA from each time on
+    double rate_hz = 0.0;                              // poisson
+    double weight = 0.0;                               // poisson, spike_array
+    double amplitude = 0.0;                            // dc (nA)
+    double start = 0.0;                                // ms, all kinds (poisson, dc)
+    double stop = 1e300;                               // ms
+    std::vector<double> times;                         // spike_array, step: ms
+    std::vector<double> amplitudes;                    // step: nA from each time on
     double offset = 0.0, frequency = 0.0, phase = 0.0; // ac: nA, Hz, degrees (t counted from start)
-    double mean = 0.0, stdev = 0.0, interval = 0.0;   // noisy: nA, nA, ms (a new draw per interval)
-    std::string receptor;      // poisson, spike_array; empty: by the weight's sign
+    double mean = 0.0, stdev = 0.0, interval = 0.0;    // noisy: nA, nA, ms (a new draw per interval)
+    std::string receptor;                              // poisson, spike_array; empty: by the weight's sign
 };
 
 struct RecorderSpec {
@@ -120,8 +120,8 @@ struct SimulationSpec {
     double dt = 0.1;          // ms
     std::uint64_t seed = 1;
     int threads = 1;
-    StorageSpec storage;          // default for projections without synapse.storage
-    double storage_budget = 2.0;  // automatic storage: largest delivery cost relative to packed
+    StorageSpec storage;         // default for projections without synapse.storage
+    double storage_budget = 2.0; // automatic storage: largest delivery cost relative to packed
 };
 
 struct NetworkSpec {

@@ -14,10 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sim/run/run_service.hpp"
-#include "sim/run/system_memory.hpp"
 #include "sim/config/config_loader.hpp"
 #include "sim/io/sonata.hpp"
+#include "sim/run/run_service.hpp"
+#include "sim/run/system_memory.hpp"
 #include "sim/spec/errors.hpp"
 
 extern char** environ;

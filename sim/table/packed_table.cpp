@@ -76,10 +76,13 @@ void PackedTableBuilder::preset_weight_constant(double weight) {
     last_weight_ = weight;
 }
 
-void PackedTableBuilder::preset_weight_values() { weight_preset_ = WeightPreset::values; }
+void PackedTableBuilder::preset_weight_values() {
+    weight_preset_ = WeightPreset::values;
+}
 
 void PackedTableBuilder::preset_weight_levels(const std::vector<double>& levels) {
-    if (levels.size() > PackedTable::max_lookup_values) throw std::logic_error("more weight levels than a lookup holds");
+    if (levels.size() > PackedTable::max_lookup_values)
+        throw std::logic_error("more weight levels than a lookup holds");
     weights_.clear();
     for (double v : levels) weights_.try_emplace(v, 0);
     weight_preset_ = WeightPreset::levels;
@@ -230,8 +233,8 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
     std::uint64_t entry = gap;
     if (w.weight_mode == FieldMode::lookup)
         entry |= static_cast<std::uint64_t>(grid_step_ > 0.0 ? static_cast<std::uint32_t>(std::nearbyint(
-                                                                 (weight - grid_low_) / grid_step_))
-                                                           : weights_.at(weight))
+                                                                   (weight - grid_low_) / grid_step_))
+                                                             : weights_.at(weight))
                  << w.target;
     else if (w.weight_mode == FieldMode::value)
         entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight)))

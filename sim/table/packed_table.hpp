@@ -85,7 +85,8 @@ private:
     // The hot loop. Entries are read through a 64-bit bit buffer refilled one word at a time, or
     // (Unaligned, entries <= 57 bits) by an unaligned 64-bit load at the entry's byte; table
     // constants are copied to locals so stores through f cannot force reloads.
-    template <FieldMode WM, FieldMode DM, bool Unaligned, class F> void decode(std::uint64_t row, F& f) const {
+    template <FieldMode WM, FieldMode DM, bool Unaligned, class F>
+    void decode(std::uint64_t row, F& f) const {
         const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;

@@ -26,7 +26,8 @@ inline std::vector<Edge> edges_of(const BuiltNetwork& net, std::size_t j) {
 }
 
 // Populations A (40) and B (50) of lif_delta and one projection P from A.
-inline std::string two_pops(const std::string& connector, const std::string& synapse = "{weight: 0.5, delay: 1.0}",
+inline std::string two_pops(const std::string& connector,
+                            const std::string& synapse = "{weight: 0.5, delay: 1.0}",
                             const std::string& target = "B") {
     return "nmsim: 1\nsimulation: {duration: 10.0, dt: 0.1, seed: 3}\n"
            "populations:\n  A: {size: 40, model: lif_delta}\n  B: {size: 50, model: lif_delta}\n"

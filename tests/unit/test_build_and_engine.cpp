@@ -244,7 +244,8 @@ TEST(Output, ReportsCarryTheModelsUnits) {
     // Each model declares its state units; a Loihi register is not a millivolt.
     const NetworkSpec spec = load_config_text(
         "nmsim: 1\nsimulation: {duration: 2.0}\npopulations:\n  A: {size: 2, model: lif_exp}\n"
-        "  B: {size: 2, model: loihi_lif}\nrecorders:\n  ia: {type: state, population: A, variable: i_syn_exc, ids: all}\n"
+        "  B: {size: 2, model: loihi_lif}\nrecorders:\n  ia: {type: state, population: A, variable: "
+        "i_syn_exc, ids: all}\n"
         "  vb: {type: state, population: B, variable: v, ids: all}\n",
         "c");
     BuiltNetwork net = build_network(spec, 1);

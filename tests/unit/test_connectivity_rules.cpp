@@ -31,7 +31,8 @@ double uniform_counts_p_value(const std::vector<double>& counts) {
 
 std::vector<Edge> sorted(std::vector<Edge> e) {
     std::sort(e.begin(), e.end(), [](const Edge& a, const Edge& b) {
-        return std::tie(a.source, a.target, a.weight, a.delay) < std::tie(b.source, b.target, b.weight, b.delay);
+        return std::tie(a.source, a.target, a.weight, a.delay) <
+               std::tie(b.source, b.target, b.weight, b.delay);
     });
     return e;
 }
@@ -71,8 +72,8 @@ TEST(FixedTotalNumber, ExactTotalWithMultinomialCounts) {
 
 TEST(FixedTotalNumber, SameSynapsesForAnyPartitioning) {
     expect_same_synapses_for_any_partitioning(load_config_text(
-        two_pops("{rule: fixed_total_number, n: 3000}",
-                 "{weight: {normal: {mean: 1.0, std: 0.2, min: 0.0}}, delay: {normal: {mean: 1.5, std: 0.5, min: 0.1}}}"),
+        two_pops("{rule: fixed_total_number, n: 3000}", "{weight: {normal: {mean: 1.0, std: 0.2, min: 0.0}}, "
+                                                        "delay: {normal: {mean: 1.5, std: 0.5, min: 0.1}}}"),
         "c"));
 }
 
@@ -85,34 +86,44 @@ TEST(FixedTotalNumber, WithoutMultapsesEveryPairAtMostOnce) {
     for (const auto& x : e) EXPECT_TRUE(pairs.insert({x.source, x.target}).second);
     // All 2000 pairs: every one, exactly once.
     const auto all = edges_of(
-        build_network(load_config_text(two_pops("{rule: fixed_total_number, n: 2000, allow_multapses: false}"), "c"), 2),
+        build_network(
+            load_config_text(two_pops("{rule: fixed_total_number, n: 2000, allow_multapses: false}"), "c"),
+            2),
         0);
     std::set<std::pair<std::uint64_t, std::uint64_t>> all_pairs;
     for (const auto& x : all) all_pairs.insert({x.source, x.target});
     EXPECT_EQ(all_pairs.size(), 2000u);
-    EXPECT_THROW(load_config_text(two_pops("{rule: fixed_total_number, n: 2001, allow_multapses: false}"), "c"),
-                 ConfigError);
+    EXPECT_THROW(
+        load_config_text(two_pops("{rule: fixed_total_number, n: 2001, allow_multapses: false}"), "c"),
+        ConfigError);
 }
 
 TEST(FixedTotalNumber, AutapseSwitch) {
-    const NetworkSpec no_self = load_config_text(
-        two_pops("{rule: fixed_total_number, n: 4000, allow_autapses: false}", "{weight: 0.5, delay: 1.0}", "A"), "c");
+    const NetworkSpec no_self =
+        load_config_text(two_pops("{rule: fixed_total_number, n: 4000, allow_autapses: false}",
+                                  "{weight: 0.5, delay: 1.0}", "A"),
+                         "c");
     const auto e = edges_of(build_network(no_self, 2), 0);
     ASSERT_EQ(e.size(), 4000u);
     for (const auto& x : e) ASSERT_NE(x.source, x.target);
     // With autapses (the default) 40 of 1600 pairs are self pairs: ~100 of 4000 synapses.
-    const auto with_self = edges_of(
-        build_network(load_config_text(two_pops("{rule: fixed_total_number, n: 4000}", "{weight: 0.5, delay: 1.0}", "A"), "c"), 2),
-        0);
-    const auto selfs = std::count_if(with_self.begin(), with_self.end(), [](const Edge& x) { return x.source == x.target; });
+    const auto with_self =
+        edges_of(build_network(load_config_text(two_pops("{rule: fixed_total_number, n: 4000}",
+                                                         "{weight: 0.5, delay: 1.0}", "A"),
+                                                "c"),
+                               2),
+                 0);
+    const auto selfs =
+        std::count_if(with_self.begin(), with_self.end(), [](const Edge& x) { return x.source == x.target; });
     EXPECT_NEAR(static_cast<double>(selfs), 100.0, 5 * std::sqrt(100.0));
     // All 40 x 39 non-self pairs without multapses.
-    const auto full = edges_of(build_network(load_config_text(two_pops("{rule: fixed_total_number, n: 1560, "
-                                                                       "allow_autapses: false, allow_multapses: false}",
-                                                                       "{weight: 0.5, delay: 1.0}", "A"),
-                                                              "c"),
-                                             3),
-                               0);
+    const auto full =
+        edges_of(build_network(load_config_text(two_pops("{rule: fixed_total_number, n: 1560, "
+                                                         "allow_autapses: false, allow_multapses: false}",
+                                                         "{weight: 0.5, delay: 1.0}", "A"),
+                                                "c"),
+                               3),
+                 0);
     EXPECT_EQ(full.size(), 1560u);
 }
 
@@ -140,18 +151,19 @@ TEST(SourceDrivenRows, FixedOutdegreeExactWithoutMultapsesAndPartitionFree) {
     const NetworkSpec spec =
         load_config_text(two_pops("{rule: fixed_outdegree, outdegree: 30, allow_multapses: false}"), "c");
     std::map<std::uint64_t, std::set<std::uint64_t>> out;
-    for (const auto& x : edges_of(build_network(spec, 2), 0)) EXPECT_TRUE(out[x.source].insert(x.target).second);
+    for (const auto& x : edges_of(build_network(spec, 2), 0))
+        EXPECT_TRUE(out[x.source].insert(x.target).second);
     ASSERT_EQ(out.size(), 40u);
     for (const auto& [s, t] : out) EXPECT_EQ(t.size(), 30u);
     expect_same_synapses_for_any_partitioning(spec);
 }
 
 TEST(SourceDrivenRows, PairwiseBernoulliIsPartitionFreeAndUniform) {
-    const NetworkSpec spec = load_config_text(
-        "nmsim: 1\npopulations: {A: {size: 300, model: lif_delta}}\n"
-        "projections: {P: {source: A, target: A, connector: {rule: pairwise_bernoulli, p: 0.1, allow_autapses: false}, "
-        "synapse: {weight: 1, delay: 1}}}\n",
-        "c");
+    const NetworkSpec spec = load_config_text("nmsim: 1\npopulations: {A: {size: 300, model: lif_delta}}\n"
+                                              "projections: {P: {source: A, target: A, connector: {rule: "
+                                              "pairwise_bernoulli, p: 0.1, allow_autapses: false}, "
+                                              "synapse: {weight: 1, delay: 1}}}\n",
+                                              "c");
     const auto e = edges_of(build_network(spec, 2), 0);
     const double mean = 0.1 * 300 * 299;
     EXPECT_NEAR(static_cast<double>(e.size()), mean, 4 * std::sqrt(mean * 0.9));

@@ -15,13 +15,15 @@ namespace {
 
 // The current (nA) injected in each step into the recorded neurons of population N (lif_delta,
 // tau_m 1000 ms, cm 1 nF), recovered from the membrane trace.
-std::vector<std::vector<double>> injected(const std::string& stimulus, int neurons = 1, double duration = 10.0) {
+std::vector<std::vector<double>> injected(const std::string& stimulus, int neurons = 1,
+                                          double duration = 10.0) {
     const NetworkSpec spec = load_config_text(
         "nmsim: 1\nsimulation: {duration: " + std::to_string(duration) +
             ", dt: 0.1, seed: 5}\n"
             "populations:\n  N: {size: " +
             std::to_string(neurons) +
-            ", model: lif_delta, params: {tau_m: 1000.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, v_thresh: 1e3}}\n"
+            ", model: lif_delta, params: {tau_m: 1000.0, cm: 1.0, v_rest: 0.0, v_reset: 0.0, v_thresh: "
+            "1e3}}\n"
             "stimuli:\n" +
             stimulus + "recorders:\n  vm: {type: state, population: N, variable: v, ids: all}\n",
         "c");
@@ -48,8 +50,8 @@ TEST(CurrentSources, StepHoldsEachAmplitudeFromItsTime) {
 }
 
 TEST(CurrentSources, AcIsPyNNsSineFromItsStart) {
-    const auto i = injected(
-        "  s: {type: ac, target: N, amplitude: 0.3, offset: 0.1, frequency: 100.0, phase: 90.0, start: 1.0, stop: 9.0}\n")[0];
+    const auto i = injected("  s: {type: ac, target: N, amplitude: 0.3, offset: 0.1, frequency: 100.0, "
+                            "phase: 90.0, start: 1.0, stop: 9.0}\n")[0];
     for (std::size_t k = 0; k < i.size(); ++k) {
         const double t = (k * 0.1 - 1.0) * 1e-3;
         const double want = (k < 10 || k >= 90) ? 0.0 : 0.1 + 0.3 * std::sin(2 * M_PI * 100.0 * t + M_PI / 2);
@@ -58,7 +60,8 @@ TEST(CurrentSources, AcIsPyNNsSineFromItsStart) {
 }
 
 TEST(CurrentSources, NoisyDrawsPerNeuronAndIntervalWithTheGivenMoments) {
-    const auto all = injected("  s: {type: noisy, target: N, mean: 0.2, stdev: 0.1, interval: 1.0}\n", 200, 20.0);
+    const auto all =
+        injected("  s: {type: noisy, target: N, mean: 0.2, stdev: 0.1, interval: 1.0}\n", 200, 20.0);
     double sum = 0, sq = 0;
     int n = 0;
     for (const auto& i : all) {
@@ -81,9 +84,17 @@ TEST(CurrentSources, ConfigErrors) {
     auto cfg = [](const std::string& st) {
         return "nmsim: 1\npopulations: {N: {size: 1, model: lif_delta}}\nstimuli:\n" + st;
     };
-    EXPECT_THROW(load_config_text(cfg("  s: {type: step, target: N, times: [1.0, 2.0], amplitudes: [0.5]}\n"), "c"), ConfigError);
-    EXPECT_THROW(load_config_text(cfg("  s: {type: step, target: N, times: [2.0, 1.0], amplitudes: [0.5, 1]}\n"), "c"), ConfigError);
-    EXPECT_THROW(load_config_text(cfg("  s: {type: ac, target: N, amplitude: 1.0}\n"), "c"), ConfigError); // frequency
-    EXPECT_THROW(load_config_text(cfg("  s: {type: noisy, target: N, mean: 0, stdev: 1, interval: 0.15}\n"), "c"), ConfigError);
-    EXPECT_THROW(load_config_text(cfg("  s: {type: dc, target: N, amplitude: 1, weight: 2}\n"), "c"), ConfigError);
+    EXPECT_THROW(
+        load_config_text(cfg("  s: {type: step, target: N, times: [1.0, 2.0], amplitudes: [0.5]}\n"), "c"),
+        ConfigError);
+    EXPECT_THROW(
+        load_config_text(cfg("  s: {type: step, target: N, times: [2.0, 1.0], amplitudes: [0.5, 1]}\n"), "c"),
+        ConfigError);
+    EXPECT_THROW(load_config_text(cfg("  s: {type: ac, target: N, amplitude: 1.0}\n"), "c"),
+                 ConfigError); // frequency
+    EXPECT_THROW(
+        load_config_text(cfg("  s: {type: noisy, target: N, mean: 0, stdev: 1, interval: 0.15}\n"), "c"),
+        ConfigError);
+    EXPECT_THROW(load_config_text(cfg("  s: {type: dc, target: N, amplitude: 1, weight: 2}\n"), "c"),
+                 ConfigError);
 }

@@ -102,7 +102,8 @@ TEST(Distributions, LognormalTruncatesOnTheLogScale) {
 TEST(Distributions, HopelessTruncationIsAConfigErrorNotAHang) {
     // mean 2, std 0.025, max 0: 80 standard deviations away (this used to redraw forever).
     try {
-        load_config_text(two_pops("{rule: all_to_all}", "{weight: {normal: {mean: 2.0, std: 0.025, max: 0.0}}, delay: 1.0}"),
+        load_config_text(two_pops("{rule: all_to_all}",
+                                  "{weight: {normal: {mean: 2.0, std: 0.025, max: 0.0}}, delay: 1.0}"),
                          "bad.yaml");
         FAIL() << "expected a ConfigError";
     } catch (const ConfigError& e) {
@@ -112,26 +113,31 @@ TEST(Distributions, HopelessTruncationIsAConfigErrorNotAHang) {
         EXPECT_NE(e.detail.find("lies inside [min, max]"), std::string::npos) << e.detail;
     }
     // The same for a delay given with --set, and for a lognormal.
-    EXPECT_THROW(load_config_text(two_pops("{rule: all_to_all}"), "c",
-                                  {"projections.P.synapse.delay={normal: {mean: 50, std: 0.1, min: 0.1, max: 1.0}}"}),
-                 ConfigError);
-    EXPECT_THROW(load_config_text(two_pops("{rule: all_to_all}",
-                                           "{weight: {lognormal: {mu: 0, sigma: 0.1, min: 100}}, delay: 1.0}"),
-                                  "c"),
-                 ConfigError);
+    EXPECT_THROW(
+        load_config_text(two_pops("{rule: all_to_all}"), "c",
+                         {"projections.P.synapse.delay={normal: {mean: 50, std: 0.1, min: 0.1, max: 1.0}}"}),
+        ConfigError);
+    EXPECT_THROW(
+        load_config_text(two_pops("{rule: all_to_all}",
+                                  "{weight: {lognormal: {mu: 0, sigma: 0.1, min: 100}}, delay: 1.0}"),
+                         "c"),
+        ConfigError);
     // Enough mass (1.3e-3 of it) is accepted.
     EXPECT_NO_THROW(load_config_text(
-        two_pops("{rule: all_to_all}", "{weight: {normal: {mean: 0.0, std: 1.0, min: 3.0}}, delay: 1.0}"), "c"));
+        two_pops("{rule: all_to_all}", "{weight: {normal: {mean: 0.0, std: 1.0, min: 3.0}}, delay: 1.0}"),
+        "c"));
 }
 
 TEST(Distributions, OpenEndedDelayIsCutAtTheCapacityLimit) {
     const NetworkSpec spec = load_config_text(
-        two_pops("{rule: all_to_all}", "{weight: 1.0, delay: {normal: {mean: 1.5, std: 0.75, min: 0.1}}}"), "c");
+        two_pops("{rule: all_to_all}", "{weight: 1.0, delay: {normal: {mean: 1.5, std: 0.75, min: 0.1}}}"),
+        "c");
     EXPECT_NEAR(spec.projections[0].delay.max, max_delay_steps * 0.1, 1e-9);
-    EXPECT_THROW(load_config_text(two_pops("{rule: all_to_all}",
-                                           "{weight: 1.0, delay: {normal: {mean: 6000, std: 500, min: 0.1}}}"),
-                                  "c"),
-                 ConfigError); // a real part of it lies beyond 65535 steps
+    EXPECT_THROW(
+        load_config_text(two_pops("{rule: all_to_all}",
+                                  "{weight: 1.0, delay: {normal: {mean: 6000, std: 500, min: 0.1}}}"),
+                         "c"),
+        ConfigError); // a real part of it lies beyond 65535 steps
 }
 
 TEST(Distributions, BinomialInversionReproducesThePmf) {
@@ -169,20 +175,22 @@ TEST(Distributions, HypergeometricInversionReproducesThePmf) {
     // Support bounded below: 25 draws from 30 with 20 good leave at least 15 good.
     const boost::math::hypergeometric_distribution<double> h2(20, 25, 30);
     const auto f2 = outcome_fractions([](double u) { return sample_hypergeometric(25, 20, 30, u); }, 20);
-    for (int k = 0; k <= 20; ++k) EXPECT_NEAR(f2[k], k >= 15 ? boost::math::pdf(h2, k) : 0.0, 2e-6) << "k = " << k;
+    for (int k = 0; k <= 20; ++k)
+        EXPECT_NEAR(f2[k], k >= 15 ? boost::math::pdf(h2, k) : 0.0, 2e-6) << "k = " << k;
 }
 
 TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
     // The Poisson drive draws through philox_batch; it must be the same function as philox_block.
     std::uint32_t c[4][17];
     for (int k = 0; k < 17; ++k) {
-        const auto w = philox_counter(RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
+        const auto w =
+            philox_counter(RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
         for (int i = 0; i < 4; ++i) c[i][k] = w[i];
     }
     philox_batch(0x123456789ABCDEFull, c);
     for (int k = 0; k < 17; ++k) {
-        const auto r =
-            philox_block(0x123456789ABCDEFull, RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
+        const auto r = philox_block(0x123456789ABCDEFull, RngPurpose::poisson, 7,
+                                    1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
         for (int i = 0; i < 4; ++i) EXPECT_EQ(c[i][k], r[i]) << "counter " << k << " word " << i;
     }
 }
@@ -190,8 +198,8 @@ TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
 TEST(CounterRng, BatchedSynapseValuesAreTheSingleDraws) {
     // The build draws values in batches; procedural delivery draws them one at a time: same bits.
     const NetworkSpec spec = load_config_text(
-        two_pops("{rule: all_to_all}",
-                 "{weight: {lognormal: {mu: -1.0, sigma: 0.7, max: 2.0}}, delay: {normal: {mean: 1.5, std: 1.0, min: 0.1}}}"),
+        two_pops("{rule: all_to_all}", "{weight: {lognormal: {mu: -1.0, sigma: 0.7, max: 2.0}}, delay: "
+                                       "{normal: {mean: 1.5, std: 1.0, min: 0.1}}}"),
         "c");
     const SynapseValues values(spec, spec.projections[0]);
     std::uint64_t targets[SynapseValues::batch];

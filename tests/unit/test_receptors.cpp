@@ -20,8 +20,7 @@ std::string net(const std::string& synapse, const std::string& stimulus = "") {
            synapse +
            "}\n"
            "stimuli:\n  kick: {type: spike_array, target: S, times: [1.0], weight: 5.0}\n" +
-           stimulus +
-           "recorders:\n  ie: {type: state, population: T, variable: i_syn_exc, ids: [0]}\n";
+           stimulus + "recorders:\n  ie: {type: state, population: T, variable: i_syn_exc, ids: [0]}\n";
 }
 
 // Peak of a recorded trace.
@@ -65,8 +64,9 @@ TEST(Receptors, WithoutAReceptorTheSignDecides) {
 }
 
 TEST(Receptors, StimuliNameTheirReceptorToo) {
-    const std::string cfg = net("{weight: 0.0, delay: 1.0}",
-                                "  drive: {type: spike_array, target: T, times: [2.0], weight: 0.2, receptor: inhibitory}\n");
+    const std::string cfg =
+        net("{weight: 0.0, delay: 1.0}",
+            "  drive: {type: spike_array, target: T, times: [2.0], weight: 0.2, receptor: inhibitory}\n");
     const auto [exc, inh] = exc_inh_peaks(cfg);
     EXPECT_EQ(exc, 0.0);
     EXPECT_NEAR(inh, 0.2, 1e-6);
@@ -93,8 +93,9 @@ TEST(Receptors, UnknownReceptorNamesModelAndPorts) {
         FAIL() << "expected a ConfigError";
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.key_path, "projections.P.synapse.receptor");
-        EXPECT_NE(e.detail.find("population 'T' (lif_exp) has no receptor 'NMDA' (has: excitatory, inhibitory)"),
-                  std::string::npos)
+        EXPECT_NE(
+            e.detail.find("population 'T' (lif_exp) has no receptor 'NMDA' (has: excitatory, inhibitory)"),
+            std::string::npos)
             << e.detail;
     }
     EXPECT_THROW(load_config_text(net("{weight: 0.3, delay: 1.0}",

@@ -33,13 +33,15 @@ TEST(SpikeSources, ArrayFiresAtItsTimesPerNeuronOrShared) {
 }
 
 TEST(SpikeSources, ArrayDrivesATargetThroughAProjection) {
-    const NetworkSpec spec = load_config_text(
-        "nmsim: 1\nsimulation: {duration: 10.0, dt: 0.1}\n"
-        "populations:\n  S: {size: 1, model: spike_source_array, spike_times: [2.0]}\n"
-        "  T: {size: 1, model: lif_delta, params: {v_rest: 0.0, v_reset: 0.0, v_thresh: 100.0, tau_m: 10.0}}\n"
-        "projections: {P: {source: S, target: T, connector: {rule: all_to_all}, synapse: {weight: 3.0, delay: 1.5}}}\n"
-        "recorders: {vm: {type: state, population: T, variable: v, ids: [0]}}\n",
-        "c");
+    const NetworkSpec spec =
+        load_config_text("nmsim: 1\nsimulation: {duration: 10.0, dt: 0.1}\n"
+                         "populations:\n  S: {size: 1, model: spike_source_array, spike_times: [2.0]}\n"
+                         "  T: {size: 1, model: lif_delta, params: {v_rest: 0.0, v_reset: 0.0, v_thresh: "
+                         "100.0, tau_m: 10.0}}\n"
+                         "projections: {P: {source: S, target: T, connector: {rule: all_to_all}, synapse: "
+                         "{weight: 3.0, delay: 1.5}}}\n"
+                         "recorders: {vm: {type: state, population: T, variable: v, ids: [0]}}\n",
+                         "c");
     BuiltNetwork net = build_network(spec, 1);
     const auto& v = simulate(net).reports.at(0).data;
     // Emitted at 2.0 ms, delay 1.5 ms: V jumps by 3 mV in the step ending at 3.5 ms (sample at 3.5).
@@ -48,10 +50,10 @@ TEST(SpikeSources, ArrayDrivesATargetThroughAProjection) {
 }
 
 TEST(SpikeSources, PoissonRateWindowAndThreadInvariance) {
-    const std::string cfg =
-        "nmsim: 1\nsimulation: {duration: 2000.0, dt: 0.1, seed: 8}\n"
-        "populations:\n  P: {size: 1000, model: spike_source_poisson, params: {rate: 20.0, start: 500.0, duration: 1000.0}}\n"
-        "recorders: {spk: {type: spikes}}\n";
+    const std::string cfg = "nmsim: 1\nsimulation: {duration: 2000.0, dt: 0.1, seed: 8}\n"
+                            "populations:\n  P: {size: 1000, model: spike_source_poisson, params: {rate: "
+                            "20.0, start: 500.0, duration: 1000.0}}\n"
+                            "recorders: {spk: {type: spikes}}\n";
     const NetworkSpec spec = load_config_text(cfg, "c");
     BuiltNetwork one = build_network(spec, 1), three = build_network(spec, 3);
     const RunResult a = simulate(one), b = simulate(three);
@@ -68,9 +70,13 @@ TEST(SpikeSources, PoissonRateWindowAndThreadInvariance) {
 }
 
 TEST(SpikeSources, SpikeTimesAreCheckedAgainstTheModel) {
-    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: spike_source_array, spike_times: [[1.0]]}}\n", "c"),
-                 ConfigError); // two neurons, one list
-    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: lif_exp, spike_times: [1.0]}}\n", "c"),
+    EXPECT_THROW(
+        load_config_text(
+            "nmsim: 1\npopulations: {A: {size: 2, model: spike_source_array, spike_times: [[1.0]]}}\n", "c"),
+        ConfigError); // two neurons, one list
+    EXPECT_THROW(
+        load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: lif_exp, spike_times: [1.0]}}\n", "c"),
+        ConfigError);
+    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: spike_source_array}}\n", "c"),
                  ConfigError);
-    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: spike_source_array}}\n", "c"), ConfigError);
 }

@@ -88,12 +88,14 @@ recorders: {spikes: {type: spikes}, vm: {type: state, population: A, variable: v
     const NetworkSpec packed_spec = load_config_text(cfg, "c", {"simulation.storage=packed"});
     const NetworkSpec proc_spec = load_config_text(cfg, "c", {"simulation.storage=procedural"});
     BuiltNetwork packed = build_network(packed_spec, 2), proc = build_network(proc_spec, 3);
-    EXPECT_EQ(proc.storage[0].kind, StorageKind::procedural_weights) << "procedural falls to procedural_weights";
+    EXPECT_EQ(proc.storage[0].kind, StorageKind::procedural_weights)
+        << "procedural falls to procedural_weights";
     expect_same_run(simulate(packed), simulate(proc), "fixed_indegree procedural_weights");
 }
 
 TEST(StorageLadder, QuantisedReportsItsErrorOnTheGrid) {
-    const NetworkSpec spec = load_config_text(ladder_config, "ladder", {"projections.EE.synapse.storage={quantised: 6}"});
+    const NetworkSpec spec =
+        load_config_text(ladder_config, "ladder", {"projections.EE.synapse.storage={quantised: 6}"});
     BuiltNetwork net = build_network(spec, 2);
     const ProjectionStorage& st = net.storage[0];
     ASSERT_EQ(st.kind, StorageKind::quantised);
@@ -106,7 +108,8 @@ TEST(StorageLadder, QuantisedReportsItsErrorOnTheGrid) {
     std::set<double> levels;
     for (const auto& part : net.partitions)
         for (std::uint64_t r = 0; r < part.tables[0].rows(); ++r)
-            part.tables[0].for_each_synapse(r, [&](std::uint64_t, double w, std::uint32_t) { levels.insert(w); });
+            part.tables[0].for_each_synapse(
+                r, [&](std::uint64_t, double w, std::uint32_t) { levels.insert(w); });
     EXPECT_LE(levels.size(), 64u);
     EXPECT_EQ(net.partitions[0].tables[0].widths().weight_mode, FieldMode::lookup);
 }
@@ -123,11 +126,14 @@ TEST(StorageLadder, AutomaticChoosesByBudgetAndMemory) {
     const NetworkSpec lax = load_config_text(ladder_config, "ladder", {"simulation.storage_budget=100"});
     std::vector<ProjectionGenerator> lax_gens;
     for (const auto& pr : lax.projections) lax_gens.emplace_back(lax, pr);
-    for (const auto& st : resolve_storage(lax, lax_gens, 2, false)) EXPECT_EQ(st.kind, StorageKind::procedural);
+    for (const auto& st : resolve_storage(lax, lax_gens, 2, false))
+        EXPECT_EQ(st.kind, StorageKind::procedural);
     // Short of memory: the largest tables step down first, until the prediction fits.
     double packed_bytes = 0;
-    for (const auto& g : gens) packed_bytes += predict_storage_cost(tight, g, StorageKind::packed, 2).table_bytes;
-    const auto fitted = resolve_storage(tight, gens, 2, false, static_cast<std::uint64_t>(packed_bytes * 0.5));
+    for (const auto& g : gens)
+        packed_bytes += predict_storage_cost(tight, g, StorageKind::packed, 2).table_bytes;
+    const auto fitted =
+        resolve_storage(tight, gens, 2, false, static_cast<std::uint64_t>(packed_bytes * 0.5));
     double fitted_bytes = 0;
     for (std::size_t j = 0; j < gens.size(); ++j)
         fitted_bytes += predict_storage_cost(tight, gens[j], fitted[j].kind, 2).table_bytes;
@@ -147,9 +153,11 @@ TEST(StorageLadder, ConfigErrorsNameTheKey) {
         }
         return std::string("no error");
     };
-    EXPECT_NE(key_of({"projections.EE.synapse.storage=compressed"}).find("projections.EE.synapse.storage: unknown storage"),
+    EXPECT_NE(key_of({"projections.EE.synapse.storage=compressed"})
+                  .find("projections.EE.synapse.storage: unknown storage"),
               std::string::npos);
-    EXPECT_NE(key_of({"projections.EE.synapse.storage={quantised: 17}"}).find("storage.quantised"), std::string::npos);
+    EXPECT_NE(key_of({"projections.EE.synapse.storage={quantised: 17}"}).find("storage.quantised"),
+              std::string::npos);
     EXPECT_NE(key_of({"projections.EE.connector={rule: fixed_indegree, indegree: 10}",
                       "projections.EE.synapse.storage=procedural"})
                   .find("cannot"),

@@ -41,8 +41,9 @@ ConfigError error_of(const std::string& text) {
 } // namespace
 
 TEST(SweepSpec, GridIsCartesianWithRepeatsInnermost) {
-    const SweepSpec s = load_sweep(write("sweep: 1\nbase: base.yaml\ngrid: {vars.g: [3, 4, 5], vars.eta: [1, 2]}\n"
-                                         "repeats: 2\noutput: o\n"));
+    const SweepSpec s =
+        load_sweep(write("sweep: 1\nbase: base.yaml\ngrid: {vars.g: [3, 4, 5], vars.eta: [1, 2]}\n"
+                         "repeats: 2\noutput: o\n"));
     const auto pts = expand_sweep(s, 42);
     ASSERT_EQ(pts.size(), 12u);
     EXPECT_EQ(pts[0].overrides(), (std::vector<std::string>{"vars.g=3", "vars.eta=1"}));
@@ -59,12 +60,14 @@ TEST(SweepSpec, GridIsCartesianWithRepeatsInnermost) {
 }
 
 TEST(SweepSpec, ZipPairsAndRandomSamples) {
-    const SweepSpec z = load_sweep(write("sweep: 1\nbase: base.yaml\nzip: {vars.g: [3, 4], vars.eta: [1, 2]}\noutput: o\n"));
+    const SweepSpec z =
+        load_sweep(write("sweep: 1\nbase: base.yaml\nzip: {vars.g: [3, 4], vars.eta: [1, 2]}\noutput: o\n"));
     const auto pz = expand_sweep(z, 1);
     ASSERT_EQ(pz.size(), 2u);
     EXPECT_EQ(pz[1].overrides(), (std::vector<std::string>{"vars.g=4", "vars.eta=2"}));
-    const SweepSpec r = load_sweep(write("sweep: 1\nbase: base.yaml\nrandom: {n: 200, seed: 9, ranges: "
-                                         "{vars.g: {uniform: [3, 6]}, vars.eta: {log_uniform: [0.5, 8]}}}\noutput: o\n"));
+    const SweepSpec r =
+        load_sweep(write("sweep: 1\nbase: base.yaml\nrandom: {n: 200, seed: 9, ranges: "
+                         "{vars.g: {uniform: [3, 6]}, vars.eta: {log_uniform: [0.5, 8]}}}\noutput: o\n"));
     const auto pr = expand_sweep(r, 1);
     ASSERT_EQ(pr.size(), 200u);
     double log_sum = 0;
@@ -98,11 +101,16 @@ TEST(SweepSpec, EveryKeyIsValidated) {
         {head + "grid: {vars.g: []}\noutput: o\n", "grid.vars.g", "non-empty list"},
         {head + "grid: {vars.g: [[1, 2]]}\noutput: o\n", "grid.vars.g[0]", "single value"},
         {head + "zip: {vars.g: [1, 2], vars.eta: [1]}\noutput: o\n", "zip.vars.eta", "pair up"},
-        {head + "random: {n: 0, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n", "random.n", "whole number"},
-        {head + "random: {n: 3, ranges: {vars.g: {normal: [1, 2]}}}\noutput: o\n", "random.ranges.vars.g.normal", "unknown key"},
-        {head + "random: {n: 3, ranges: {vars.g: {log_uniform: [0, 2]}}}\noutput: o\n", "random.ranges.vars.g.log_uniform", "low > 0"},
-        {head + "random: {n: 3, seed: -1, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n", "random.seed", "whole number"},
-        {head + "grid: {vars.g: [1]}\nrandom: {n: 2, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n", "vars.g", "swept twice"},
+        {head + "random: {n: 0, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n", "random.n",
+         "whole number"},
+        {head + "random: {n: 3, ranges: {vars.g: {normal: [1, 2]}}}\noutput: o\n",
+         "random.ranges.vars.g.normal", "unknown key"},
+        {head + "random: {n: 3, ranges: {vars.g: {log_uniform: [0, 2]}}}\noutput: o\n",
+         "random.ranges.vars.g.log_uniform", "low > 0"},
+        {head + "random: {n: 3, seed: -1, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n", "random.seed",
+         "whole number"},
+        {head + "grid: {vars.g: [1]}\nrandom: {n: 2, ranges: {vars.g: {uniform: [1, 2]}}}\noutput: o\n",
+         "vars.g", "swept twice"},
         {head + "grid: {vars.g: [1]}\nrepeats: 0\noutput: o\n", "repeats", "whole number"},
         {head + "grid: {vars.g: [1]}\nset: [a]\noutput: o\n", "set", "must map"},
         {head + "grid: {vars.g: [1]}\nmetrics: [power]\noutput: o\n", "metrics[0]", "unknown metric"},

@@ -1,5 +1,6 @@
 // loihi_lif against integer traces computed by hand from Lava's PyLifModelBitAcc update
-// (chips.md: u' = wrap24(trunc(u (4096 - du - 1) / 4096) + a_in 64), v' = clip(trunc(v (4096 - dv) / 4096) + u' + bias)).
+// (chips.md: u' = wrap24(trunc(u (4096 - du - 1) / 4096) + a_in 64), v' = clip(trunc(v (4096 - dv) / 4096) +
+// u' + bias)).
 #include <gtest/gtest.h>
 
 #include "models/loihi_lif.hpp"
@@ -12,9 +13,12 @@ namespace {
 
 std::unique_ptr<NeuronGroup> make(double du, double dv, double vth, double bias_mant = 0, double bias_exp = 0,
                                   double weight_exp = 0) {
-    const std::map<std::string, double> p = {{"du", du},     {"dv", dv},
-                                             {"vth", vth},   {"bias_mant", bias_mant},
-                                             {"bias_exp", bias_exp}, {"weight_exp", weight_exp}};
+    const std::map<std::string, double> p = {{"du", du},
+                                             {"dv", dv},
+                                             {"vth", vth},
+                                             {"bias_mant", bias_mant},
+                                             {"bias_exp", bias_exp},
+                                             {"weight_exp", weight_exp}};
     return loihi_lif_model.create(1, p, 1.0);
 }
 
@@ -39,8 +43,9 @@ std::vector<std::pair<double, double>> trace(NeuronGroup& g, const std::vector<d
 TEST(LoihiLif, SubthresholdTraceMatchesHandComputation) {
     // du = 100, dv = 200, one input of mantissa 100 at step 0, threshold 1000 << 6 never reached.
     // Step 1: u = 0 + 100*64 = 6400; v = 0 + 6400 = 6400.
-    // Step 2: u = trunc(6400*3995/4096) = trunc(6242.19) = 6242; v = trunc(6400*3896/4096) + 6242 = 6087 + 6242 = 12329.
-    // Step 3: u = trunc(6242*3995/4096) = trunc(6088.08) = 6088; v = trunc(12329*3896/4096) + 6088 = 11726 + 6088 = 17814.
+    // Step 2: u = trunc(6400*3995/4096) = trunc(6242.19) = 6242; v = trunc(6400*3896/4096) + 6242 = 6087 +
+    // 6242 = 12329. Step 3: u = trunc(6242*3995/4096) = trunc(6088.08) = 6088; v = trunc(12329*3896/4096) +
+    // 6088 = 11726 + 6088 = 17814.
     auto g = make(100, 200, 1000);
     const auto t = trace(*g, {100, 0, 0, 0, 0, 0});
     const std::vector<std::pair<double, double>> want = {{6400, 6400},  {6242, 12329}, {6088, 17814},
@@ -81,7 +86,7 @@ TEST(LoihiLif, BiasAndWeightExponent) {
     const auto t = trace(*g, {5, 0});
     EXPECT_EQ(t[0], (std::pair<double, double>{1280, 1280 + 12}));
     EXPECT_EQ(t[1], (std::pair<double, double>{0, 12})); // dv = 4096 forgets v, du = 4095 clears u
-    auto shifted = make(4095, 4096, 100000, 0, 0, -2); // weight_exp -2: mantissa 8 -> 2
+    auto shifted = make(4095, 4096, 100000, 0, 0, -2);   // weight_exp -2: mantissa 8 -> 2
     EXPECT_EQ(trace(*shifted, {8})[0].first, 128);
 }
 
@@ -101,13 +106,17 @@ TEST(LoihiLif, VoltageSaturatesAndCurrentWraps) {
     auto wrap = make(0, 0, 131071);
     wrap->set(1, 0, 8388000);
     t = trace(*wrap, {100});
-    EXPECT_EQ(t[0].first, 8388000 - 2048 + 6400 - 16777216); // trunc(8388000*4095/4096) = 8385952, + 6400 wraps
+    EXPECT_EQ(t[0].first,
+              8388000 - 2048 + 6400 - 16777216); // trunc(8388000*4095/4096) = 8385952, + 6400 wraps
 }
 
 TEST(LoihiLif, ParametersMustBeRegisterIntegers) {
-    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 10.5}}}\n", "c"),
+    EXPECT_THROW(load_config_text(
+                     "nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 10.5}}}\n", "c"),
                  ConfigError);
-    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4096}}}\n", "c"),
+    EXPECT_THROW(load_config_text(
+                     "nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4096}}}\n", "c"),
                  ConfigError);
-    EXPECT_NO_THROW(load_config_text("nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4095}}}\n", "c"));
+    EXPECT_NO_THROW(load_config_text(
+        "nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4095}}}\n", "c"));
 }

@@ -12,9 +12,11 @@
 using namespace nmsim;
 
 TEST(Microcircuit, FullScaleRatesWithinNestsPublishedBands) {
-    const YAML::Node data = YAML::LoadFile(std::string(NMSIM_SOURCE_DIR) + "/tests/validation/microcircuit_rates.yaml");
-    const NetworkSpec spec = load_config(std::string(NMSIM_SOURCE_DIR) + "/" + data["config"].as<std::string>(),
-                                         data["set"].as<std::vector<std::string>>());
+    const YAML::Node data =
+        YAML::LoadFile(std::string(NMSIM_SOURCE_DIR) + "/tests/validation/microcircuit_rates.yaml");
+    const NetworkSpec spec =
+        load_config(std::string(NMSIM_SOURCE_DIR) + "/" + data["config"].as<std::string>(),
+                    data["set"].as<std::vector<std::string>>());
     ASSERT_EQ(spec.total_neurons(), 77169u);
     BuiltNetwork net = build_network(spec, data["threads"].as<int>());
     EXPECT_EQ(net.tables.synapses, 298880968u) << "K = ln(1 - C) / ln((NN - 1) / NN), as NEST's example";
@@ -27,7 +29,8 @@ TEST(Microcircuit, FullScaleRatesWithinNestsPublishedBands) {
         const SpikeRecord& rec = r.spikes.at(pop);
         const auto n = std::count_if(rec.times_ms.begin(), rec.times_ms.end(),
                                      [&](double t) { return t > window[0] && t <= window[1]; });
-        const double rate = static_cast<double>(n) / spec.find_population(pop)->size / ((window[1] - window[0]) * 1e-3);
+        const double rate =
+            static_cast<double>(n) / spec.find_population(pop)->size / ((window[1] - window[0]) * 1e-3);
         const double lo = *std::min_element(published.begin(), published.end()) * (1 - widen);
         const double hi = *std::max_element(published.begin(), published.end()) * (1 + widen);
         EXPECT_GE(rate, lo) << pop;

@@ -199,9 +199,9 @@ TEST(LifAlpha, SingleAlphaPscMatchesClosedFormTo1e9) {
     // V(t) = w e / (tau_s cm) exp(-t / tau_m) (1 - exp(-a t)(1 + a t)) / a^2, a = 1/tau_s - 1/tau_m.
     for (const double tau_s : {2.0, 10.0 * (1 + 1e-9), 10.0}) { // regular, near-singular, singular
         const double tau_m = 10.0, cm = 0.25, w = 0.5, dt = 0.1, a = 1.0 / tau_s - 1.0 / tau_m;
-        auto g = lone_neuron("lif_alpha",
-                             {{"tau_m", tau_m}, {"tau_syn_E", tau_s}, {"cm", cm}, {"v_rest", 0.0}, {"v_thresh", 1e3}},
-                             dt);
+        auto g = lone_neuron(
+            "lif_alpha",
+            {{"tau_m", tau_m}, {"tau_syn_E", tau_s}, {"cm", cm}, {"v_rest", 0.0}, {"v_thresh", 1e3}}, dt);
         double syn[2] = {w, 0.0}, cur = 0.0;
         std::vector<std::uint32_t> spiked;
         StepInput in{{&syn[0], &syn[1]}, &cur, 2};
@@ -246,7 +246,8 @@ double conductance_response(double t, double g_l, double cm, double drive, G&& g
 TEST(LifCond, ExponentialConductancePulseMatchesTheExactSolution) {
     // One 10 nS pulse into a resting IF_cond_exp neuron, subthreshold: RK4 on the closed-form
     // conductance against the exact solution of the linear ODE, to 1e-7 relative.
-    const double tau_m = 20.0, cm = 1.0, tau_s = 5.0, w = 0.01, e_l = -65.0, e_e = 0.0, dt = 0.1, g_l = cm / tau_m;
+    const double tau_m = 20.0, cm = 1.0, tau_s = 5.0, w = 0.01, e_l = -65.0, e_e = 0.0, dt = 0.1,
+                 g_l = cm / tau_m;
     std::map<std::string, double> p;
     for (const auto& info : find_model("lif_cond_exp")->params) p[info.name] = info.default_value;
     p["v_thresh"] = 1e3;
@@ -268,7 +269,8 @@ TEST(LifCond, ExponentialConductancePulseMatchesTheExactSolution) {
 }
 
 TEST(LifCond, AlphaConductancePulseMatchesTheExactSolution) {
-    const double tau_m = 20.0, cm = 1.0, tau_s = 0.3, w = 0.02, e_l = -65.0, e_e = 0.0, dt = 0.1, g_l = cm / tau_m;
+    const double tau_m = 20.0, cm = 1.0, tau_s = 0.3, w = 0.02, e_l = -65.0, e_e = 0.0, dt = 0.1,
+                 g_l = cm / tau_m;
     std::map<std::string, double> p;
     for (const auto& info : find_model("lif_cond_alpha")->params) p[info.name] = info.default_value;
     p["v_thresh"] = 1e3;
@@ -316,7 +318,9 @@ TEST(Adex, AdaptsAndMatchesAFineReferenceIntegration) {
     const double cm = p["cm"], gl = cm / p["tau_m"], el = p["v_rest"], vt = p["v_thresh"], dT = p["delta_T"];
     const double a = p["a"] * 1e-3, b = p["b"], tw = p["tau_w"], vs = p["v_spike"], vr = p["v_reset"];
     const int refrac = static_cast<int>(std::llround(p["tau_refrac"] / dt));
-    auto fv = [&](double v, double w) { return (gl * (el - v) + gl * dT * std::exp((std::min(v, vs) - vt) / dT) - w + I) / cm; };
+    auto fv = [&](double v, double w) {
+        return (gl * (el - v) + gl * dT * std::exp((std::min(v, vs) - vt) / dT) - w + I) / cm;
+    };
     auto fw = [&](double v, double w) { return (a * (v - el) - w) / tw; };
     std::vector<double> ref_spikes;
     double v = el, w = 0;
@@ -327,8 +331,10 @@ TEST(Adex, AdaptsAndMatchesAFineReferenceIntegration) {
         for (int j = 0; j < sub; ++j) {
             if (r > 0) v = vr;
             const double k1v = r ? 0 : fv(v, w), k1w = fw(v, w);
-            const double k2v = r ? 0 : fv(v + h / 2 * k1v, w + h / 2 * k1w), k2w = fw(v + h / 2 * k1v, w + h / 2 * k1w);
-            const double k3v = r ? 0 : fv(v + h / 2 * k2v, w + h / 2 * k2w), k3w = fw(v + h / 2 * k2v, w + h / 2 * k2w);
+            const double k2v = r ? 0 : fv(v + h / 2 * k1v, w + h / 2 * k1w),
+                         k2w = fw(v + h / 2 * k1v, w + h / 2 * k1w);
+            const double k3v = r ? 0 : fv(v + h / 2 * k2v, w + h / 2 * k2w),
+                         k3w = fw(v + h / 2 * k2v, w + h / 2 * k2w);
             const double k4v = r ? 0 : fv(v + h * k3v, w + h * k3w), k4w = fw(v + h * k3v, w + h * k3w);
             v += h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v);
             w += h / 6 * (k1w + 2 * k2w + 2 * k3w + k4w);
@@ -345,9 +351,11 @@ TEST(Adex, AdaptsAndMatchesAFineReferenceIntegration) {
     }
     ASSERT_GE(model_spikes.size(), 5u);
     ASSERT_EQ(model_spikes.size(), ref_spikes.size());
-    for (std::size_t i = 0; i < ref_spikes.size(); ++i) EXPECT_NEAR(model_spikes[i], ref_spikes[i], dt + 1e-9) << i;
+    for (std::size_t i = 0; i < ref_spikes.size(); ++i)
+        EXPECT_NEAR(model_spikes[i], ref_spikes[i], dt + 1e-9) << i;
     for (std::size_t i = 2; i < model_spikes.size(); ++i)
-        EXPECT_GE(model_spikes[i] - model_spikes[i - 1], model_spikes[i - 1] - model_spikes[i - 2] - dt) << "adaptation";
+        EXPECT_GE(model_spikes[i] - model_spikes[i - 1], model_spikes[i - 1] - model_spikes[i - 2] - dt)
+            << "adaptation";
     EXPECT_GT(model_spikes[4] - model_spikes[3], 1.5 * (model_spikes[1] - model_spikes[0]));
 }
 
