@@ -179,6 +179,18 @@ std::uint64_t sample_binomial(std::uint64_t n, double p, double u) {
     if (n == 0 || p <= 0.0) return 0;
     if (p >= 1.0) return n;
     if (p > 0.5) return n - sample_binomial(n, 1.0 - p, 1.0 - u);
+    if (n < 16) {
+        // Few trials (sparse rows split over many blocks): inversion from 0, one exp instead of
+        // three log-gammas.
+        const double odds = p / (1.0 - p);
+        double pk = std::exp(static_cast<double>(n) * std::log1p(-p));
+        for (std::uint64_t k = 0; k < n; ++k) {
+            u -= pk;
+            if (u < 0.0) return k;
+            pk *= static_cast<double>(n - k) / static_cast<double>(k + 1) * odds;
+        }
+        return n;
+    }
     const double q = 1.0 - p, nd = static_cast<double>(n), odds = p / q;
     const auto mode = static_cast<std::int64_t>(std::floor((nd + 1.0) * p));
     const std::int64_t m = std::min<std::int64_t>(mode, static_cast<std::int64_t>(n));
