@@ -60,15 +60,4 @@ public:
 BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map = nullptr,
                            std::vector<ProjectionStorage> storage = {});
 
-// Bytes the run will need at its peak, estimated from the spec before anything is built.
-struct MemoryEstimate {
-    std::uint64_t tables = 0, neuron_state = 0, input_buffers = 0, recording = 0, build_transient = 0;
-    std::uint64_t total() const {
-        return tables + neuron_state + input_buffers + recording + build_transient;
-    }
-};
-// `storage` as for build_network (empty: resolved without a memory limit).
-MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions,
-                               const std::vector<ProjectionStorage>& storage = {});
-
 } // namespace nmsim

@@ -10,6 +10,7 @@
 
 #include "sim/build/network_builder.hpp"
 #include "sim/run/fidelity.hpp"
+#include "sim/run/memory_estimate.hpp"
 
 namespace nmsim {
 
