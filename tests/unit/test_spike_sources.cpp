@@ -43,7 +43,8 @@ TEST(SpikeSources, ArrayDrivesATargetThroughAProjection) {
                          "recorders: {vm: {type: state, population: T, variable: v, ids: [0]}}\n",
                          "c");
     BuiltNetwork net = build_network(spec, 1);
-    const auto& v = simulate(net).reports.at(0).data;
+    const RunResult r = simulate(net);
+    const auto& v = r.reports.at(0).data;
     // Emitted at 2.0 ms, delay 1.5 ms: V jumps by 3 mV in the step ending at 3.5 ms (sample at 3.5).
     EXPECT_EQ(v[34], 0.0f);
     EXPECT_NEAR(v[35], 3.0, 1e-6);
