@@ -196,6 +196,15 @@ private:
         for (auto& p : picks) p = rng.below(n);
     }
     void split_total_over_sources();
+    // from_file: f(edge) for the edges from sources [s_begin, s_end) to targets [t_begin, t_end).
+    template <class F>
+    void file_edges_in(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin, std::uint64_t t_end,
+                       F&& f) const {
+        auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
+                                  [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
+        for (; e != file_edges_.end() && e->source < s_end; ++e)
+            if (e->target >= t_begin && e->target < t_end) f(*e);
+    }
     std::uint64_t row_count(std::uint64_t s) const {
         return pr_.connector.rule == ConnectorRule::fixed_total_number ? row_counts_[s]
                                                                        : pr_.connector.degree;
@@ -401,13 +410,9 @@ template <class Emit>
 void ProjectionGenerator::connect_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
                                                std::uint64_t t_begin, std::uint64_t t_end,
                                                Emit&& emit) const {
-    if (pr_.connector.rule == ConnectorRule::from_file) {
-        auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
-                                  [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
-        for (; e != file_edges_.end() && e->source < s_end; ++e)
-            if (e->target >= t_begin && e->target < t_end) emit(e->source, e->target, e->ordinal);
-        return;
-    }
+    if (pr_.connector.rule == ConnectorRule::from_file)
+        return file_edges_in(s_begin, s_end, t_begin, t_end,
+                             [&](const FileEdge& e) { emit(e.source, e.target, e.ordinal); });
     for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s)
         row(s, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) { emit(s, t, ordinal); });
 }
@@ -427,14 +432,9 @@ template <class Emit>
 void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end,
                                                 std::uint64_t t_begin, std::uint64_t t_end,
                                                 Emit&& emit) const {
-    if (pr_.connector.rule == ConnectorRule::from_file) {
-        auto e = std::lower_bound(file_edges_.begin(), file_edges_.end(), s_begin,
-                                  [](const FileEdge& x, std::uint64_t s) { return x.source < s; });
-        for (; e != file_edges_.end() && e->source < s_end; ++e)
-            if (e->target >= t_begin && e->target < t_end)
-                emit(e->source, e->target, e->weight, e->delay_steps);
-        return;
-    }
+    if (pr_.connector.rule == ConnectorRule::from_file)
+        return file_edges_in(s_begin, s_end, t_begin, t_end,
+                             [&](const FileEdge& e) { emit(e.source, e.target, e.weight, e.delay_steps); });
     if (!values_.drawn()) {
         connect_from_sources(s_begin, s_end, t_begin, t_end,
                              [&](std::uint64_t s, std::uint64_t t, std::uint32_t) {
