@@ -61,7 +61,7 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
             if (storage.kind == StorageKind::quantised && storage.grid_step > 0.0) {
                 b.preset_weight_grid(storage.grid_low, storage.grid_step, 1u << storage.bits);
             } else if (values.weight_drawn()) {
-                b.preset_weight_values();
+                b.preset_weight_values(values.lowest_weight(), values.highest_weight());
             } else {
                 b.preset_weight_constant(storage.quantise(values.weight_constant()));
             }

@@ -58,6 +58,8 @@ std::uint64_t PackedTableBuilder::gap_to(std::uint64_t row, std::uint64_t target
 void PackedTableBuilder::observe(std::uint64_t row, std::uint64_t target, double weight,
                                  std::uint32_t delay_steps) {
     ++gap_histogram_[gap_to(row, target)];
+    if (table_.synapses_ == 0 || weight < value_lo_) value_lo_ = weight;
+    if (table_.synapses_ == 0 || weight > value_hi_) value_hi_ = weight;
     ++table_.synapses_;
     // One value past the lookup limit is enough to know the table stores values; runs of the same
     // weight (constant weights) skip the hash.
@@ -76,8 +78,10 @@ void PackedTableBuilder::preset_weight_constant(double weight) {
     last_weight_ = weight;
 }
 
-void PackedTableBuilder::preset_weight_values() {
+void PackedTableBuilder::preset_weight_values(double lowest, double highest) {
     weight_preset_ = WeightPreset::values;
+    value_lo_ = lowest;
+    value_hi_ = highest;
 }
 
 void PackedTableBuilder::preset_weight_levels(const std::vector<double>& levels) {
@@ -109,9 +113,27 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
     distinct_w.reserve(weights_.size());
     for (const auto& kv : weights_) distinct_w.push_back(kv.first);
     std::sort(distinct_w.begin(), distinct_w.end());
-    if (weight_preset_ == WeightPreset::values) {
+    auto value_mode = [&] {
+        // float32 values: when all have one sign, store their magnitude bits as offsets from the
+        // smallest magnitude's (positive floats order like their bits); else all 32 bits.
         w.weight_mode = FieldMode::value;
-        w.weight = 32;
+        const float lo = static_cast<float>(value_lo_), hi = static_cast<float>(value_hi_);
+        const bool one_sign =
+            (lo >= 0.0f && !std::signbit(lo)) || hi < 0.0f || (hi == 0.0f && std::signbit(hi));
+        weight_one_sign_ = one_sign;
+        if (!one_sign) {
+            w.weight = 32;
+            return;
+        }
+        const bool negative = std::signbit(hi);
+        const std::uint32_t a = std::bit_cast<std::uint32_t>(std::fabs(lo)),
+                            b = std::bit_cast<std::uint32_t>(std::fabs(hi));
+        table_.weight_base_bits_ = std::min(a, b);
+        table_.weight_sign_bit_ = negative ? 0x80000000u : 0u;
+        w.weight = bits::width_for(std::max(a, b) - std::min(a, b));
+    };
+    if (weight_preset_ == WeightPreset::values) {
+        value_mode();
     } else if (distinct_w.size() <= 1) {
         w.weight_mode = FieldMode::absent;
         w.weight = 0;
@@ -127,8 +149,7 @@ void PackedTableBuilder::choose_widths(unsigned force_target_bits) {
         for (std::size_t i = 0; i < distinct_w.size(); ++i)
             weights_[distinct_w[i]] = static_cast<std::uint32_t>(i);
     } else {
-        w.weight_mode = FieldMode::value; // float32: distribution draws are float32 by construction
-        w.weight = 32;
+        value_mode(); // float32: distribution draws are float32 by construction
     }
     // Delay: absent if one value, else the narrower of a lookup index and the step count.
     std::vector<std::uint32_t> distinct_d; // ascending
@@ -236,9 +257,12 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
                                                                    (weight - grid_low_) / grid_step_))
                                                              : weights_.at(weight))
                  << w.target;
-    else if (w.weight_mode == FieldMode::value)
-        entry |= static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(static_cast<float>(weight)))
+    else if (w.weight_mode == FieldMode::value) {
+        const std::uint32_t raw = std::bit_cast<std::uint32_t>(static_cast<float>(weight));
+        entry |= static_cast<std::uint64_t>(weight_one_sign_ ? (raw & 0x7FFFFFFFu) - table_.weight_base_bits_
+                                                             : raw)
                  << w.target;
+    }
     if (w.delay_mode == FieldMode::lookup)
         entry |= static_cast<std::uint64_t>(delay_index_.at(delay_steps)) << (w.target + w.weight);
     else if (w.delay_mode == FieldMode::value)

@@ -92,6 +92,7 @@ private:
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
         const std::uint64_t escape = bits::mask(tb), entry_mask = bits::mask(eb);
         const double weight_constant = weight_constant_;
+        const std::uint32_t weight_base = weight_base_bits_, weight_sign = weight_sign_bit_;
         const std::uint32_t delay_constant = delay_constant_;
         const double* weight_lut = weight_lut_.data();
         const std::uint32_t* delay_lut = delay_lut_.data();
@@ -128,7 +129,8 @@ private:
             else if constexpr (WM == FieldMode::lookup)
                 w = weight_lut[(e >> tb) & bits::mask(wb)];
             else
-                w = std::bit_cast<float>(static_cast<std::uint32_t>(e >> tb));
+                w = std::bit_cast<float>(
+                    (static_cast<std::uint32_t>((e >> tb) & bits::mask(wb)) + weight_base) | weight_sign);
             std::uint32_t d;
             if constexpr (DM == FieldMode::absent)
                 d = delay_constant;
@@ -148,6 +150,9 @@ private:
     std::uint64_t synapses_ = 0;
     std::uint64_t escapes_ = 0;
     double weight_constant_ = 0.0;
+    // value mode: float32 weights of one sign as offsets of their magnitude bits from the table's
+    // smallest (PD14: 25 bits instead of 32); bit-exact.
+    std::uint32_t weight_base_bits_ = 0, weight_sign_bit_ = 0;
     std::vector<double> weight_lut_;
     std::uint32_t delay_constant_ = 0;
     std::vector<std::uint32_t> delay_lut_;
@@ -166,7 +171,8 @@ public:
     // for the table, float32 values (continuous distributions: all distinct), or a lookup over fixed
     // levels (a quantisation grid); delays anywhere in [lo, hi] steps (the draws' reachable range).
     void preset_weight_constant(double weight);
-    void preset_weight_values();
+    // (float32 values within [lowest, highest], the reachable range of the draws)
+    void preset_weight_values(double lowest, double highest);
     void preset_weight_levels(const std::vector<double>& levels);
     // Levels low + k step, k < levels: write() finds a weight's index arithmetically, not by hashing.
     void preset_weight_grid(double low, double step, std::uint32_t levels);
@@ -206,6 +212,8 @@ private:
     double last_weight_ = 0.0;
     enum class WeightPreset : std::uint8_t { none, values, levels } weight_preset_ = WeightPreset::none;
     double grid_low_ = 0.0, grid_step_ = 0.0; // preset_weight_grid: index = nearbyint((w - low) / step)
+    double value_lo_ = 0.0, value_hi_ = 0.0;  // float32 values seen or preset, for the offset encoding
+    bool weight_one_sign_ = false;            // value mode stores magnitude offsets
     std::uint32_t written_max_delay_ = 0;
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;

@@ -156,10 +156,35 @@ TEST(PackedTable, LookupLimitIsExactAndOnePastSwitchesToValues) {
             EXPECT_EQ(t.widths().weight_mode, FieldMode::lookup);
             EXPECT_EQ(t.widths().weight, 16u);
         } else {
+            // float32 values of one sign: magnitude bits as offsets from the smallest's, here from 0.0f
+            // to 32768.0f (0x47000000): 31 bits.
             EXPECT_EQ(t.widths().weight_mode, FieldMode::value);
-            EXPECT_EQ(t.widths().weight, 32u);
+            EXPECT_EQ(t.widths().weight, 31u);
         }
     }
+}
+
+TEST(PackedTable, FloatValuesOfOneSignAreStoredAsOffsetsExactly) {
+    // PD14-like weights: one sign, a few binades apart -> 25 bits; mixed signs -> all 32.
+    for (const double sign : {1.0, -1.0}) {
+        std::vector<Synapse> syn;
+        for (std::uint64_t i = 0; i < 5000; ++i)
+            syn.push_back(
+                {i % 50, i, sign * static_cast<double>(0.02f + static_cast<float>(i) * 2.7e-5f), 1});
+        std::sort(syn.begin(), syn.end());
+        PackedTable t;
+        EXPECT_EQ(round_trip(syn, 50, 0, 5000, 0, &t), syn) << "sign " << sign;
+        EXPECT_EQ(t.widths().weight_mode, FieldMode::value);
+        EXPECT_LE(t.widths().weight, 25u);
+        EXPECT_TRUE(t.weights_are_float32());
+    }
+    std::vector<Synapse> mixed;
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        mixed.push_back({i % 50, i, static_cast<double>(static_cast<float>(i) * 1e-4f - 0.25f), 1});
+    std::sort(mixed.begin(), mixed.end());
+    PackedTable t;
+    EXPECT_EQ(round_trip(mixed, 50, 0, 5000, 0, &t), mixed);
+    EXPECT_EQ(t.widths().weight, 32u);
 }
 
 TEST(PackedTable, RejectsDecreasingTargetsWithinARow) {
