@@ -1,5 +1,7 @@
 #include "sim/build/network_builder.hpp"
 
+#include "models/heterogeneous_group.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -105,7 +107,9 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
         const ValueSampler sampler = it != pop.initial.end() ? ValueSampler(it->second) : ValueSampler();
         const double fallback = model.default_initial(static_cast<int>(var), pop.params);
         for (std::uint64_t i = 0; i < pop.size; ++i) {
-            double v = fallback;
+            double v = pop.param_arrays.empty()
+                           ? fallback
+                           : model.default_initial(static_cast<int>(var), neuron_params(pop, i));
             if (it != pop.initial.end()) {
                 RandomStream rng(spec.simulation.seed, RngPurpose::initial,
                                  static_cast<std::uint32_t>(pop_index * 64 + var), pop.first_id + i);
@@ -127,8 +131,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         const auto& pop = spec.populations[i];
         const ModelInfo* model = find_model(pop.model);
         net.models.push_back(model);
-        net.groups.push_back(model->create(pop.size, pop.params, spec.simulation.dt));
-        net.groups.back()->bind(pop, spec.simulation.seed);
+        net.groups.push_back(create_population_group(*model, pop, spec.simulation.dt, spec.simulation.seed));
         initialise_state(spec, i, *model, *net.groups.back());
         net.channels = std::max(net.channels, model->channels);
     }

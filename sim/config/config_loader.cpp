@@ -232,10 +232,25 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
         for (const auto& kv : params.node()) {
             const std::string key = kv.first.Scalar();
             const ParamInfo* info = model->param(key);
-            p.params[key] = number_in(kv.second, params.sub(key), info->min, info->max, info->min_exclusive);
-            if (info->integer && p.params[key] != std::floor(p.params[key]))
-                fail(src_, kv.second, params.sub(key),
-                     "must be a whole number (a register value of " + p.model + ")");
+            auto one = [&](const YAML::Node& v, const std::string& where) {
+                const double x = number_in(v, where, info->min, info->max, info->min_exclusive);
+                if (info->integer && x != std::floor(x))
+                    fail(src_, v, where, "must be a whole number (a register value of " + p.model + ")");
+                return x;
+            };
+            if (kv.second.IsSequence()) { // one value per neuron
+                if (kv.second.size() != p.size)
+                    fail(src_, kv.second, params.sub(key),
+                         "has " + std::to_string(kv.second.size()) + " values for " + std::to_string(p.size) +
+                             " neurons (give one number, or one per neuron)");
+                std::vector<double> values;
+                for (std::size_t i = 0; i < kv.second.size(); ++i)
+                    values.push_back(one(kv.second[i], params.sub(key) + "[" + std::to_string(i) + "]"));
+                p.params[key] = values.front();
+                p.param_arrays[key] = std::move(values);
+            } else {
+                p.params[key] = one(kv.second, params.sub(key));
+            }
         }
     }
     if (m.has("initial")) {

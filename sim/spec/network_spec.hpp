@@ -32,6 +32,8 @@ struct PopulationSpec {
     std::uint64_t size = 0;
     std::string model;
     std::map<std::string, double> params;     // complete: defaults filled in by the loader
+    // Parameters given per neuron (a list of `size` values); `params` then holds neuron 0's value.
+    std::map<std::string, std::vector<double>> param_arrays;
     std::map<std::string, ValueSpec> initial; // state variable -> initial value (per neuron draw)
     std::uint64_t first_id = 0;               // global id of neuron 0 (populations are contiguous)
     std::uint32_t index = 0;                  // position in NetworkSpec::populations; keys RNG streams
