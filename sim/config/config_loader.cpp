@@ -551,17 +551,19 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
 
 void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
     const std::string path = "recorders." + name;
-    MapReader m(src_, n, path, {"type", "populations", "population", "variable", "ids", "interval"});
+    MapReader m(src_, n, path,
+                {"type", "populations", "population", "variable", "ids", "interval", "projection"});
     RecorderSpec r;
     r.name = name;
     const std::string type = text(m.require("type"), m.sub("type"));
     const std::vector<std::string> spike_keys = {"populations"},
-                                   state_keys = {"population", "variable", "ids", "interval"};
-    if (type != "spikes" && type != "state")
+                                   state_keys = {"population", "variable", "ids", "interval"},
+                                   weight_keys = {"projection"};
+    if (type != "spikes" && type != "state" && type != "weights")
         fail(src_, m.get("type"), m.sub("type"),
-             "unknown recorder type '" + type + "' (known: spikes, state)");
-    const auto& keys = type == "spikes" ? spike_keys : state_keys;
-    for (const std::string key : {"populations", "population", "variable", "ids", "interval"})
+             "unknown recorder type '" + type + "' (known: spikes, state, weights)");
+    const auto& keys = type == "spikes" ? spike_keys : type == "state" ? state_keys : weight_keys;
+    for (const std::string key : {"populations", "population", "variable", "ids", "interval", "projection"})
         if (m.has(key) && std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of recorder type " + type);
     if (type == "spikes") {
@@ -570,14 +572,20 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
             r.populations = population_list(m.get("populations"), m.sub("populations"));
         else
             for (const auto& p : spec_.populations) r.populations.push_back(p.name);
+    } else if (type == "weights") {
+        r.kind = RecorderSpec::Kind::weights;
+        r.projection = text(m.require("projection"), m.sub("projection"));
+        const auto& prs = spec_.projections;
+        if (std::none_of(prs.begin(), prs.end(),
+                         [&](const ProjectionSpec& pr) { return pr.name == r.projection; }))
+            fail(src_, m.get("projection"), m.sub("projection"), "unknown projection '" + r.projection + "'");
+        for (const auto& other : spec_.recorders)
+            if (other.kind == RecorderSpec::Kind::weights && other.projection == r.projection)
+                fail(src_, m.get("projection"), m.sub("projection"),
+                     "projection '" + r.projection + "' is already recorded by '" + other.name + "'");
     } else {
         r.kind = RecorderSpec::Kind::state;
         r.population = text(m.require("population"), m.sub("population"));
-        for (const auto& other : spec_.recorders)
-            if (other.kind == RecorderSpec::Kind::state && other.population == r.population)
-                fail(src_, m.get("population"), m.sub("population"),
-                     "population '" + r.population + "' already has a state recorder ('" + other.name +
-                         "'); a SONATA report holds one variable per population");
         const PopulationSpec* pop = spec_.find_population(r.population);
         if (!pop)
             fail(src_, m.get("population"), m.sub("population"), "unknown population '" + r.population + "'");
@@ -587,6 +595,13 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
             fail(src_, m.get("variable"), m.sub("variable"),
                  "model " + pop->model + " has no state variable '" + r.variable +
                      "' (has: " + join(model->state_variables) + ")");
+        for (const auto& other : spec_.recorders)
+            if (other.kind == RecorderSpec::Kind::state && other.population == r.population &&
+                other.variable == r.variable)
+                fail(src_, m.get("variable"), m.sub("variable"),
+                     "'" + r.variable + "' of population '" + r.population + "' is already recorded by '" +
+                         other.name + "' (one report per variable: /report/" + r.population + "/" +
+                         r.variable + ")");
         const YAML::Node ids = m.require("ids");
         if (ids.IsScalar() && ids.Scalar() == "all") {
             for (std::uint64_t i = 0; i < pop->size; ++i) r.ids.push_back(i);

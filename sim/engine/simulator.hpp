@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/build/edges.hpp"
 #include "sim/build/network_builder.hpp"
 #include "sim/engine/input_buffer.hpp"
 
@@ -30,6 +31,7 @@ struct StateReport {
 struct RunResult {
     std::map<std::string, SpikeRecord> spikes; // recorded populations
     std::vector<StateReport> reports;
+    std::vector<EdgeList> edges;                  // `weights` recorders, written as /edges/<projection>
     std::vector<std::uint32_t> spike_counts;      // per neuron (global id), always kept
     std::vector<std::uint64_t> population_spikes; // per population
     std::uint64_t steps = 0;

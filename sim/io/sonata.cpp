@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <hdf5.h>
+#include <set>
 #include <unistd.h>
 
 #include "sim/spec/errors.hpp"
@@ -99,15 +100,20 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
         }
     }
     if (!result.reports.empty()) {
+        // Each variable at /report/<population>/<variable>/{data,mapping}; the population's first one
+        // also at /report/<population>/{data,mapping} (hard links, no copy), SONATA's layout.
         Handle report = group(file, "report");
+        std::set<std::string> linked;
         for (const auto& rep : result.reports) {
-            Handle pop = group(report, rep.population);
-            string_attr(pop, "variable", rep.variable);
-            string_attr(pop, "recorder", rep.recorder);
-            dataset(pop, "data", H5T_IEEE_F32LE, rep.data, {rep.n_times, rep.ids.size()});
-            Handle data(H5Dopen2(pop, "data", H5P_DEFAULT), H5Dclose, "open data");
+            if (H5Lexists(report, rep.population.c_str(), H5P_DEFAULT) <= 0) group(report, rep.population);
+            Handle pop(H5Gopen2(report, rep.population.c_str(), H5P_DEFAULT), H5Gclose, "open report group");
+            Handle var = group(pop, rep.variable);
+            string_attr(var, "variable", rep.variable);
+            string_attr(var, "recorder", rep.recorder);
+            dataset(var, "data", H5T_IEEE_F32LE, rep.data, {rep.n_times, rep.ids.size()});
+            Handle data(H5Dopen2(var, "data", H5P_DEFAULT), H5Dclose, "open data");
             string_attr(data, "units", rep.units);
-            Handle mapping = group(pop, "mapping");
+            Handle mapping = group(var, "mapping");
             dataset(mapping, "node_ids", H5T_STD_U64LE, rep.ids, {rep.ids.size()});
             std::vector<std::uint64_t> elements(rep.ids.size(), 0), pointers(rep.ids.size() + 1);
             for (std::size_t i = 0; i < pointers.size(); ++i) pointers[i] = i;
@@ -117,6 +123,41 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
             dataset(mapping, "time", H5T_IEEE_F64LE, std::vector<double>{0.0, stop, rep.interval_ms}, {3});
             Handle time(H5Dopen2(mapping, "time", H5P_DEFAULT), H5Dclose, "open time");
             string_attr(time, "units", "ms");
+            if (linked.insert(rep.population).second) {
+                string_attr(pop, "variable", rep.variable);
+                string_attr(pop, "recorder", rep.recorder);
+                for (const char* name : {"data", "mapping"})
+                    check(H5Lcreate_hard(var, name, pop, name, H5P_DEFAULT, H5P_DEFAULT),
+                          "link " + rep.population + "/" + name);
+            }
+        }
+    }
+    if (!result.edges.empty()) {
+        // SONATA edges: one edge group (0) holding syn_weight and delay.
+        Handle edges = group(file, "edges");
+        for (const auto& e : result.edges) {
+            Handle pop = group(edges, e.projection);
+            const std::uint64_t n = e.source_ids.size();
+            dataset(pop, "source_node_id", H5T_STD_U64LE, e.source_ids, {n});
+            dataset(pop, "target_node_id", H5T_STD_U64LE, e.target_ids, {n});
+            {
+                Handle s(H5Dopen2(pop, "source_node_id", H5P_DEFAULT), H5Dclose, "open source ids");
+                string_attr(s, "node_population", e.source);
+                Handle t(H5Dopen2(pop, "target_node_id", H5P_DEFAULT), H5Dclose, "open target ids");
+                std::string targets;
+                for (const auto& name : e.targets) targets += (targets.empty() ? "" : ",") + name;
+                string_attr(t, "node_population", targets);
+            }
+            std::vector<std::uint64_t> zeros(n, 0), index(n);
+            for (std::uint64_t i = 0; i < n; ++i) index[i] = i;
+            dataset(pop, "edge_type_id", H5T_STD_U64LE, zeros, {n});
+            dataset(pop, "edge_group_id", H5T_STD_U64LE, zeros, {n});
+            dataset(pop, "edge_group_index", H5T_STD_U64LE, index, {n});
+            Handle g0 = group(pop, "0");
+            dataset(g0, "syn_weight", H5T_IEEE_F64LE, e.weights, {n});
+            dataset(g0, "delay", H5T_IEEE_F64LE, e.delays_ms, {n});
+            Handle d(H5Dopen2(g0, "delay", H5P_DEFAULT), H5Dclose, "open delay");
+            string_attr(d, "units", "ms");
         }
     }
     Handle nm = group(file, "nmsim");

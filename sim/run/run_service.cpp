@@ -10,6 +10,7 @@
 #include "hw/chip_profile.hpp"
 #include "hw/chip_synapse_map.hpp"
 #include "sim/build/connectivity.hpp"
+#include "sim/build/edges.hpp"
 #include "sim/build/network_builder.hpp"
 #include "sim/build/storage.hpp"
 #include "sim/config/config_loader.hpp"
@@ -210,6 +211,11 @@ RunOutcome run_network(NetworkSpec spec_in, const RunSettings& settings) {
     }
     BuiltNetwork net = build_network(spec, threads, chip_map.get(), storage);
     out.result = simulate(net, options);
+    for (const auto& r : spec.recorders)
+        if (r.kind == RecorderSpec::Kind::weights)
+            for (std::size_t j = 0; j < spec.projections.size(); ++j)
+                if (spec.projections[j].name == r.projection)
+                    out.result.edges.push_back(collect_edges(net, j));
     summarise(spec, net, out.result, out.summary);
     if (chip_map) out.summary.fidelity = compare_runs(spec, settings.chip, reference, out.result);
     out.provenance = provenance_of(spec, out.summary);

@@ -31,7 +31,7 @@ struct PopulationSpec {
     std::string name;
     std::uint64_t size = 0;
     std::string model;
-    std::map<std::string, double> params;     // complete: defaults filled in by the loader
+    std::map<std::string, double> params; // complete: defaults filled in by the loader
     // Parameters given per neuron (a list of `size` values); `params` then holds neuron 0's value.
     std::map<std::string, std::vector<double>> param_arrays;
     std::map<std::string, ValueSpec> initial; // state variable -> initial value (per neuron draw)
@@ -107,7 +107,7 @@ struct StimulusSpec {
 };
 
 struct RecorderSpec {
-    enum class Kind { spikes, state };
+    enum class Kind { spikes, state, weights };
     std::string name;
     Kind kind = Kind::spikes;
     std::vector<std::string> populations; // spikes
@@ -115,6 +115,7 @@ struct RecorderSpec {
     std::string variable;                 // state
     std::vector<std::uint64_t> ids;       // state: local ids within population
     double interval = 0.0;                // state, ms
+    std::string projection;               // weights: its synapses as SONATA edges
 };
 
 struct SimulationSpec {

@@ -257,6 +257,29 @@ TEST(Output, ReportsCarryTheModelsUnits) {
     std::filesystem::remove(path);
 }
 
+TEST(Output, SeveralVariablesOfOnePopulationEachHaveAReport) {
+    // PyNN records v, gsyn_exc and gsyn_inh of one population: /report/A/<variable> each, the first
+    // also at /report/A (SONATA's one-report layout, hard links to the same data).
+    const NetworkSpec spec =
+        load_config_text("nmsim: 1\nsimulation: {duration: 2.0}\npopulations:\n  A: {size: 3, model: "
+                         "lif_exp, params: {i_offset: "
+                         "1.0}}\nrecorders:\n  va: {type: state, population: A, variable: v, ids: all}\n"
+                         "  ia: {type: state, population: A, variable: i_syn_exc, ids: [1], interval: 0.5}\n",
+                         "c");
+    BuiltNetwork net = build_network(spec, 2);
+    const RunResult r = simulate(net);
+    const std::string path = (std::filesystem::temp_directory_path() / "nmsim_two_reports.h5").string();
+    write_sonata(path, spec, r, Provenance{});
+    EXPECT_EQ(read_string_attribute(path, "/report/A/v/data", "units"), "mV");
+    EXPECT_EQ(read_string_attribute(path, "/report/A/i_syn_exc/data", "units"), "nA");
+    EXPECT_EQ(read_string_attribute(path, "/report/A/data", "units"), "mV");
+    EXPECT_EQ(read_string_attribute(path, "/report/A", "variable"), "v");
+    EXPECT_EQ(read_double_dataset(path, "/report/A/i_syn_exc/mapping/time"),
+              (std::vector<double>{0.0, 2.0, 0.5}));
+    EXPECT_EQ(read_double_dataset(path, "/report/A/mapping/time"), (std::vector<double>{0.0, 2.0, 0.1}));
+    std::filesystem::remove(path);
+}
+
 TEST(Output, FailedWriteLeavesNothing) {
     const NetworkSpec spec = load_config_text(small_brunel, "c", {"simulation.duration=1.0"});
     BuiltNetwork net = build_network(spec, 1);

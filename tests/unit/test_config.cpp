@@ -148,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(
         NegativeCase{"recorders.vm.ids=[1, 1]", "recorders.vm.ids", "distinct"},
         NegativeCase{"recorders.vm.interval=0.25", "recorders.vm.interval", "multiple of dt"},
         NegativeCase{"recorders.vm2={type: state, population: E, variable: v, ids: [3]}",
-                     "recorders.vm2.population", "already has a state recorder"},
+                     "recorders.vm2.variable", "is already recorded by 'vm'"},
         NegativeCase{"output.path=", "output.path", "must have a value"},
         NegativeCase{"output.format=csv", "output.format", "unknown key"},
         NegativeCase{"extra=1", "extra", "unknown key"}));
