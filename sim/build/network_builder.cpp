@@ -103,6 +103,12 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
                       NeuronGroup& group) {
     const PopulationSpec& pop = spec.populations[pop_index];
     for (std::size_t var = 0; var < model.state_variables.size(); ++var) {
+        const auto listed = pop.initial_arrays.find(model.state_variables[var]);
+        if (listed != pop.initial_arrays.end()) {
+            for (std::uint64_t i = 0; i < pop.size; ++i)
+                group.set(static_cast<int>(var), i, listed->second[i]);
+            continue;
+        }
         const auto it = pop.initial.find(model.state_variables[var]);
         const ValueSampler sampler = it != pop.initial.end() ? ValueSampler(it->second) : ValueSampler();
         const double fallback = model.default_initial(static_cast<int>(var), pop.params);

@@ -257,7 +257,19 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
         MapReader init(src_, m.get("initial"), m.sub("initial"), model->state_variables);
         for (const auto& kv : init.node()) {
             const std::string key = kv.first.Scalar();
-            p.initial[key] = value_spec(kv.second, init.sub(key));
+            if (kv.second.IsSequence()) { // one value per neuron
+                if (kv.second.size() != p.size)
+                    fail(src_, kv.second, init.sub(key),
+                         "has " + std::to_string(kv.second.size()) + " values for " + std::to_string(p.size) +
+                             " neurons (give one value, or one number per neuron)");
+                std::vector<double> values;
+                for (std::size_t i = 0; i < kv.second.size(); ++i)
+                    values.push_back(number_in(kv.second[i], init.sub(key) + "[" + std::to_string(i) + "]",
+                                               -1e300, 1e300));
+                p.initial_arrays[key] = std::move(values);
+            } else {
+                p.initial[key] = value_spec(kv.second, init.sub(key));
+            }
         }
     }
     if (p.model == "spike_source_array") {
@@ -469,8 +481,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     const std::string path = "stimuli." + name;
     static const std::vector<std::string> all_keys = {
-        "type",     "target",     "rate",   "weight",    "amplitude", "start", "stop",  "times",
-        "receptor", "amplitudes", "offset", "frequency", "phase",     "mean",  "stdev", "interval"};
+        "type",       "target", "rate",      "weight", "amplitude", "start", "stop",     "times", "receptor",
+        "amplitudes", "offset", "frequency", "phase",  "mean",      "stdev", "interval", "ids"};
     MapReader m(src_, n, path, all_keys);
     StimulusSpec st;
     st.name = name;
@@ -490,11 +502,23 @@ void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {
     st.kind = type_it->second.first;
     const std::vector<std::string>& keys = type_it->second.second;
     for (const std::string& key : all_keys)
-        if (key != "type" && key != "target" && m.has(key) &&
+        if (key != "type" && key != "target" && key != "ids" && m.has(key) &&
             std::find(keys.begin(), keys.end(), key) == keys.end())
             fail(src_, m.get(key), m.sub(key), "not a parameter of stimulus type " + type);
     st.targets = population_list(m.require("target"), m.sub("target"));
     if (m.has("receptor")) st.receptor = receptor(m.get("receptor"), m.sub("receptor"), st.targets);
+    if (m.has("ids")) {
+        std::uint64_t available = 0;
+        for (const auto& t : st.targets) available += spec_.find_population(t)->size;
+        const YAML::Node ids = m.get("ids");
+        if (!ids.IsSequence() || ids.size() == 0)
+            fail(src_, ids, m.sub("ids"), "must be a list of neuron indices (over the targets in order)");
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            st.ids.push_back(integer(ids[i], m.sub("ids") + "[" + std::to_string(i) + "]", 0, available - 1));
+        std::sort(st.ids.begin(), st.ids.end());
+        if (std::adjacent_find(st.ids.begin(), st.ids.end()) != st.ids.end())
+            fail(src_, ids, m.sub("ids"), "ids must be distinct");
+    }
     const double dt = spec_.simulation.dt;
     if (st.kind == StimulusSpec::Kind::poisson) {
         st.rate_hz = number_in(m.require("rate"), m.sub("rate"), 0.0, 1e9);

@@ -53,12 +53,35 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
     auto ranges_of = [&](const StimulusSpec& st) {
         Ranges r;
         const ReceptorRoute route = route_receptor(spec, st.targets, st.receptor);
-        for (std::size_t k = 0; k < route.segments.size(); ++k) {
-            const auto& seg = route.segments[k];
-            const std::uint64_t a = std::max(begin, seg.first), b = std::min(end, seg.end);
-            const int c = route.channel(k, st.weight);
-            if (a < b) r.push_back({a - begin, b - begin, static_cast<std::uint64_t>(c < channels ? c : 0)});
+        // Global id spans of the chosen neurons: whole populations, or runs of consecutive ids.
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+        if (st.ids.empty()) {
+            for (const auto& seg : route.segments) spans.emplace_back(seg.first, seg.end);
+        } else {
+            std::vector<std::uint64_t> global;
+            std::uint64_t offset = 0;
+            for (const auto& name : st.targets) {
+                const PopulationSpec& pop = *spec.find_population(name);
+                for (const std::uint64_t i : st.ids)
+                    if (i >= offset && i < offset + pop.size) global.push_back(pop.first_id + (i - offset));
+                offset += pop.size;
+            }
+            std::sort(global.begin(), global.end());
+            for (const std::uint64_t g : global)
+                if (!spans.empty() && spans.back().second == g)
+                    ++spans.back().second;
+                else
+                    spans.emplace_back(g, g + 1);
         }
+        for (const auto& [first, last] : spans)
+            for (std::size_t k = 0; k < route.segments.size(); ++k) {
+                const auto& seg = route.segments[k];
+                const std::uint64_t a = std::max({begin, seg.first, first}),
+                                    b = std::min({end, seg.end, last});
+                const int c = route.channel(k, st.weight);
+                if (a < b)
+                    r.push_back({a - begin, b - begin, static_cast<std::uint64_t>(c < channels ? c : 0)});
+            }
         return r;
     };
     for (const auto& st : spec.stimuli) {

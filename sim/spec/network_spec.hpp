@@ -35,8 +35,9 @@ struct PopulationSpec {
     // Parameters given per neuron (a list of `size` values); `params` then holds neuron 0's value.
     std::map<std::string, std::vector<double>> param_arrays;
     std::map<std::string, ValueSpec> initial; // state variable -> initial value (per neuron draw)
-    std::uint64_t first_id = 0;               // global id of neuron 0 (populations are contiguous)
-    std::uint32_t index = 0;                  // position in NetworkSpec::populations; keys RNG streams
+    std::map<std::string, std::vector<double>> initial_arrays; // state variable -> value per neuron
+    std::uint64_t first_id = 0; // global id of neuron 0 (populations are contiguous)
+    std::uint32_t index = 0;    // position in NetworkSpec::populations; keys RNG streams
     // spike_source_array: spike times (ms) per neuron, or one list for every neuron
     std::vector<std::vector<double>> spike_times;
 };
@@ -104,6 +105,8 @@ struct StimulusSpec {
     double offset = 0.0, frequency = 0.0, phase = 0.0; // ac: nA, Hz, degrees (t counted from start)
     double mean = 0.0, stdev = 0.0, interval = 0.0;    // noisy: nA, nA, ms (a new draw per interval)
     std::string receptor;                              // poisson, spike_array; empty: by the weight's sign
+    // Only these neurons (indices over the listed targets in order, ascending); empty: all of them.
+    std::vector<std::uint64_t> ids;
 };
 
 struct RecorderSpec {

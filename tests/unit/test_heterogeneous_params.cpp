@@ -85,3 +85,33 @@ TEST(HeterogeneousParams, WrongLengthOrOutOfRangeIsAConfigError) {
         EXPECT_NE(std::string(e.what()).find("tau_m[1]"), std::string::npos) << e.what();
     }
 }
+
+TEST(HeterogeneousParams, InitialValuesPerNeuronAndStimuliOnChosenIds) {
+    // initial: {v: [..]} sets each neuron; a DC source with ids reaches only those neurons (indices
+    // over the listed targets in order: 1 is A's second neuron, 3 is B's first).
+    const std::string text =
+        "nmsim: 1\nsimulation: {duration: 5.0, dt: 0.1}\npopulations:\n"
+        "  A: {size: 3, model: lif_delta, params: {v_thresh: 100.0}, initial: {v: [-70.0, -60.0, -50.0]}}\n"
+        "  B: {size: 2, model: lif_delta, params: {v_thresh: 100.0}}\n"
+        "stimuli: {dc: {type: dc, target: [A, B], amplitude: 1.0, ids: [3, 1]}}\n"
+        "recorders: {va: {type: state, population: A, variable: v, ids: all}, vb: {type: state, population: "
+        "B, variable: v, ids: all}}\n";
+    for (int parts : {1, 2, 4}) {
+        const RunResult r = run_text(text, parts);
+        const auto& a = r.reports[0].data;
+        const auto& b = r.reports[1].data;
+        EXPECT_FLOAT_EQ(a[0], -70.0f);
+        EXPECT_FLOAT_EQ(a[1], -60.0f);
+        EXPECT_FLOAT_EQ(a[2], -50.0f);
+        const std::uint64_t last = r.reports[0].n_times - 1;
+        EXPECT_LT(a[last * 3 + 0], -68.5f) << "no current: relaxes from -70 towards -65 slowly";
+        EXPECT_GT(a[last * 3 + 1], -60.0f + 1.0f) << "driven";
+        EXPECT_LT(a[last * 3 + 2], -50.0f) << "no current: relaxes towards -65";
+        EXPECT_GT(b[last * 2 + 0], -65.0f + 1.0f) << "driven";
+        EXPECT_FLOAT_EQ(b[last * 2 + 1], -65.0f) << "at rest, no current";
+    }
+    EXPECT_THROW(load_config_text("nmsim: 1\npopulations: {A: {size: 2, model: lif_delta}}\n"
+                                  "stimuli: {dc: {type: dc, target: A, amplitude: 1.0, ids: [2]}}\n",
+                                  "c"),
+                 ConfigError);
+}
