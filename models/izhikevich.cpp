@@ -1,7 +1,9 @@
 // izhikevich: Izhikevich (2003), NEST izhikevich semantics with consistent_integration = true.
 //   dv/dt = 0.04 v^2 + 5 v + 140 - u + I,   du/dt = a (b v - u);   v >= v_thresh: v <- c, u <- u + d.
 // Forward Euler on the dt grid using the old v and u for both updates; spikes add w (mV) to v;
-// I = i_offset + I_ext in the model's own units (as NEST: pA-like, dimensionless).
+// I = i_offset + I_ext in pA as a number (NEST's I_e; PyNN's i_offset nA x 1000): external currents
+// arrive in nA like every model's and are scaled by 1000 here, as NEST's dc_generator (pA) and
+// pyNN.brian2's (i_offset + i_inj) / pF do.
 #include "models/izhikevich.hpp"
 
 namespace nmsim {
@@ -20,7 +22,8 @@ public:
             const double input = take_total_input(in, k);
             const double v_old = v_[i], u_old = u_[i];
             double v = v_old +
-                       h_ * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + i_offset_ + in.current[k]) +
+                       h_ * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + i_offset_ +
+                             1000.0 * in.current[k]) +
                        input;
             double u = u_old + h_ * a_ * (b_ * v_old - u_old);
             v = v < v_min_ ? v_min_ : v;

@@ -380,6 +380,18 @@ std::vector<double> izhikevich_spikes(double a, double d) {
 }
 } // namespace
 
+TEST(Izhikevich, ExternalCurrentInNanoampsIsOffsetInPicoamps) {
+    // A DC stimulus of 0.01 nA drives the model exactly as i_offset = 10 (pA, NEST's I_e).
+    const std::string head =
+        "nmsim: 1\nsimulation: {duration: 300.0, dt: 0.1}\npopulations:\n  N: {size: 1, model: "
+        "izhikevich, params: {a: 0.02, b: 0.2, c: -65.0, d: 8.0";
+    auto offset = run_config(head + ", i_offset: 10.0}}\nrecorders: {s: {type: spikes}}\n");
+    auto dc = run_config(
+        head + "}}\nstimuli: {dc: {type: dc, target: N, amplitude: 0.01}}\nrecorders: {s: {type: spikes}}\n");
+    ASSERT_GT(offset.result.spikes.at("N").times_ms.size(), 3u);
+    EXPECT_EQ(dc.result.spikes.at("N").times_ms, offset.result.spikes.at("N").times_ms);
+}
+
 TEST(Izhikevich, RegularSpikingAdaptsAndFastSpikingFiresTonicallyFast) {
     // Izhikevich (2003), Fig. 2, I = 10: RS (a=0.02, d=8) fires a short first ISI then adapts to slow
     // tonic firing; FS (a=0.1, d=2) settles within a few spikes into high-frequency firing. The first
