@@ -38,3 +38,10 @@ if [ "${CI:-}" = "true" ]; then WERROR=ON; fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DNMSIM_WERROR="$WERROR"
 cmake --build build -j"$(nproc)"
 echo "setup: built build/nmsim"
+
+# pyNN.nmsim: the backend package lives in sim/python; Debian's pyNN finds it through a symlink.
+PYNN_DIR="$(/usr/bin/python3 -c 'import os, pyNN; print(os.path.dirname(pyNN.__file__))')"
+if [ "$(readlink -f "$PYNN_DIR/nmsim" 2>/dev/null)" != "$(pwd)/sim/python/pyNN_nmsim" ]; then
+  $SUDO ln -sfn "$(pwd)/sim/python/pyNN_nmsim" "$PYNN_DIR/nmsim"
+fi
+/usr/bin/python3 -c "import pyNN.nmsim" && echo "setup: pyNN.nmsim importable ($PYNN_DIR/nmsim)"

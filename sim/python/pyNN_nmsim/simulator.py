@@ -72,6 +72,10 @@ class State(common.control.BaseState):
         self._results = None  # simulated lazily, from 0 to t
 
     def clear(self):
+        if getattr(self, "_workdir", None):
+            shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = None
+        self._edges = None
         self.recorders = set()
         self.populations = []
         self.projections = []
@@ -99,6 +103,40 @@ class State(common.control.BaseState):
     def _check_runnable(self):
         if not self.populations:
             raise errors.NothingToWriteError("pyNN.nmsim: no populations were created")
+
+    # --- the network changed: results and connections must be recomputed --------------------------
+    def changed(self):
+        self._results = None
+        self._edges = None
+
+    def workdir(self):
+        """A folder for edge files, kept until end() or setup()."""
+        if not self._workdir:
+            self._workdir = tempfile.mkdtemp(prefix="pynn_nmsim_edges_")
+        return self._workdir
+
+    def population_by_name(self, name):
+        return self.populations[int(name[1:])]
+
+    def locate(self, ids):
+        """(population index, local index) arrays for global ids."""
+        firsts = np.array([p.first_id for p in self.populations], dtype=np.int64)
+        which = np.searchsorted(firsts, ids, side="right") - 1
+        return which, np.asarray(ids, dtype=np.int64) - firsts[which]
+
+    def validate(self, what):
+        """Checks the network so far with `nmsim validate`: bad values fail where they are given."""
+        from .config import network_config
+        config, names = network_config(self, 0.0, build_only=True)
+        run_nmsim("validate", config, names)
+
+    def edges(self):
+        """{nmsim projection key: (source, target, weight, delay)} from one build of the network."""
+        if self._edges is None:
+            from .config import network_config
+            compiled = network_config(self, 0.0, build_only=True, record_edges=self.projections)
+            self._edges = run_config(compiled, self).edges
+        return self._edges
 
     # --- results --------------------------------------------------------------------------------
     @property
@@ -138,45 +176,51 @@ class Results:
 
 
 def _translate_error(message, names):
-    """nmsim's message names internal keys (populations.p0...): name the PyNN objects instead."""
-    for internal, label in names.items():
-        message = message.replace(internal, label)
-    return message
+    """nmsim's message names internal keys (populations.p0...) in a generated file: name the PyNN
+    objects instead, and drop the file:line:column of the generated config."""
+    import re
+    message = re.sub(r"\S*network\.json:\d+:\d+: ", "", message)
+    for internal in sorted(names, key=len, reverse=True):
+        message = re.sub(re.escape(internal) + r"(?![0-9_])", names[internal], message)
+    return "pyNN.nmsim: " + message
 
 
-def run_nmsim(args, config, names, state, what="run"):
-    """Runs `nmsim <what> CONFIG args...` on `config` (a dict); returns (stdout, workdir)."""
-    work = tempfile.mkdtemp(prefix="pynn_nmsim_")
+def run_nmsim(what, config, names, args=(), work=None):
+    """Runs `nmsim <what> CONFIG args...` on `config` (a dict) in `work`; returns stdout. Config errors
+    (exit 2) become PyNN's error types, with the PyNN objects' labels in the message."""
+    own = work is None
+    work = work or tempfile.mkdtemp(prefix="pynn_nmsim_")
     path = os.path.join(work, "network.json")
     with open(path, "w") as f:
         json.dump(config, f, indent=1)
-    cmd = [_find_binary(), what, path] + args
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run([_find_binary(), what, path] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    if own:
+        shutil.rmtree(work, ignore_errors=True)
     if proc.returncode != 0:
         message = _translate_error(proc.stderr.strip() or proc.stdout.strip(), names)
-        shutil.rmtree(work, ignore_errors=True)
         if proc.returncode == 2:  # a config error: a bad parameter or connection
             if ".connector" in message or "projections." in message:
                 raise errors.ConnectionError(message)
             raise errors.InvalidParameterValueError(message)
         raise NmsimError("nmsim %s failed (exit %d): %s" % (what, proc.returncode, message))
-    return proc.stdout, work
+    return proc.stdout
 
 
 def run_config(compiled, state):
     config, names = compiled
-    out = "out.h5"
+    work = tempfile.mkdtemp(prefix="pynn_nmsim_")
+    out = os.path.join(work, "out.h5")
     args = ["-o", out, "--json", "-q"]
     if state.chip:
         args += ["--chip", state.chip]
     if state.max_memory:
         args += ["--max-memory", str(state.max_memory)]
-    config["output"] = {"path": out}
-    stdout, work = run_nmsim(args, config, names, state)
     try:
-        summary = json.loads(stdout) if stdout.strip() else {}
-        results = Results(os.path.join(work, out), summary)
-        results.workdir = work
+        stdout = run_nmsim("run", config, names, args, work)
+        results = Results(out, json.loads(stdout) if stdout.strip() else {})
+        if state.keep_files:
+            results.path = out
     finally:
         if not state.keep_files:
             shutil.rmtree(work, ignore_errors=True)
