@@ -3,7 +3,6 @@ import os
 import tempfile
 
 import numpy as np
-from pyNN.parameters import Sequence
 
 # PyNN state-variable names that nmsim spells differently
 STATE_NAMES = {"isyn_exc": "i_syn_exc", "isyn_inh": "i_syn_inh"}
@@ -22,8 +21,8 @@ def population_entry(pop):
     params, spike_times = {}, None
     for name, value in pop._parameters.items():
         if name == "spike_times":
-            seqs = [v.value if isinstance(v, Sequence) else np.asarray(v) for v in np.asarray(value, dtype=object).reshape(-1)]
-            spike_times = [[float(t) for t in np.asarray(s, dtype=float)] for s in seqs]
+            seqs = [v.value if hasattr(v, "value") else np.asarray(v) for v in np.asarray(value, dtype=object).reshape(-1)]
+            spike_times = [[float(t) for t in np.asarray(s, dtype=float).reshape(-1)] for s in seqs]
             continue
         params[name] = _number_or_list(value)
     if params:

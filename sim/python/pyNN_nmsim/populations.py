@@ -32,6 +32,7 @@ class PopulationView(common.PopulationView):
         for name, value in parameter_space.items():
             self.grandparent._parameters[name][index] = value
         simulator.state.changed()
+        simulator.state.validate(self)
 
     def _set_initial_value_array(self, variable, initial_values):
         simulator.state.check_unfrozen("setting initial values")
@@ -55,6 +56,10 @@ class Population(common.Population):
     _simulator = simulator
     _recorder_class = Recorder
     _assembly_class = Assembly
+
+    def __init__(self, *args, **kwargs):
+        common.Population.__init__(self, *args, **kwargs)
+        simulator.state.validate(self)  # bad values fail here, as other backends fail at creation
 
     def _create_cells(self):
         simulator.state.check_unfrozen("creating a population")
@@ -95,3 +100,4 @@ class Population(common.Population):
         for name, value in parameter_space.items():
             self._parameters[name] = value
         simulator.state.changed()
+        simulator.state.validate(self)

@@ -127,8 +127,18 @@ class State(common.control.BaseState):
     def validate(self, what):
         """Checks the network so far with `nmsim validate`: bad values fail where they are given."""
         from .config import network_config
-        config, names = network_config(self, 0.0, build_only=True)
-        run_nmsim("validate", config, names)
+        try:
+            config, names = network_config(self, 0.0, build_only=True)
+            run_nmsim("validate", config, names)
+        except Exception:
+            # a rejected object is not part of the network
+            if what in self.populations and what is self.populations[-1]:
+                self.populations.pop()
+                self.id_counter -= what.size
+            elif what in self.projections and what is self.projections[-1]:
+                self.projections.pop()
+            self.changed()
+            raise
 
     def edges(self):
         """{nmsim projection key: (source, target, weight, delay)} from one build of the network."""
