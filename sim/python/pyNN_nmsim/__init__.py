@@ -80,21 +80,41 @@ def record_gsyn(source, filename):
     return record(["gsyn_exc", "gsyn_inh"], source, filename)
 
 
-def export_config(path, duration=None):
-    """Writes the nmsim config (JSON, which `nmsim run` reads as YAML) of the network built so far."""
+def export_yaml(path, duration=None):
+    """Writes the nmsim config of the network built so far (YAML; edge lists as CSV files beside it),
+    which `nmsim run PATH` reproduces spike for spike. `duration` defaults to the current time."""
+    import yaml
     from .config import network_config
-    config, _ = network_config(simulator.state, duration if duration is not None else simulator.state.t)
+    t = duration if duration is not None else simulator.state.t
+    config, _ = network_config(simulator.state, t)
+    config["simulation"]["duration"] = round(t / simulator.state.dt) * simulator.state.dt
+    folder = os.path.dirname(os.path.abspath(path))
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for key, entry in config.get("projections", {}).items():
+        if entry["connector"]["rule"] == "from_file":
+            name = "%s_%s.csv" % (stem, key)
+            shutil.copyfile(entry["connector"]["file"], os.path.join(folder, name))
+            entry["connector"]["file"] = name  # relative to the config
+    config["output"] = {"path": stem + ".h5"}
     with open(path, "w") as f:
-        json.dump(config, f, indent=1)
+        f.write("# written by pyNN.nmsim export_yaml; run with: nmsim run %s\n" % os.path.basename(path))
+        yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None, width=120)
     return path
 
 
+export_config = export_yaml
+
+
 def footprint(chips="all"):
-    """Maps the network onto chip profiles (`nmsim footprint --format json`): a list with one dict per chip."""
+    """Maps the network built so far onto chip profiles (`nmsim footprint`): a dict with the JSON
+    result, and its printable table under "table"."""
     from .config import network_config
     config, names = network_config(simulator.state, 0.0, build_only=True)
-    out = simulator.run_nmsim("footprint", config, names, ["--chips", chips, "--format", "json"])
-    return json.loads(out)
+    result = json.loads(simulator.run_nmsim("footprint", config, names, ["--chips", chips, "--format", "json"]))
+    if not isinstance(result, dict):
+        result = {"chips": result}
+    result["table"] = simulator.run_nmsim("footprint", config, names, ["--chips", chips, "--format", "table"])
+    return result
 
 
 def last_run_summary():

@@ -55,3 +55,15 @@ class Recorder(recording.Recorder):
         for i, n in zip(*np.unique(ids, return_counts=True)):
             counts[int(i)] = int(n)
         return counts
+
+    @property
+    def metadata(self):
+        # PyNN's block annotations; a chip run (setup(chip=...)) adds nmsim's fidelity report
+        meta = recording.Recorder.metadata.fget(self)
+        if simulator.state.chip:
+            meta["nmsim_chip"] = simulator.state.chip
+            fidelity = simulator.state.results.summary.get("fidelity")
+            if fidelity is not None:
+                import json
+                meta["nmsim_fidelity"] = json.dumps(fidelity)
+        return meta

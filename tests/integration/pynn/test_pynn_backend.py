@@ -264,17 +264,38 @@ class Backend(unittest.TestCase):
         with self.assertRaises(errors.InvalidParameterValueError):
             a.set(tau_m=15.0)
 
-    def test_footprint_and_export(self):
-        a = sim.Population(100, sim.IF_curr_exp())
-        sim.Projection(a, a, sim.FixedProbabilityConnector(0.1), sim.StaticSynapse(weight=0.1, delay=1.0))
-        chips = sim.footprint("loihi2,spinnaker2")
-        self.assertEqual(len(chips["chips"]) if isinstance(chips, dict) else len(chips), 2)
-        path = sim.export_config(os.path.join(tempfile.mkdtemp(), "net.yaml"), duration=10.0)
+    def test_footprint_chip_run_and_export_reproduce(self):
         import subprocess
+        import h5py
+        cells = self._brunel_like(2)
+        view = sim.Projection(cells[0:10], cells[10:20], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05))
+        chips = sim.footprint("loihi2,spinnaker2")
+        self.assertEqual(sorted(c["chip"] for c in chips["chips"]), ["loihi2", "spinnaker2"])
+        self.assertIn("loihi2", chips["table"])
+        sim.run(100.0)
+        trains = cells.get_data().segments[0].spiketrains
+        folder = tempfile.mkdtemp()
+        path = sim.export_yaml(os.path.join(folder, "net.yaml"))
         binary = os.environ.get("NMSIM_BINARY") or os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                                                 "build", "nmsim")
-        out = os.path.join(os.path.dirname(path), "out.h5")
+        out = os.path.join(folder, "cli.h5")
         self.assertEqual(subprocess.run([binary, "run", path, "-o", out, "-q"]).returncode, 0)
+        with h5py.File(out, "r") as f:
+            ids, times = f["spikes/p1/node_ids"][:], f["spikes/p1/timestamps"][:]
+        for k, st in enumerate(trains):
+            np.testing.assert_array_equal(np.sort(times[ids == k]), st.magnitude)
+        self.assertGreater(view.size(), 0)
+        # a chip run: quantised, with nmsim's fidelity against the float run in the block's annotations
+        cells = self._brunel_like(2)
+        sim.setup(timestep=0.1, chip="loihi1")
+        a = sim.Population(100, sim.SpikeSourcePoisson(rate=50.0))
+        b = sim.Population(50, sim.IF_curr_exp())
+        sim.Projection(a, b, sim.FixedProbabilityConnector(0.2), sim.StaticSynapse(weight=0.5, delay=1.0))
+        b.record("spikes")
+        sim.run(200.0)
+        block = b.get_data()
+        self.assertEqual(block.annotations["nmsim_chip"], "loihi1")
+        self.assertIn("rate_rel_error", block.annotations["nmsim_fidelity"])
 
 
 if __name__ == "__main__":
