@@ -3,6 +3,7 @@ it: 4000 IF_cond_exp cells (80% excitatory), p = 0.02, 4 / 51 nS, a 50 ms Poisso
 Usage: /usr/bin/python3 pynn_va_coba.py BACKEND [duration_ms] [threads]; prints one JSON line."""
 import importlib
 import json
+import resource
 import sys
 import time
 
@@ -38,7 +39,8 @@ t_build = time.perf_counter()
 sim.run(duration)
 counts = {p.label: sum(p.get_spike_counts().values()) for p in (exc, inh)}
 t_end = time.perf_counter()
-out = {"backend": backend, "duration_ms": duration, "threads": threads,
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+out = {"backend": backend, "model": "va_coba", "peak_rss_mb": rss / 1024, "duration_ms": duration, "threads": threads,
        "rate_exc_hz": counts["exc"] / n_exc / (duration / 1000), "rate_inh_hz": counts["inh"] / n_inh / (duration / 1000),
        "script_build_s": t_build - t0, "run_and_read_s": t_end - t_build, "total_s": t_end - t0}
 if backend == "nmsim":
