@@ -74,6 +74,19 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         }
     }
     if (pr_.connector.rule == ConnectorRule::fixed_total_number) split_total_over_sources();
+    if (pr_.connector.rule == ConnectorRule::distance_dependent) {
+        const auto& c = pr_.connector;
+        distance_p_ = DistanceProbability(c.distance_p, spec.vars);
+        geometry_.period = c.period;
+        geometry_.axes = c.axes;
+        geometry_.scale = c.scale_factor;
+        geometry_.offset = c.offset;
+        src_pos_ = spec.find_population(pr_.source)->positions;
+        for (const auto& seg : segments_) // index order: ascending global id
+            for (const auto& p : spec.populations)
+                if (p.first_id == seg.first)
+                    tgt_pos_.insert(tgt_pos_.end(), p.positions.begin(), p.positions.end());
+    }
     if (pr_.connector.rule != ConnectorRule::from_file) return;
     // Edge list: "source,target[,weight[,delay]]", ids local; target indexes the listed targets in order.
     std::vector<Segment> listed;
@@ -223,8 +236,24 @@ double ProjectionGenerator::expected_synapses() const {
         return static_cast<double>(n_tgt_) - no_self * n_src_;
     case ConnectorRule::from_file:
         return static_cast<double>(file_edges_.size());
+    case ConnectorRule::distance_dependent:
+        return distance_expectation();
     }
     return 0.0;
+}
+
+double ProjectionGenerator::distance_expectation() const {
+    // Exact over all pairs up to 4e6 of them, else over a fixed lattice of 4e6 pairs (memory estimates).
+    const double pairs = static_cast<double>(n_src_) * static_cast<double>(n_tgt_);
+    const std::uint64_t stride = pairs <= 4e6 ? 1 : static_cast<std::uint64_t>(pairs / 4e6) | 1;
+    double sum = 0.0;
+    std::uint64_t visited = 0;
+    for (std::uint64_t k = 0; k < n_src_ * n_tgt_; k += stride, ++visited) {
+        const std::uint64_t s = k / n_tgt_, idx = k % n_tgt_;
+        if (idx == self_index(s)) continue;
+        sum += distance_p_(geometry_.distance(&src_pos_[3 * s], &tgt_pos_[3 * idx]));
+    }
+    return visited ? sum * (pairs / static_cast<double>(visited)) : 0.0;
 }
 
 } // namespace nmsim

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/build/distance_rule.hpp"
 #include "sim/random/counter_rng.hpp"
 #include "sim/random/distributions.hpp"
 #include "sim/spec/network_spec.hpp"
@@ -106,7 +107,8 @@ public:
     bool source_driven() const {
         const auto r = pr_.connector.rule;
         return r == ConnectorRule::fixed_outdegree || r == ConnectorRule::fixed_total_number ||
-               r == ConnectorRule::pairwise_bernoulli || r == ConnectorRule::from_file;
+               r == ConnectorRule::pairwise_bernoulli || r == ConnectorRule::from_file ||
+               r == ConnectorRule::distance_dependent;
     }
     template <class Emit>
     void generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
@@ -221,6 +223,9 @@ private:
                        std::uint64_t ib, F& f) const;
     template <class F>
     void bernoulli_block(std::uint64_t s, std::uint64_t b, std::uint64_t ia, std::uint64_t ib, F& f) const;
+    // distance_dependent: each pair of row s with index in [ia, ib) by its own keyed uniform.
+    template <class F> void distance_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, F& f) const;
+    double distance_expectation() const;
 
     const ProjectionSpec& pr_;
     std::uint64_t seed_;
@@ -233,6 +238,10 @@ private:
     SynapseValues values_;
     std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
     std::vector<FileEdge> file_edges_;      // from_file only, sorted by (source, target)
+    // distance_dependent: p(d), the geometry, positions (x, y, z) of sources and of targets by index
+    DistanceProbability distance_p_;
+    DistanceGeometry geometry_;
+    std::vector<double> src_pos_, tgt_pos_;
 };
 
 template <class Block>
@@ -319,6 +328,19 @@ void ProjectionGenerator::bernoulli_block(std::uint64_t s, std::uint64_t b, std:
 }
 
 template <class F>
+void ProjectionGenerator::distance_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, F& f) const {
+    const std::uint64_t self = self_index(s);
+    const double* a = &src_pos_[3 * s];
+    for (std::uint64_t idx = ia; idx < ib; ++idx) {
+        if (idx == self) continue;
+        const double p = distance_p_(geometry_.distance(a, &tgt_pos_[3 * idx]));
+        if (p <= 0.0) continue;
+        const auto r = philox_block(seed_, RngPurpose::connect_pair, pr_.index, src_first_ + s, idx);
+        if (p >= 1.0 || RandomStream::open_uniform_from(r[0], r[1]) < p) f(index_to_global(idx), 0u);
+    }
+}
+
+template <class F>
 void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const {
     const auto& c = pr_.connector;
     const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
@@ -347,6 +369,9 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
             if (t >= t_begin && t < t_end && !(self_target_ && !c.allow_autapses && t == src_first_ + s))
                 f(t, 0u);
         }
+        break;
+    case ConnectorRule::distance_dependent:
+        distance_row(s, ia, ib, f);
         break;
     case ConnectorRule::fixed_indegree:
     case ConnectorRule::from_file:

@@ -38,7 +38,9 @@ bool values_drawn(const ProjectionSpec& pr) {
 std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionGenerator& gen) {
     std::vector<StorageKind> rungs = {StorageKind::packed};
     if (values_drawn(pr)) rungs.push_back(StorageKind::procedural_weights);
-    if (gen.rows_regenerable()) rungs.push_back(StorageKind::procedural);
+    // A distance row is regenerated pair by pair over every target: never worth it automatically.
+    if (gen.rows_regenerable() && pr.connector.rule != ConnectorRule::distance_dependent)
+        rungs.push_back(StorageKind::procedural);
     return rungs;
 }
 

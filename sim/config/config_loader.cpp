@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "models/neuron_model.hpp"
+#include "sim/build/distance_rule.hpp"
 #include "sim/config/expression.hpp"
 #include "sim/config/yaml_reader.hpp"
 #include "sim/random/distributions.hpp"
@@ -212,7 +213,7 @@ StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const 
 
 void Loader::load_population(const std::string& name, const YAML::Node& n) {
     const std::string path = "populations." + name;
-    MapReader m(src_, n, path, {"size", "model", "params", "initial", "spike_times"});
+    MapReader m(src_, n, path, {"size", "model", "params", "initial", "spike_times", "positions"});
     PopulationSpec p;
     p.name = name;
     p.size = integer(m.require("size"), m.sub("size"), 1, max_total_neurons);
@@ -298,6 +299,19 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
         fail(src_, m.get("spike_times"), m.sub("spike_times"),
              "only a spike_source_array population has spike times");
     }
+    if (m.has("positions")) { // [[x, y, z], ...] one per neuron
+        const YAML::Node pos = m.get("positions");
+        if (!pos.IsSequence() || pos.size() != p.size)
+            fail(src_, pos, m.sub("positions"),
+                 "must list one [x, y, z] per neuron (" + std::to_string(p.size) + ")");
+        for (std::size_t i = 0; i < pos.size(); ++i) {
+            const std::string where = m.sub("positions") + "[" + std::to_string(i) + "]";
+            if (!pos[i].IsSequence() || pos[i].size() != 3) fail(src_, pos[i], where, "must be [x, y, z]");
+            for (std::size_t k = 0; k < 3; ++k)
+                p.positions.push_back(
+                    number_in(pos[i][k], where + "[" + std::to_string(k) + "]", -1e300, 1e300));
+        }
+    }
     p.first_id = spec_.total_neurons();
     p.index = static_cast<std::uint32_t>(spec_.populations.size());
     if (p.first_id + p.size > max_total_neurons)
@@ -357,7 +371,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     pr.targets = population_list(m.require("target"), m.sub("target"));
 
     MapReader c(src_, m.require("connector"), m.sub("connector"),
-                {"rule", "indegree", "outdegree", "n", "p", "allow_autapses", "allow_multapses", "file"});
+                {"rule", "indegree", "outdegree", "n", "p", "allow_autapses", "allow_multapses", "file",
+                 "periodic_boundaries", "axes", "scale_factor", "offset"});
     const std::string rule = text(c.require("rule"), c.sub("rule"));
     static const std::map<std::string, ConnectorRule> rules = {
         {"fixed_indegree", ConnectorRule::fixed_indegree},
@@ -366,13 +381,14 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         {"pairwise_bernoulli", ConnectorRule::pairwise_bernoulli},
         {"one_to_one", ConnectorRule::one_to_one},
         {"all_to_all", ConnectorRule::all_to_all},
-        {"from_file", ConnectorRule::from_file}};
+        {"from_file", ConnectorRule::from_file},
+        {"distance_dependent", ConnectorRule::distance_dependent}};
     auto it = rules.find(rule);
     if (it == rules.end())
         fail(src_, c.get("rule"), c.sub("rule"),
              "unknown rule '" + rule +
                  "' (known: fixed_indegree, fixed_outdegree, fixed_total_number, pairwise_bernoulli, "
-                 "one_to_one, all_to_all, from_file)");
+                 "one_to_one, all_to_all, from_file, distance_dependent)");
     auto& conn = pr.connector;
     conn.rule = it->second;
     // Each rule takes its own keys only.
@@ -383,13 +399,17 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         {ConnectorRule::pairwise_bernoulli, {"p"}},
         {ConnectorRule::one_to_one, {}},
         {ConnectorRule::all_to_all, {}},
-        {ConnectorRule::from_file, {"file"}}};
+        {ConnectorRule::from_file, {"file"}},
+        {ConnectorRule::distance_dependent, {"p"}}};
     for (const std::string key : {"indegree", "outdegree", "n", "p", "file"}) {
         const auto& keys = rule_keys.at(conn.rule);
         const bool wanted = std::find(keys.begin(), keys.end(), key) != keys.end();
         if (c.has(key) && !wanted) fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
         if (!c.has(key) && wanted) fail(src_, c.node(), c.sub(key), "required by rule " + rule);
     }
+    for (const std::string key : {"periodic_boundaries", "axes", "scale_factor", "offset"})
+        if (c.has(key) && conn.rule != ConnectorRule::distance_dependent)
+            fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
     if (c.has("allow_autapses"))
         conn.allow_autapses = boolean(c.get("allow_autapses"), c.sub("allow_autapses"));
     if (c.has("allow_multapses"))
@@ -443,6 +463,39 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         break;
     case ConnectorRule::all_to_all:
         break;
+    case ConnectorRule::distance_dependent: {
+        conn.distance_p = text(c.get("p"), c.sub("p"));
+        try {
+            check_distance_expression(conn.distance_p, spec_.vars);
+        } catch (const std::invalid_argument& e) {
+            fail(src_, c.get("p"), c.sub("p"), std::string("not an expression in d: ") + e.what());
+        }
+        if (spec_.find_population(pr.source)->positions.empty())
+            fail(src_, m.get("source"), m.sub("source"),
+                 "distance_dependent needs positions of '" + pr.source + "'");
+        for (const auto& t : pr.targets)
+            if (spec_.find_population(t)->positions.empty())
+                fail(src_, m.get("target"), m.sub("target"),
+                     "distance_dependent needs positions of '" + t + "'");
+        if (c.has("periodic_boundaries")) { // box length per axis, 0 for open
+            const YAML::Node b = c.get("periodic_boundaries");
+            if (!b.IsSequence() || b.size() != 3)
+                fail(src_, b, c.sub("periodic_boundaries"), "must be [Lx, Ly, Lz] (0: not periodic)");
+            for (std::size_t k = 0; k < 3; ++k)
+                conn.period[k] =
+                    number_in(b[k], c.sub("periodic_boundaries") + "[" + std::to_string(k) + "]", 0.0, 1e300);
+        }
+        if (c.has("axes")) {
+            const std::string axes = text(c.get("axes"), c.sub("axes"));
+            if (axes.empty() || axes.find_first_not_of("xyz") != std::string::npos)
+                fail(src_, c.get("axes"), c.sub("axes"), "must be a subset of xyz");
+            for (int k = 0; k < 3; ++k) conn.axes[k] = axes.find("xyz"[k]) != std::string::npos;
+        }
+        if (c.has("scale_factor"))
+            conn.scale_factor = number_in(c.get("scale_factor"), c.sub("scale_factor"), -1e300, 1e300);
+        if (c.has("offset")) conn.offset = number_in(c.get("offset"), c.sub("offset"), -1e300, 1e300);
+        break;
+    }
     case ConnectorRule::from_file: {
         std::filesystem::path f = text(c.get("file"), c.sub("file"));
         if (f.is_relative()) f = std::filesystem::path(base_dir_) / f;

@@ -16,12 +16,13 @@ enum class RngPurpose : std::uint32_t {
     delay = 3,
     initial = 4,
     poisson = 5,
-    connect_total = 6, // fixed_total_number: the split of N over sources
-    connect_tree = 7,  // source-driven rules: the split of a row over target blocks
-    connect_block = 8, // source-driven rules: the targets of a row inside one block
-    synapse_value = 9, // weight and delay of one synapse, keyed by (source, target, ordinal)
-    spike_source = 10, // spike_source_poisson: keyed by (population, neuron / 4, step)
-    noise_current = 11 // noisy current source: keyed by (stimulus, neuron, interval)
+    connect_total = 6,  // fixed_total_number: the split of N over sources
+    connect_tree = 7,   // source-driven rules: the split of a row over target blocks
+    connect_block = 8,  // source-driven rules: the targets of a row inside one block
+    synapse_value = 9,  // weight and delay of one synapse, keyed by (source, target, ordinal)
+    spike_source = 10,  // spike_source_poisson: keyed by (population, neuron / 4, step)
+    noise_current = 11, // noisy current source: keyed by (stimulus, neuron, interval)
+    connect_pair = 12   // distance_dependent: one uniform per (projection, source, target index)
 };
 
 using Philox = r123::Philox4x32;

@@ -57,6 +57,8 @@ const char* rule_name(ConnectorRule r) {
         return "all_to_all";
     case ConnectorRule::fixed_total_number:
         return "fixed_total_number";
+    case ConnectorRule::distance_dependent:
+        return "distance_dependent";
     default:
         return "from_file";
     }

@@ -1,6 +1,7 @@
 // NetworkSpec: the plain-data description of a network and a run, produced by sim/config and
 // consumed by the builder, the engine, the hardware mapper and the sweep runner. No behaviour here.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -40,6 +41,7 @@ struct PopulationSpec {
     std::uint32_t index = 0;    // position in NetworkSpec::populations; keys RNG streams
     // spike_source_array: spike times (ms) per neuron, or one list for every neuron
     std::vector<std::vector<double>> spike_times;
+    std::vector<double> positions; // x, y, z per neuron (distance_dependent connectors); empty: none
 };
 
 enum class ConnectorRule {
@@ -49,7 +51,8 @@ enum class ConnectorRule {
     pairwise_bernoulli,
     one_to_one,
     all_to_all,
-    from_file
+    from_file,
+    distance_dependent
 };
 
 struct ConnectorSpec {
@@ -59,6 +62,11 @@ struct ConnectorSpec {
     bool allow_autapses = true;
     bool allow_multapses = true;
     std::string file; // from_file: CSV "source,target[,weight,delay]" (ids local to the populations)
+    // distance_dependent: p(d) over the populations' positions, PyNN's Space around it
+    std::string distance_p;         // muparser expression in d (and vars)
+    std::array<double, 3> period{}; // periodic box length per axis, 0: open
+    std::array<bool, 3> axes{true, true, true};
+    double scale_factor = 1.0, offset = 0.0; // applied to the target positions, as PyNN's Space
 };
 
 // How a projection's synapses are held, the memory/speed ladder (docs/storage.md):
