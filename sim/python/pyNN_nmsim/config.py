@@ -29,6 +29,8 @@ def population_entry(pop):
         entry["params"] = params
     if spike_times is not None:
         entry["spike_times"] = spike_times
+    if getattr(pop, "_needs_positions", False):  # a distance_dependent projection reads them
+        entry["positions"] = np.asarray(pop.positions, dtype=float).T.tolist()
     initial = {}
     for var, values in pop._initial.items():
         var = STATE_NAMES.get(var, var)

@@ -9,14 +9,31 @@ import os
 
 import numpy as np
 from pyNN import common, errors
+import re
+
 from pyNN.connectors import (AllToAllConnector, OneToOneConnector, FixedProbabilityConnector,
                              FixedNumberPreConnector, FixedNumberPostConnector, FixedTotalNumberConnector,
-                             FromListConnector, ArrayConnector)
+                             DistanceDependentProbabilityConnector)
 from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from . import simulator
 
 NMSIM_RECEPTORS = ("excitatory", "inhibitory")
+_FUNCTIONS = {"exp", "sqrt", "abs", "sin", "cos", "tan", "log", "log10", "min", "max", "d"}
+
+
+def muparser_expression(python_expression):
+    """PyNN's d_expression (Python) as muparser text, or None when it uses more than arithmetic,
+    comparisons and the common functions of d."""
+    e = re.sub(r"\b(?:np|numpy|math)\.", "", python_expression)
+    e = e.replace("**", "^")
+    e = re.sub(r"\band\b", "&&", e)
+    e = re.sub(r"\bor\b", "||", e)
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"\d+\.?\d*[eE][-+]?\d+", "", e)))
+    if not names <= _FUNCTIONS or "lambda" in e:
+        return None
+    e = re.sub(r"\blog\(", "ln(", e)  # muparser's natural logarithm
+    return e
 
 
 def value_spec(lazy):
@@ -97,6 +114,19 @@ class Projection(common.Projection):
             return {"rule": "one_to_one"}
         if type(c) is FixedProbabilityConnector:
             return {"rule": "pairwise_bernoulli", "p": float(c.p_connect), "allow_autapses": autapses}
+        if type(c) is DistanceDependentProbabilityConnector:
+            expression = muparser_expression(c.d_expression)
+            if expression is None:
+                return None
+            space = self.space
+            rule = {"rule": "distance_dependent", "p": expression, "allow_autapses": autapses,
+                    "axes": "".join("xyz"[int(a)] for a in np.asarray(space.axes).ravel()),
+                    "scale_factor": float(space.scale_factor), "offset": float(space.offset)}
+            if space.periodic_boundaries is not None:
+                rule["periodic_boundaries"] = [0.0 if b is None else float(b[1] - b[0])
+                                               for b in space.periodic_boundaries]
+            self.pre._needs_positions = self.post._needs_positions = True
+            return rule
         if type(c) in (FixedNumberPreConnector, FixedNumberPostConnector, FixedTotalNumberConnector):
             if not isinstance(c.n, (int, np.integer)):
                 return None  # a RandomDistribution of degrees: PyNN draws them

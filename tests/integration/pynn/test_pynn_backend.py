@@ -165,6 +165,16 @@ class Backend(unittest.TestCase):
         dd = sim.Projection(grid, grid, sim.DistanceDependentProbabilityConnector("d < 1.5"),
                             sim.StaticSynapse(weight=0.1))
         self.assertEqual(dd.size(), 100 + 2 * (2 * 9 * 10) + 4 * 81)  # self, 4 edge and 4 corner neighbours
+        self.assertIsNotNone(dd._rule, "drawn by nmsim, not as a Python edge list")
+        # a smooth probability on a periodic space against PyNN's own distances
+        space = sim.Space(periodic_boundaries=((0, 10), (0, 10), None))
+        smooth = sim.Projection(grid, grid, sim.DistanceDependentProbabilityConnector("0.5*exp(-d**2/4.0)"),
+                                sim.StaticSynapse(weight=0.1), space=space)
+        self.assertIsNotNone(smooth._rule)
+        pos = grid.positions.T
+        d = space.distances(pos, pos).reshape(100, 100)
+        expected = (0.5 * np.exp(-d ** 2 / 4.0)).sum()
+        self.assertAlmostEqual(smooth.size(), expected, delta=4 * np.sqrt(expected))
 
     def test_assembly_and_inhibitory_receptor(self):
         a = sim.Population(3, sim.SpikeSourceArray(spike_times=[2.0]))
