@@ -226,6 +226,17 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
              "unknown model '" + p.model + "' (known: " + join(names) + ")");
     }
     for (const auto& info : model->params) p.params[info.name] = info.default_value;
+    // A list of one value per neuron under `where`, each read by one(node, path).
+    auto per_neuron = [&](const YAML::Node& list, const std::string& where, auto&& one) {
+        if (list.size() != p.size)
+            fail(src_, list, where,
+                 "has " + std::to_string(list.size()) + " values for " + std::to_string(p.size) +
+                     " neurons (give one value, or one per neuron)");
+        std::vector<double> values;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            values.push_back(one(list[i], where + "[" + std::to_string(i) + "]"));
+        return values;
+    };
     if (m.has("params")) {
         std::vector<std::string> allowed;
         for (const auto& info : model->params) allowed.push_back(info.name);
@@ -239,14 +250,8 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
                     fail(src_, v, where, "must be a whole number (a register value of " + p.model + ")");
                 return x;
             };
-            if (kv.second.IsSequence()) { // one value per neuron
-                if (kv.second.size() != p.size)
-                    fail(src_, kv.second, params.sub(key),
-                         "has " + std::to_string(kv.second.size()) + " values for " + std::to_string(p.size) +
-                             " neurons (give one number, or one per neuron)");
-                std::vector<double> values;
-                for (std::size_t i = 0; i < kv.second.size(); ++i)
-                    values.push_back(one(kv.second[i], params.sub(key) + "[" + std::to_string(i) + "]"));
+            if (kv.second.IsSequence()) {
+                std::vector<double> values = per_neuron(kv.second, params.sub(key), one);
                 p.params[key] = values.front();
                 p.param_arrays[key] = std::move(values);
             } else {
@@ -258,16 +263,11 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
         MapReader init(src_, m.get("initial"), m.sub("initial"), model->state_variables);
         for (const auto& kv : init.node()) {
             const std::string key = kv.first.Scalar();
-            if (kv.second.IsSequence()) { // one value per neuron
-                if (kv.second.size() != p.size)
-                    fail(src_, kv.second, init.sub(key),
-                         "has " + std::to_string(kv.second.size()) + " values for " + std::to_string(p.size) +
-                             " neurons (give one value, or one number per neuron)");
-                std::vector<double> values;
-                for (std::size_t i = 0; i < kv.second.size(); ++i)
-                    values.push_back(number_in(kv.second[i], init.sub(key) + "[" + std::to_string(i) + "]",
-                                               -1e300, 1e300));
-                p.initial_arrays[key] = std::move(values);
+            if (kv.second.IsSequence()) {
+                p.initial_arrays[key] =
+                    per_neuron(kv.second, init.sub(key), [&](const YAML::Node& v, const std::string& w) {
+                        return number_in(v, w, -1e300, 1e300);
+                    });
             } else {
                 p.initial[key] = value_spec(kv.second, init.sub(key));
             }
