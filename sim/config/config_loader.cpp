@@ -227,7 +227,7 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     }
     for (const auto& info : model->params) p.params[info.name] = info.default_value;
     // A list of one value per neuron under `where`, each read by one(node, path).
-    auto per_neuron = [&](const YAML::Node& list, const std::string& where, auto&& one) {
+    auto neuron_values = [&](const YAML::Node& list, const std::string& where, auto&& one) {
         if (list.size() != p.size)
             fail(src_, list, where,
                  "has " + std::to_string(list.size()) + " values for " + std::to_string(p.size) +
@@ -251,7 +251,7 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
                 return x;
             };
             if (kv.second.IsSequence()) {
-                std::vector<double> values = per_neuron(kv.second, params.sub(key), one);
+                std::vector<double> values = neuron_values(kv.second, params.sub(key), one);
                 p.params[key] = values.front();
                 p.param_arrays[key] = std::move(values);
             } else {
@@ -265,7 +265,7 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
             const std::string key = kv.first.Scalar();
             if (kv.second.IsSequence()) {
                 p.initial_arrays[key] =
-                    per_neuron(kv.second, init.sub(key), [&](const YAML::Node& v, const std::string& w) {
+                    neuron_values(kv.second, init.sub(key), [&](const YAML::Node& v, const std::string& w) {
                         return number_in(v, w, -1e300, 1e300);
                     });
             } else {
