@@ -1,8 +1,10 @@
 """
 Projections. Where PyNN's connector and synapse values have an nmsim rule, the connectivity is drawn
-by nmsim (C++, counter-based, never a Python edge list); the user's own lists (FromList, FromFile,
-Array) go to nmsim as edge files. Other connectors, projections between views or assemblies, and
-values nmsim cannot draw use PyNN's own connector code, whose connections reach nmsim as an edge file.
+by nmsim (C++, counter-based): as the projection's own rule between Populations, or for views and
+assemblies between stand-in populations of their sizes, the drawn edges then mapped onto the cells.
+The user's own lists (FromList, FromFile, Array) go to nmsim as edge files. Other connectors, values
+nmsim cannot draw, and self-connection exclusion between overlapping views use PyNN's own connector
+code, whose connections reach nmsim as an edge file.
 Weights and delays are read back from nmsim's SONATA edges (the `weights` recorder).
 """
 import os
@@ -87,8 +89,12 @@ class Projection(common.Projection):
         self._weight = value_spec(params["weight"])
         self._delay = value_spec(params["delay"])
         rule = self._nmsim_rule(connector)
-        if rule is not None and self._weight is not None and self._delay is not None:
+        drawable = rule is not None and self._weight is not None and self._delay is not None
+        if drawable and self._plain():
             self._rule = rule
+        elif drawable and self._rule_applies_to_subsets(rule):
+            # views or assemblies: nmsim draws the rule over their index spaces; the edges come back
+            self._set_edges(*simulator.state.draw_edges(self, rule))
         else:  # the user's lists, and what nmsim has no rule for: PyNN's connector code
             self._connect_in_python(connector)
         simulator.state.projections.append(self)
@@ -101,10 +107,15 @@ class Projection(common.Projection):
         from .populations import Population
         return isinstance(self.pre, Population) and isinstance(self.post, Population)
 
+    def _rule_applies_to_subsets(self, rule):
+        """Drawn between stand-in populations of the ends' sizes, a rule means the same unless it must
+        exclude self-connections between ends that share cells (the stand-ins share none)."""
+        if rule.get("allow_autapses", True):
+            return True
+        shared = np.intersect1d(np.asarray(self.pre.all_cells, np.int64), np.asarray(self.post.all_cells, np.int64))
+        return shared.size == 0
+
     def _nmsim_rule(self, c):
-        if not self._plain():
-            return None
-        same = self.pre is self.post
         autapses = bool(c.allow_self_connections) if hasattr(c, "allow_self_connections") else True
         if hasattr(c, "allow_self_connections") and c.allow_self_connections == "NoMutual":
             return None

@@ -148,6 +148,31 @@ class State(common.control.BaseState):
             self._edges = run_config(compiled, self).edges
         return self._edges
 
+    def draw_edges(self, projection, rule):
+        """nmsim draws `rule` between stand-in populations of the projection's end sizes (positions
+        included for distance rules), with the projection's values; returns (pre index, post index,
+        weight, delay). The seed is keyed by the projection's index, so two such projections differ."""
+        n_pre, n_post = projection.pre.size, projection.post.size
+        pops = {"a": {"size": int(n_pre), "model": "lif_delta"}, "b": {"size": int(n_post), "model": "lif_delta"}}
+        if rule["rule"] == "distance_dependent":
+            pops["a"]["positions"] = np.asarray(projection.pre.positions, dtype=float).T.tolist()
+            pops["b"]["positions"] = np.asarray(projection.post.positions, dtype=float).T.tolist()
+        config = {"nmsim": 1,
+                  "simulation": {"duration": self.dt, "dt": self.dt, "seed": int(self.seed) * 1000003 + projection._index,
+                                 "threads": int(self.threads)},
+                  "populations": pops,
+                  "projections": {"p": {"source": "a", "target": "b", "connector": rule,
+                                        "synapse": {"weight": projection._weight, "delay": projection._delay}}},
+                  "recorders": {"w": {"type": "weights", "projection": "p"}}}
+        names = {"projections.p": "Projection '%s'" % projection.label}
+        work = tempfile.mkdtemp(prefix="pynn_nmsim_")
+        try:
+            out = os.path.join(work, "edges.h5")
+            run_nmsim("run", config, names, ["-o", out, "-q"], work)
+            return Results(out, {}).edges["p"]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     # --- results --------------------------------------------------------------------------------
     @property
     def results(self):

@@ -158,9 +158,19 @@ class Backend(unittest.TestCase):
         mask[2, 0] = mask[2, 2] = True
         arr = sim.Projection(a, b, sim.ArrayConnector(mask), sim.StaticSynapse(weight=0.1))
         self.assertEqual(sorted((int(i), int(j)) for i, j, _ in arr.get("weight", "list")), [(2, 0), (2, 2)])
-        # views on both ends: indices are the views'
+        # views on both ends: indices are the views', connections drawn by nmsim over the views
         view = sim.Projection(a[1:3], b[[2]], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.2))
         self.assertEqual(sorted((int(i), int(j)) for i, j, _ in view.get("weight", "list")), [(0, 0), (1, 0)])
+        big = sim.Population(200, sim.IF_curr_exp())
+        fixed = sim.Projection(big[0:100], big[100:200] + b, sim.FixedNumberPreConnector(9),
+                               sim.StaticSynapse(weight=0.1))
+        per_target = np.bincount(np.array(fixed.get("weight", "list"))[:, 1].astype(int), minlength=103)
+        self.assertTrue(np.all(per_target == 9))
+        self.assertEqual(len({(int(i), int(j)) for i, j, _ in fixed.get("weight", "list")}), 103 * 9)
+        # a view onto itself without self-connections: PyNN's own code keeps the cells apart
+        own = sim.Projection(big[0:50], big[0:50], sim.AllToAllConnector(allow_self_connections=False),
+                             sim.StaticSynapse(weight=0.1))
+        self.assertEqual(own.size(), 50 * 49)
         grid = sim.Population(100, sim.IF_curr_exp(), structure=sim.Grid2D(aspect_ratio=1.0, dx=1.0, dy=1.0))
         dd = sim.Projection(grid, grid, sim.DistanceDependentProbabilityConnector("d < 1.5"),
                             sim.StaticSynapse(weight=0.1))
