@@ -60,6 +60,20 @@ class Population(common.Population):
     def __init__(self, *args, **kwargs):
         common.Population.__init__(self, *args, **kwargs)
         simulator.state.validate(self)  # bad values fail here, as other backends fail at creation
+        self._warn_grid_poisson()
+
+    def _warn_grid_poisson(self):
+        """A Poisson source on the dt grid fires at most once per step: say so when that bends the rate."""
+        rate = self._parameters.get("rate")
+        if rate is None or getattr(self.celltype, "nmsim_model", "") != "spike_source_poisson":
+            return
+        p = float(np.max(rate)) * simulator.state.dt * 1e-3
+        if p > 0.1:
+            import warnings
+            warnings.warn("pyNN.nmsim: SpikeSourcePoisson '%s' at %g Hz fires at most once per %g ms step, "
+                          "%.0f%% below its rate (%.0f Hz); split it into several sources"
+                          % (self.label, float(np.max(rate)), simulator.state.dt, 100 * (1 - (1 - np.exp(-p)) / p),
+                             (1 - np.exp(-p)) / (simulator.state.dt * 1e-3)))
 
     def _create_cells(self):
         simulator.state.check_unfrozen("creating a population")

@@ -105,6 +105,18 @@ class Backend(unittest.TestCase):
         self.assertAlmostEqual(len(times) / 200 / 0.5, 20.0, delta=4 * np.sqrt(20.0 * 0.5 * 200) / 100)
         self.assertAlmostEqual(poi.mean_spike_count(), len(times) / 200)
 
+    def test_grid_poisson_warns_above_one_spike_per_step(self):
+        import warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fast = sim.Population(50, sim.SpikeSourcePoisson(rate=20000.0), label="fast")
+            sim.Population(5, sim.SpikeSourcePoisson(rate=50.0))
+        self.assertEqual(len(caught), 1)
+        self.assertIn("8647 Hz", str(caught[0].message))
+        fast.record("spikes")
+        sim.run(100.0)
+        self.assertAlmostEqual(fast.mean_spike_count() / 0.1, 8647, delta=150)
+
     def test_step_ac_and_noisy_currents(self):
         # a perfect integrator (tau_m huge, cm 1 nF): dv/dt = I / cm, v in mV for I in nA and t in ms
         cells = sim.Population(3, sim.IF_curr_exp(tau_m=1e6, cm=1.0, v_thresh=1e3, v_rest=0.0, v_reset=0.0),
