@@ -233,6 +233,20 @@ class Backend(unittest.TestCase):
         prj.save("weight", path, format="array")
         np.testing.assert_allclose(np.loadtxt(path), np.where(present, new, 0.0), rtol=1e-6)
 
+    def test_array_weights_view_set_and_initialize(self):
+        a = sim.Population(3, sim.IF_curr_exp())
+        b = sim.Population(2, sim.IF_curr_exp(), initial_values={"v": -60.0})
+        w = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+        prj = sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.0))
+        np.testing.assert_allclose(prj.get("weight", "array"), w, rtol=1e-6)
+        b[1:2].set(tau_m=5.0)
+        b[0:1].initialize(v=-70.0)
+        np.testing.assert_allclose(b.get("tau_m"), [20.0, 5.0])
+        b.record("v")
+        sim.run(1.0)
+        v0 = np.asarray(signal(b, "v"))[0]
+        np.testing.assert_allclose(v0, [-70.0, -60.0])
+
     # --- runs, data, errors ---------------------------------------------------------------------------
     def _brunel_like(self, threads):
         sim.setup(timestep=0.1, threads=threads, rng_seed=11)
