@@ -1,9 +1,11 @@
 #include "sim/build/connectivity.hpp"
 
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <unordered_set>
 
+#include "sim/io/sonata.hpp"
 #include "sim/spec/errors.hpp"
 
 namespace nmsim {
@@ -97,33 +99,15 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         off += t->size;
     }
     const std::string& path = pr_.connector.file;
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path, 0, 0, "projections." + pr_.name + ".connector.file", "cannot read");
-    std::string line;
-    int lineno = 0;
-    while (std::getline(in, line)) {
-        ++lineno;
-        if (line.empty() || line[0] == '#') continue;
-        std::vector<std::string> cols;
-        std::stringstream ss(line);
-        for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
-        auto bad = [&](const std::string& what) {
-            throw ConfigError(path, lineno, 1, "projections." + pr_.name + ".connector.file", what);
-        };
-        if (lineno == 1 && !cols.empty() && !cols[0].empty() &&
-            !std::isdigit(static_cast<unsigned char>(cols[0][0])))
-            continue; // header
-        if (cols.size() < 2 || cols.size() > 4) bad("expected source,target[,weight[,delay]]");
-        double v[4] = {0, 0, 0, 0};
-        for (std::size_t i = 0; i < cols.size(); ++i) {
-            char* end = nullptr;
-            v[i] = std::strtod(cols[i].c_str(), &end);
-            if (end == cols[i].c_str()) bad("column " + std::to_string(i + 1) + " is not a number");
-        }
+    const std::string key = "projections." + pr_.name + ".connector.file";
+    // One row: source, target[, weight[, delay]] (n columns), `line` for messages.
+    auto add = [&](const double* v, std::size_t n, int line) {
+        auto bad = [&](const std::string& what) { throw ConfigError(path, line, 1, key, what); };
+        auto text = [](double x) { return fmt::format("{:g}", x); };
         if (v[0] < 0 || v[0] >= static_cast<double>(n_src_) || v[0] != std::floor(v[0]))
-            bad("source id " + cols[0] + " is not in 0.." + std::to_string(n_src_ - 1));
+            bad("source id " + text(v[0]) + " is not in 0.." + std::to_string(n_src_ - 1));
         if (v[1] < 0 || v[1] >= static_cast<double>(n_tgt_) || v[1] != std::floor(v[1]))
-            bad("target id " + cols[1] + " is not in 0.." + std::to_string(n_tgt_ - 1));
+            bad("target id " + text(v[1]) + " is not in 0.." + std::to_string(n_tgt_ - 1));
         FileEdge e;
         e.source = static_cast<std::uint64_t>(v[0]);
         const auto idx = static_cast<std::uint64_t>(v[1]);
@@ -131,14 +115,61 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
             if (idx >= s.index_offset && idx < s.index_offset + s.size)
                 e.target = s.first + (idx - s.index_offset);
         // Columns absent: NaN marks values to draw once the edges are sorted (their ordinals known).
-        e.weight = cols.size() > 2 ? v[2] : std::nan("");
+        e.weight = n > 2 ? v[2] : std::nan("");
         e.delay_steps = 0;
-        if (cols.size() > 3) {
-            if (v[3] < dt_ * (1 - 1e-9)) bad("delay " + cols[3] + " ms is below dt");
+        if (n > 3) {
+            if (v[3] < dt_ * (1 - 1e-9)) bad("delay " + text(v[3]) + " ms is below dt");
             e.delay_steps = delay_to_steps(v[3], dt_);
         }
-        if (!pr_.connector.allow_autapses && e.target == src_first_ + e.source) continue;
+        if (!pr_.connector.allow_autapses && e.target == src_first_ + e.source) return;
         file_edges_.push_back(e);
+    };
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
+        // SONATA edges, as nmsim's weights recorder writes them: /edges/<group>/{source,target}_node_id,
+        // 0/syn_weight, 0/delay; "row" in messages is the edge's index + 1.
+        const std::string group = "/edges/" + (pr_.connector.edges.empty() ? pr_.name : pr_.connector.edges);
+        std::vector<double> cols[4];
+        try {
+            cols[0] = read_double_dataset(path, group + "/source_node_id");
+            cols[1] = read_double_dataset(path, group + "/target_node_id");
+            cols[2] = read_double_dataset(path, group + "/0/syn_weight");
+            cols[3] = read_double_dataset(path, group + "/0/delay");
+        } catch (const std::exception& e) {
+            throw ConfigError(path, 0, 0, key, std::string("no SONATA edges at ") + group + ": " + e.what());
+        }
+        for (int c = 1; c < 4; ++c)
+            if (cols[c].size() != cols[0].size())
+                throw ConfigError(path, 0, 0, key, group + ": edge datasets differ in length");
+        for (std::size_t i = 0; i < cols[0].size(); ++i) {
+            const double v[4] = {cols[0][i], cols[1][i], cols[2][i], cols[3][i]};
+            add(v, 4, static_cast<int>(i + 1));
+        }
+    } else {
+        std::ifstream in(path);
+        if (!in) throw ConfigError(path, 0, 0, key, "cannot read");
+        std::string line;
+        int lineno = 0;
+        while (std::getline(in, line)) {
+            ++lineno;
+            if (line.empty() || line[0] == '#') continue;
+            std::vector<std::string> cols;
+            std::stringstream ss(line);
+            for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
+            if (lineno == 1 && !cols.empty() && !cols[0].empty() &&
+                !std::isdigit(static_cast<unsigned char>(cols[0][0])))
+                continue; // header
+            if (cols.size() < 2 || cols.size() > 4)
+                throw ConfigError(path, lineno, 1, key, "expected source,target[,weight[,delay]]");
+            double v[4] = {0, 0, 0, 0};
+            for (std::size_t i = 0; i < cols.size(); ++i) {
+                char* end = nullptr;
+                v[i] = std::strtod(cols[i].c_str(), &end);
+                if (end == cols[i].c_str())
+                    throw ConfigError(path, lineno, 1, key,
+                                      "column " + std::to_string(i + 1) + " is not a number");
+            }
+            add(v, cols.size(), lineno);
+        }
     }
     std::stable_sort(file_edges_.begin(), file_edges_.end(), [](const FileEdge& a, const FileEdge& b) {
         return a.source != b.source ? a.source < b.source : a.target < b.target;

@@ -372,7 +372,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
     MapReader c(src_, m.require("connector"), m.sub("connector"),
                 {"rule", "indegree", "outdegree", "n", "p", "allow_autapses", "allow_multapses", "file",
-                 "periodic_boundaries", "axes", "scale_factor", "offset"});
+                 "periodic_boundaries", "axes", "scale_factor", "offset", "edges"});
     const std::string rule = text(c.require("rule"), c.sub("rule"));
     static const std::map<std::string, ConnectorRule> rules = {
         {"fixed_indegree", ConnectorRule::fixed_indegree},
@@ -407,6 +407,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         if (c.has(key) && !wanted) fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
         if (!c.has(key) && wanted) fail(src_, c.node(), c.sub(key), "required by rule " + rule);
     }
+    if (c.has("edges") && conn.rule != ConnectorRule::from_file)
+        fail(src_, c.get("edges"), c.sub("edges"), "not a parameter of rule " + rule);
     for (const std::string key : {"periodic_boundaries", "axes", "scale_factor", "offset"})
         if (c.has(key) && conn.rule != ConnectorRule::distance_dependent)
             fail(src_, c.get(key), c.sub(key), "not a parameter of rule " + rule);
@@ -502,6 +504,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         if (!std::filesystem::is_regular_file(f))
             fail(src_, c.get("file"), c.sub("file"), "no such file: " + f.string());
         conn.file = f.string();
+        if (c.has("edges")) conn.edges = text(c.get("edges"), c.sub("edges"));
         break;
     }
     }

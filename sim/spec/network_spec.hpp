@@ -61,7 +61,8 @@ struct ConnectorSpec {
     double probability = 0.0; // pairwise_bernoulli
     bool allow_autapses = true;
     bool allow_multapses = true;
-    std::string file; // from_file: CSV "source,target[,weight,delay]" (ids local to the populations)
+    std::string file;  // from_file: CSV "source,target[,weight,delay]" (ids local to the populations), or .h5
+    std::string edges; // from_file .h5: the SONATA edges group (default: the projection's name)
     // distance_dependent: p(d) over the populations' positions, PyNN's Space around it
     std::string distance_p;         // muparser expression in d (and vars)
     std::array<double, 3> period{}; // periodic box length per axis, 0: open

@@ -8,6 +8,9 @@
 #include "sim/build/edges.hpp"
 #include "sim/build/network_builder.hpp"
 #include "sim/config/config_loader.hpp"
+#include "sim/engine/simulator.hpp"
+#include "sim/io/sonata.hpp"
+#include "sim/spec/errors.hpp"
 
 using namespace nmsim;
 
@@ -60,4 +63,44 @@ TEST(Edges, FromFileListComesBackAsWritten) {
     EXPECT_NEAR(e.delays_ms[2], 1.1, 1e-12);
     EXPECT_NEAR(e.delays_ms[3], 0.3, 1e-12);
     std::filesystem::remove_all(dir);
+}
+
+TEST(Edges, SonataEdgesSeedALaterRun) {
+    // A run's weights recorder writes /edges/<projection>; from_file reads it back as the connectivity
+    // of another projection (a learned or exported network run or footprinted again): same synapses,
+    // same spikes.
+    const std::string head = "nmsim: 1\nsimulation: {duration: 100.0, seed: 4}\npopulations:\n  S: {size: "
+                             "40, model: spike_source_poisson, "
+                             "params: {rate: 40.0}}\n  N: {size: 30, model: lif_exp}\nprojections:\n";
+    const std::string drawn =
+        head + "  P: {source: S, target: N, connector: {rule: pairwise_bernoulli, p: 0.3}, synapse: "
+               "{weight: {normal: {mean: 0.5, std: 0.2}}, delay: {uniform: [0.5, 2.0]}}}\n"
+               "recorders: {w: {type: weights, projection: P}, s: {type: spikes, populations: [N]}}\n";
+    const NetworkSpec a = load_config_text(drawn, "a");
+    BuiltNetwork net_a = build_network(a, 2);
+    RunResult ra = simulate(net_a);
+    ra.edges.push_back(collect_edges(net_a, 0));
+    const auto path = (std::filesystem::temp_directory_path() / "nmsim_edges_seed.h5").string();
+    write_sonata(path, a, ra, Provenance{});
+    const NetworkSpec b =
+        load_config_text(head + "  Q: {source: S, target: N, connector: {rule: from_file, file: " + path +
+                             ", edges: P}}\nrecorders: {s: {type: spikes, populations: [N]}}\n",
+                         "b");
+    BuiltNetwork net_b = build_network(b, 3);
+    const EdgeList eb = collect_edges(net_b, 0);
+    EXPECT_EQ(eb.source_ids, ra.edges[0].source_ids);
+    EXPECT_EQ(eb.target_ids, ra.edges[0].target_ids);
+    EXPECT_EQ(eb.weights, ra.edges[0].weights);
+    EXPECT_EQ(eb.delays_ms, ra.edges[0].delays_ms);
+    const RunResult rb = simulate(net_b);
+    ASSERT_GT(ra.spikes.at("N").times_ms.size(), 0u);
+    EXPECT_EQ(rb.spikes.at("N").times_ms, ra.spikes.at("N").times_ms);
+    EXPECT_EQ(rb.spikes.at("N").node_ids, ra.spikes.at("N").node_ids);
+    // a missing group fails where generators are made (validate, run), naming the file and key
+    const NetworkSpec c =
+        load_config_text(head + "  Q: {source: S, target: N, connector: {rule: from_file, file: " + path +
+                             ", edges: nothing}}\n",
+                         "c");
+    EXPECT_THROW(ProjectionGenerator(c, c.projections[0]), ConfigError);
+    std::filesystem::remove(path);
 }
