@@ -8,6 +8,17 @@ from . import simulator
 from .recording import Recorder
 
 
+def _validate_or_restore(what, population, before):
+    """A rejected set() leaves the parameters as they were."""
+    simulator.state.changed()
+    try:
+        simulator.state.validate(what)
+    except Exception:
+        population._parameters.update(before)
+        simulator.state.changed()
+        raise
+
+
 class Assembly(common.Assembly):
     _simulator = simulator
 
@@ -29,10 +40,11 @@ class PopulationView(common.PopulationView):
         simulator.state.check_unfrozen("setting parameters")
         parameter_space.evaluate(simplify=False)
         index = self.grandparent_mask()
+        parent = self.grandparent
+        before = {name: np.array(parent._parameters[name], copy=True) for name in parameter_space.keys()}
         for name, value in parameter_space.items():
-            self.grandparent._parameters[name][index] = value
-        simulator.state.changed()
-        simulator.state.validate(self)
+            parent._parameters[name][index] = value
+        _validate_or_restore(self, parent, before)
 
     def _set_initial_value_array(self, variable, initial_values):
         simulator.state.check_unfrozen("setting initial values")
@@ -60,6 +72,7 @@ class Population(common.Population):
     def __init__(self, *args, **kwargs):
         common.Population.__init__(self, *args, **kwargs)
         simulator.state.validate(self)  # bad values fail here, as other backends fail at creation
+        self._fresh = False  # from now on a failed check does not remove it
         self._warn_grid_poisson()
 
     def _warn_grid_poisson(self):
@@ -94,6 +107,7 @@ class Population(common.Population):
         self._parameters = space.as_dict()
         self._initial = {}
         self._nmsim_name = "p%d" % len(simulator.state.populations)
+        self._fresh = True
         simulator.state.populations.append(self)
         simulator.state.changed()
 
@@ -111,7 +125,7 @@ class Population(common.Population):
     def _set_parameters(self, parameter_space):
         simulator.state.check_unfrozen("setting parameters")
         parameter_space.evaluate(simplify=False)
+        before = {name: self._parameters[name] for name in parameter_space.keys()}
         for name, value in parameter_space.items():
             self._parameters[name] = value
-        simulator.state.changed()
-        simulator.state.validate(self)
+        _validate_or_restore(self, self, before)

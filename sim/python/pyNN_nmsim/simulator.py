@@ -132,7 +132,7 @@ class State(common.control.BaseState):
             run_nmsim("validate", config, names)
         except Exception:
             # a rejected object is not part of the network
-            if what in self.populations and what is self.populations[-1]:
+            if any(p is what for p in self.populations) and what is self.populations[-1] and what._fresh:
                 self.populations.pop()
                 self.id_counter -= what.size
             elif what in self.projections and what is self.projections[-1]:

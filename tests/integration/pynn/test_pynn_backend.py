@@ -302,6 +302,9 @@ class Backend(unittest.TestCase):
         self.assertIn("'bad'", str(bad.exception))
         self.assertNotIn("network.json", str(bad.exception))
         a = sim.Population(3, sim.IF_curr_exp())
+        with self.assertRaises(errors.InvalidParameterValueError):
+            a[1:2].set(tau_refrac=-2.0)
+        self.assertEqual(a.get("tau_refrac"), 0.1, "a rejected set() changes nothing")
         with self.assertRaises(errors.ConnectionError):
             sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1), receptor_type="gaba_b")
         with self.assertRaises(errors.ConnectionError):
