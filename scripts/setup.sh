@@ -19,6 +19,7 @@ PACKAGES=(
   python3-h5py python3-numpy python3-matplotlib  # tests reading HDF5 with h5py; plots
   python3-brian         # the Brian2 peer in scripts/bench/brunel.sh
   python3-pynn python3-neo  # PyNN API (pyNN.nmsim backend, pyNN.brian2 peer) and its neo data model
+  python3-yaml              # pyNN.nmsim export_yaml
   libopenmpi-dev openmpi-bin   # `mpirun nmsim sweep` and its test
   slurm-wlm munge              # a real single-node Slurm for the sweep test (started by the test)
 )
