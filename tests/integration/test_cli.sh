@@ -59,4 +59,41 @@ expect_exit 1 "memory guard" "$NMSIM" run brunel.yaml -o out/big.h5 --max-memory
 grep -q "needs about .* but the limit is 20.0 MB" "$WORK/stderr" && pass "guard message" || fail "$(cat "$WORK/stderr")"
 [ ! -e out/big.h5 ] && pass "nothing written when refused" || fail "output written despite refusal"
 expect_exit 2 "bad --max-memory" "$NMSIM" run brunel.yaml --max-memory lots
+# distance_dependent over positions, and a run's recorded synapses (SONATA edges) seeding another run.
+$PY - <<'PY'
+rows = ", ".join("[%d, %d, 0]" % (i % 20, i // 20) for i in range(400))
+open("grid.yaml", "w").write(f"""nmsim: 1
+simulation: {{duration: 200.0, seed: 3}}
+populations:
+  S: {{size: 50, model: spike_source_poisson, params: {{rate: 30.0}}}}
+  G: {{size: 400, model: lif_exp, positions: [{rows}]}}
+projections:
+  drive: {{source: S, target: G, connector: {{rule: fixed_indegree, indegree: 10}}, synapse: {{weight: 1.0, delay: 1.0}}}}
+  lateral: {{source: G, target: G, connector: {{rule: distance_dependent, p: "0.5 * exp(-d / 2)", periodic_boundaries: [20, 20, 0], allow_autapses: false}},
+            synapse: {{weight: {{normal: {{mean: 0.2, std: 0.05}}}}, delay: {{uniform: [0.5, 2.0]}}}}}}
+recorders: {{w: {{type: weights, projection: lateral}}, s: {{type: spikes, populations: [G]}}}}
+""")
+PY
+expect_exit 0 "distance_dependent run" "$NMSIM" run grid.yaml -o grid.h5 -q
+sed -e 's|connector: {rule: distance_dependent, p: "0.5 \* exp(-d / 2)", periodic_boundaries: \[20, 20, 0\], allow_autapses: false}|connector: {rule: from_file, file: grid.h5, edges: lateral}|' \
+    -e 's|synapse: {weight: {normal: {mean: 0.2, std: 0.05}}, delay: {uniform: \[0.5, 2.0\]}}||' \
+    -e 's|w: {type: weights, projection: lateral}, ||' grid.yaml >seeded.yaml
+expect_exit 0 "from_file reads the SONATA edges" "$NMSIM" run seeded.yaml -o seeded.h5 -q
+$PY - <<'PY' && pass "distance rule: periodic neighbourhood; seeded run repeats the spikes" || fail "distance/seeded"
+import h5py, numpy as np
+a, b = h5py.File("grid.h5"), h5py.File("seeded.h5")
+src, tgt = a["edges/lateral/source_node_id"][:], a["edges/lateral/target_node_id"][:]
+assert not np.any(src == tgt)
+d = np.hypot(*[np.minimum(np.abs(x), 20 - np.abs(x)) for x in ((src % 20).astype(float) - tgt % 20, (src // 20).astype(float) - tgt // 20)])
+assert d.mean() < 4.0, d.mean()
+expected = sum(0.5 * np.exp(-np.hypot(min(dx, 20 - dx), min(dy, 20 - dy)) / 2) for dx in range(20) for dy in range(20) if dx or dy) * 400
+assert abs(len(src) - expected) < 4 * np.sqrt(expected), (len(src), expected)
+assert len(a["spikes/G/timestamps"]) > 0
+assert np.array_equal(a["spikes/G/timestamps"][:], b["spikes/G/timestamps"][:])
+assert np.array_equal(a["spikes/G/node_ids"][:], b["spikes/G/node_ids"][:])
+PY
+sed 's|p: "0.5 \* exp(-d / 2)"|p: "0.5 * exp(-d /"|' grid.yaml >badgrid.yaml
+expect_exit 2 "bad distance expression" "$NMSIM" validate badgrid.yaml
+grep -q "projections.lateral.connector.p" "$WORK/stderr" && pass "the message names the key" || fail "$(cat "$WORK/stderr")"
+
 finish
