@@ -78,8 +78,13 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
         });
     }
     b.choose_widths();
-    gen.connect(begin, end, false, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.count(s, t); });
-    b.allocate();
+    if (gen.source_driven()) { // rows arrive in order: laid out as written, no count pass
+        b.allocate_rows_in_order();
+    } else {
+        gen.connect(begin, end, false,
+                    [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.count(s, t); });
+        b.allocate();
+    }
     auto write = [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
         const double exact = w;
         rewrite(w, d);

@@ -240,12 +240,50 @@ void PackedTableBuilder::allocate() {
     pass_ = 3;
 }
 
+void PackedTableBuilder::allocate_rows_in_order() {
+    const std::uint64_t rows = table_.row_entries_.size();
+    table_.row_word_.assign(rows + 1, 0);
+    // Reserved, not touched: the estimate (exact entries, half a word of alignment per row) keeps
+    // growth rare, and untouched pages cost no memory.
+    table_.words_.clear();
+    table_.words_.reserve(estimated_bytes() / 8 + 2);
+    row_bit_.assign(rows, 0);
+    std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
+    in_order_ = true;
+    open_row_ = 0;
+    pass_ = 3;
+}
+
+void PackedTableBuilder::advance_to_row(std::uint64_t row) {
+    const unsigned eb = table_.widths_.entry();
+    for (; open_row_ < row; ++open_row_) {
+        const std::uint64_t r = open_row_, start = table_.row_word_[r] * 64;
+        const std::uint64_t entries = (row_bit_[r] - start) / eb;
+        if (entries > PackedTable::max_row_entries)
+            throw ResourceError("a synaptic table row exceeds 2^32-1 entries (capacity limit)");
+        table_.row_entries_[r] = static_cast<std::uint32_t>(entries);
+        table_.row_word_[r + 1] = table_.row_word_[r] + (entries * eb + 63) / 64;
+        if (r + 1 < row_bit_.size()) row_bit_[r + 1] = table_.row_word_[r + 1] * 64;
+    }
+}
+
 void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double weight,
                                std::uint32_t delay_steps) {
     const FieldWidths& w = table_.widths_;
     const unsigned eb = w.entry();
     const std::uint64_t escape = bits::mask(w.target);
     std::uint64_t gap = gap_to(row, target);
+    if (in_order_) {
+        if (row < open_row_) throw std::logic_error("PackedTableBuilder: rows out of order");
+        advance_to_row(row);
+        // room for the escapes and the entry, plus the padding word the reader may touch
+        const std::uint64_t end_bit = row_bit_[row] + (gap / escape + 1) * eb;
+        auto& words = table_.words_;
+        if (end_bit / 64 + 2 > words.size()) {
+            if (end_bit / 64 + 2 > words.capacity()) words.reserve((end_bit / 64 + 2) * 9 / 8);
+            words.resize(end_bit / 64 + 2, 0);
+        }
+    }
     std::uint64_t& bit = row_bit_[row];
     for (; gap >= escape; gap -= escape, bit += eb) {
         bits::write(table_.words_.data(), bit, eb, escape);
@@ -273,6 +311,11 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
 }
 
 PackedTable PackedTableBuilder::finish() {
+    if (in_order_) { // close the remaining rows; the words end with one padding word
+        advance_to_row(table_.row_entries_.size());
+        table_.words_.resize(table_.row_word_.back() + 1, 0);
+        in_order_ = false;
+    }
     // The largest delay actually stored (a preset range may reach further than the draws did).
     if (pass_ == 3) table_.max_delay_ = std::max<std::uint32_t>(1, written_max_delay_);
     last_target_ = {};

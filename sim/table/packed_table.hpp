@@ -186,6 +186,9 @@ public:
     void choose_widths(unsigned force_target_bits = 0);
     void count(std::uint64_t row, std::uint64_t target);
     void allocate();
+    // Instead of count() + allocate(), when write() will visit rows in ascending order (source-driven
+    // rules): each row is laid out as it is written, so the count pass is not needed. Same table.
+    void allocate_rows_in_order();
     void write(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
     PackedTable finish();
 
@@ -198,6 +201,8 @@ public:
 
 private:
     std::uint64_t gap_to(std::uint64_t row, std::uint64_t target);
+    // Rows-in-order writing: closes rows [open_row_, row) and opens `row`.
+    void advance_to_row(std::uint64_t row);
 
     PackedTable table_;
     std::uint64_t target_end_;
@@ -215,6 +220,8 @@ private:
     double value_lo_ = 0.0, value_hi_ = 0.0;  // float32 values seen or preset, for the offset encoding
     bool weight_one_sign_ = false;            // value mode stores magnitude offsets
     std::uint32_t written_max_delay_ = 0;
+    bool in_order_ = false;       // allocate_rows_in_order(): rows laid out as they are written
+    std::uint64_t open_row_ = 0;  // in order: the row being written
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
     int pass_ = 0;
 };

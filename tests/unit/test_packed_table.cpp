@@ -193,3 +193,31 @@ TEST(PackedTable, RejectsDecreasingTargetsWithinARow) {
     EXPECT_THROW(b.observe(0, 4, 1.0, 1), std::logic_error);
     EXPECT_THROW(b.observe(1, 10, 1.0, 1), std::logic_error); // out of range
 }
+
+TEST(PackedTable, RowsInOrderLayoutIsTheCountedLayout) {
+    // allocate_rows_in_order() (source-driven rules: no count pass) must give the same bytes and
+    // synapses as count() + allocate(), for every field mode, forced narrow targets (escapes), empty rows.
+    std::mt19937_64 rng(11);
+    for (int wk = 0; wk < 3; ++wk)
+        for (int dk = 0; dk < 3; ++dk)
+            for (unsigned force : {0u, 3u}) {
+                const std::uint64_t rows = 300, base = 5, span = 5000;
+                const auto syn = random_synapses(rng, rows, base, span, 2000, wk, dk);
+                PackedTable counted;
+                const auto expected = round_trip(syn, rows, base, base + span, force, &counted);
+                PackedTableBuilder b(rows, base, base + span);
+                for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
+                b.choose_widths(force);
+                b.allocate_rows_in_order();
+                for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
+                PackedTable t = b.finish();
+                EXPECT_EQ(t.bytes(), counted.bytes()) << wk << dk << force;
+                EXPECT_EQ(t.escapes(), counted.escapes());
+                std::vector<Synapse> back;
+                for (std::uint64_t r = 0; r < rows; ++r)
+                    t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) {
+                        back.push_back({r, tgt, w, d});
+                    });
+                EXPECT_EQ(back, expected);
+            }
+}
