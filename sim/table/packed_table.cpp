@@ -249,6 +249,7 @@ void PackedTableBuilder::allocate_rows_in_order() {
     table_.words_.reserve(estimated_bytes() / 8 + 2);
     row_bit_.assign(rows, 0);
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
+    table_.synapses_ = 0; // counted as written: the statistics may have seen a sample of the rows
     in_order_ = true;
     open_row_ = 0;
     pass_ = 3;
@@ -308,6 +309,7 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
     bits::write(table_.words_.data(), bit, eb, entry);
     bit += eb;
     written_max_delay_ = std::max(written_max_delay_, delay_steps);
+    if (in_order_) ++table_.synapses_;
 }
 
 PackedTable PackedTableBuilder::finish() {

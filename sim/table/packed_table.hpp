@@ -179,9 +179,12 @@ public:
     void preset_delays(std::uint32_t lo, std::uint32_t hi);
     // observe() for connectivity only, once weights and delays are preset.
     void observe_target(std::uint64_t row, std::uint64_t target) {
-        ++gap_histogram_[gap_to(row, target)];
-        ++table_.synapses_;
+        gap_histogram_[gap_to(row, target)] += sample_weight_;
+        table_.synapses_ += sample_weight_;
     }
+    // observe_target() will see one row in `every`: each gap counts `every` times, so the width choice
+    // and the size estimate stand for the whole table (write() counts the synapses exactly).
+    void sample_rows(unsigned every) { sample_weight_ = every; }
     // Picks the widths minimising total bits. force_target_bits (1..32) overrides the gap width.
     void choose_widths(unsigned force_target_bits = 0);
     void count(std::uint64_t row, std::uint64_t target);
@@ -220,6 +223,7 @@ private:
     double value_lo_ = 0.0, value_hi_ = 0.0;  // float32 values seen or preset, for the offset encoding
     bool weight_one_sign_ = false;            // value mode stores magnitude offsets
     std::uint32_t written_max_delay_ = 0;
+    std::uint64_t sample_weight_ = 1;
     bool in_order_ = false;       // allocate_rows_in_order(): rows laid out as they are written
     std::uint64_t open_row_ = 0;  // in order: the row being written
     double chosen_entries_ = 0.0; // entries (synapses + escapes) at the chosen gap width
