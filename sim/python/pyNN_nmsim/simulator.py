@@ -66,7 +66,6 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
-        self._check_runnable()
         self.t = tstop
         self.running = True
         self._results = None  # simulated lazily, from 0 to t
@@ -99,10 +98,6 @@ class State(common.control.BaseState):
             raise errors.InvalidParameterValueError(
                 "pyNN.nmsim: %s at t = %g ms would apply from t = 0 (nmsim re-simulates runs from the start); "
                 "call reset() first, or express the change in time (e.g. a StepCurrentSource)" % (what, self.t))
-
-    def _check_runnable(self):
-        if not self.populations:
-            raise errors.NothingToWriteError("pyNN.nmsim: no populations were created")
 
     # --- the network changed: results and connections must be recomputed --------------------------
     def changed(self):
@@ -179,7 +174,8 @@ class State(common.control.BaseState):
         """The SONATA results of a run from 0 to t (and one sample past it for state signals)."""
         if self._results is None:
             from .config import network_config
-            self._results = run_config(network_config(self, self.t), self)
+            # an empty network only advances time, as in other backends
+            self._results = Results(None, {}) if not self.populations else run_config(network_config(self, self.t), self)
         return self._results
 
 
@@ -195,6 +191,8 @@ class Results:
         self.spikes = {}
         self.signals = {}
         self.edges = {}
+        if path is None:
+            return
         with h5py.File(path, "r") as f:
             for pop in f.get("spikes", {}):
                 g = f["spikes"][pop]
