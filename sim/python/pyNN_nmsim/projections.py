@@ -241,6 +241,9 @@ class Projection(common.Projection):
             out[3].append(d)
         return tuple(np.concatenate(a) if a else np.zeros(0) for a in out)
 
+    def _no_such_attribute(self, name):
+        raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__, ["weight", "delay"])
+
     def __len__(self):
         return int(len(self._connections()[0]))
 
@@ -252,7 +255,7 @@ class Projection(common.Projection):
         columns = {"presynaptic_index": s, "postsynaptic_index": t, "weight": w, "delay": d}
         for n in names:
             if n not in columns:
-                raise errors.NonExistentParameterError(n, type(self.synapse_type).__name__, ["weight", "delay"])
+                self._no_such_attribute(n)
         return list(zip(*[columns[n].tolist() for n in names]))
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
@@ -261,7 +264,7 @@ class Projection(common.Projection):
         for n in names:
             n = n[:-1] if n.endswith("s") else n
             if n not in ("weight", "delay"):
-                raise errors.NonExistentParameterError(n, type(self.synapse_type).__name__, ["weight", "delay"])
+                self._no_such_attribute(n)
             v = w if n == "weight" else d
             a = np.full((self.pre.size, self.post.size), np.nan)
             if multiple_synapses == "sum":
@@ -285,7 +288,7 @@ class Projection(common.Projection):
         values = {"weight": w.copy(), "delay": d.copy()}
         for name, lazy in parameter_space.items():
             if name not in values:
-                raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__, ["weight", "delay"])
+                self._no_such_attribute(name)
             base = lazy.base_value
             if lazy.is_homogeneous:
                 values[name][:] = lazy.evaluate(simplify=True)

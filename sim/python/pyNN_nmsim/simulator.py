@@ -160,13 +160,8 @@ class State(common.control.BaseState):
                                         "synapse": {"weight": projection._weight, "delay": projection._delay}}},
                   "recorders": {"w": {"type": "weights", "projection": "p"}}}
         names = {"projections.p": "Projection '%s'" % projection.label}
-        work = tempfile.mkdtemp(prefix="pynn_nmsim_")
-        try:
-            out = os.path.join(work, "edges.h5")
-            run_nmsim("run", config, names, ["-o", out, "-q"], work)
-            return Results(out, {}).edges["p"]
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        # float values: a chip run quantises the network these edges go into, once
+        return run_config((config, names), self, chip_run=False).edges["p"]
 
     # --- results --------------------------------------------------------------------------------
     @property
@@ -240,12 +235,14 @@ def run_nmsim(what, config, names, args=(), work=None):
     return proc.stdout
 
 
-def run_config(compiled, state):
+def run_config(compiled, state, chip_run=True):
+    """Runs a compiled config into a temporary SONATA file and reads it back; `chip_run`: quantise to
+    setup(chip=...)'s profile."""
     config, names = compiled
     work = tempfile.mkdtemp(prefix="pynn_nmsim_")
     out = os.path.join(work, "out.h5")
     args = ["-o", out, "--json", "-q"]
-    if state.chip:
+    if state.chip and chip_run:
         args += ["--chip", state.chip]
     if state.max_memory:
         args += ["--max-memory", str(state.max_memory)]
