@@ -31,6 +31,40 @@ public:
                 spiked[k] += static_cast<std::uint32_t>(run.begin);
         }
     }
+    std::string event_blocker() const override {
+        for (const Run& run : runs_)
+            if (auto why = run.group->event_blocker(); !why.empty()) return why;
+        return "";
+    }
+    void begin_event_mode() override {
+        for (const Run& run : runs_) run.group->begin_event_mode();
+    }
+    // The ids split into their runs, each run given its own ids and input slices.
+    void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
+                        std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>& active) override {
+        thread_local std::vector<std::uint32_t> local;
+        for (std::size_t lo = 0; lo < ids.size();) {
+            const Run& run = runs_[find(ids[lo])];
+            std::size_t hi = lo;
+            local.clear(); // run-local ids
+            while (hi < ids.size() && ids[hi] < run.end) local.push_back(ids[hi++] - run.begin);
+            const std::uint64_t a = std::max(base, run.begin); // input slices start at a
+            StepInput sub = in;
+            for (int c = 0; c < 2; ++c)
+                if (in.syn[c]) sub.syn[c] = in.syn[c] + (a - base);
+            if (in.current) sub.current = in.current + (a - base);
+            const std::size_t first_spike = spiked.size(), first_active = active.size();
+            run.group->update_touched(local, a - run.begin, sub, spiked, active);
+            const auto shift = static_cast<std::uint32_t>(run.begin);
+            for (std::size_t k = first_spike; k < spiked.size(); ++k) spiked[k] += shift;
+            for (std::size_t k = first_active; k < active.size(); ++k) active[k] += shift;
+            lo = hi;
+        }
+    }
+    void catch_up(std::uint64_t i, std::uint64_t step) override {
+        const Run& run = runs_[find(i)];
+        run.group->catch_up(i - run.begin, step);
+    }
     double get(int variable, std::uint64_t i) const override {
         const Run& run = runs_[find(i)];
         return run.group->get(variable, i - run.begin);

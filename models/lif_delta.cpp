@@ -5,7 +5,10 @@
 // V is clamped from below at v_min. V >= v_thresh fires, resets to v_reset and holds for tau_refrac.
 #include "models/lif_delta.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "models/idle_steps.hpp"
 
 namespace nmsim {
 namespace {
@@ -20,32 +23,75 @@ public:
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
-        for (std::uint64_t i = begin; i < end; ++i) {
-            const std::uint64_t k = i - begin;
-            const double input = take_total_input(in, k);
-            double v = v_[i];
-            if (refrac_[i] == 0) {
-                v = p22_ * v + p20_ * (i_offset_ + in.current[k]) + input;
-                v = v < v_min_ ? v_min_ : v;
-            } else {
-                --refrac_[i];
-            }
-            if (v >= theta_) {
-                refrac_[i] = refrac_steps_;
-                v = reset_;
+        for (std::uint64_t i = begin; i < end; ++i)
+            if (step(i, take_total_input(in, i - begin), in.current[i - begin]))
                 spiked.push_back(static_cast<std::uint32_t>(i));
-            }
-            v_[i] = v;
-        }
     }
     double get(int, std::uint64_t i) const override { return v_[i] + v_rest_; }
     void set(int, std::uint64_t i, double value) override { v_[i] = value - v_rest_; }
 
+    // Without input V decays to rest and a refractory neuron holds: no spike unless rest or reset is
+    // at or above threshold, or a constant current drives it.
+    std::string event_blocker() const override {
+        if (i_offset_ != 0.0) return "i_offset drives it without input";
+        if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
+        return "";
+    }
+    void begin_event_mode() override {
+        next_.assign(v_.size(), 0);
+        decay_ = StepPower(p22_);
+    }
+    void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
+                        std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>&) override {
+        for (const std::uint32_t i : ids) {
+            catch_up(i, in.step);
+            if (step(i, take_total_input(in, i - base), 0.0)) spiked.push_back(i);
+            next_[i] = in.step + 1;
+        }
+    }
+    // The steps next_[i] .. step - 1 had no input: refractory ones hold V, the others decay it.
+    void catch_up(std::uint64_t i, std::uint64_t until) override {
+        std::uint64_t k = until - next_[i];
+        next_[i] = until;
+        const std::uint64_t held = std::min<std::uint64_t>(refrac_[i], k);
+        refrac_[i] -= static_cast<std::uint32_t>(held);
+        k -= held;
+        if (k == 0) return;
+        double v = v_[i];
+        if (k <= stepped_gap) {
+            for (std::uint64_t s = 0; s < k; ++s) v = std::max(v * p22_, v_min_);
+        } else {
+            // Once above v_min, V decays towards rest and the clamp holds it at most at v_min.
+            v = std::max(std::max(v * p22_, v_min_) * decay_(k - 1), v_min_);
+        }
+        v_[i] = v;
+    }
+
 private:
+    // One step of neuron i; true if it fired.
+    bool step(std::uint64_t i, double input, double current) {
+        double v = v_[i];
+        if (refrac_[i] == 0) {
+            v = p22_ * v + p20_ * (i_offset_ + current) + input;
+            v = v < v_min_ ? v_min_ : v;
+        } else {
+            --refrac_[i];
+        }
+        const bool fired = v >= theta_;
+        if (fired) {
+            refrac_[i] = refrac_steps_;
+            v = reset_;
+        }
+        v_[i] = v;
+        return fired;
+    }
+
     double v_rest_, theta_, reset_, v_min_, i_offset_, p22_, p20_;
     std::uint32_t refrac_steps_;
     std::vector<double> v_; // relative to v_rest, as NEST keeps it relative to E_L
     std::vector<std::uint32_t> refrac_;
+    std::vector<std::uint64_t> next_; // event mode: the first step not yet applied
+    StepPower decay_;
 };
 
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {

@@ -6,7 +6,10 @@
 // currents keep decaying; V >= v_thresh fires and resets to v_reset.
 #include "models/lif_exp.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "models/idle_steps.hpp"
 
 namespace nmsim {
 
@@ -28,11 +31,11 @@ class LifExpGroup final : public NeuronGroup {
 public:
     LifExpGroup(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
-          i_offset_(p.at("i_offset")), p22_(std::exp(-dt / p.at("tau_m"))),
-          p20_(p.at("tau_m") / p.at("cm") * (1.0 - p22_)), p11e_(std::exp(-dt / p.at("tau_syn_E"))),
-          p11i_(std::exp(-dt / p.at("tau_syn_I"))),
-          p21e_(propagator_current_to_voltage(p.at("tau_syn_E"), p.at("tau_m"), p.at("cm"), dt)),
-          p21i_(propagator_current_to_voltage(p.at("tau_syn_I"), p.at("tau_m"), p.at("cm"), dt)),
+          i_offset_(p.at("i_offset")), tau_m_(p.at("tau_m")), cm_(p.at("cm")), tau_e_(p.at("tau_syn_E")),
+          tau_i_(p.at("tau_syn_I")), p22_(std::exp(-dt / tau_m_)), p20_(tau_m_ / cm_ * (1.0 - p22_)),
+          p11e_(std::exp(-dt / tau_e_)), p11i_(std::exp(-dt / tau_i_)),
+          p21e_(propagator_current_to_voltage(tau_e_, tau_m_, cm_, dt)),
+          p21i_(propagator_current_to_voltage(tau_i_, tau_m_, cm_, dt)),
           refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), ie_(n, 0.0), ii_(n, 0.0),
           refrac_(n, 0) {}
 
@@ -40,19 +43,8 @@ public:
                 std::vector<std::uint32_t>& spiked) override {
         for (std::uint64_t i = begin; i < end; ++i) {
             const std::uint64_t k = i - begin;
-            double v = v_[i];
-            if (refrac_[i] == 0)
-                v = v * p22_ + ie_[i] * p21e_ + ii_[i] * p21i_ + (i_offset_ + in.current[k]) * p20_;
-            else
-                --refrac_[i];
-            ie_[i] = ie_[i] * p11e_ + take_input(in, 0, k);
-            ii_[i] = ii_[i] * p11i_ + take_input(in, 1, k);
-            if (v >= theta_) {
-                refrac_[i] = refrac_steps_;
-                v = reset_;
+            if (step(i, take_input(in, 0, k), take_input(in, 1, k), in.current[k]))
                 spiked.push_back(static_cast<std::uint32_t>(i));
-            }
-            v_[i] = v;
         }
     }
     double get(int var, std::uint64_t i) const override {
@@ -62,11 +54,134 @@ public:
         (var == 0 ? v_[i] : var == 1 ? ie_[i] : ii_[i]) = var == 0 ? value - v_rest_ : value;
     }
 
+    std::string event_blocker() const override {
+        if (i_offset_ != 0.0) return "i_offset drives it without input";
+        if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
+        return "";
+    }
+    void begin_event_mode() override {
+        next_.assign(v_.size(), 0);
+        decay_m_ = StepPower(p22_);
+        decay_e_ = StepPower(p11e_);
+        decay_i_ = StepPower(p11i_);
+        couple_e_ = StepCoupling(p22_, p11e_);
+        couple_i_ = StepCoupling(p22_, p11i_);
+        peak_e_ = peak_response(tau_e_);
+        peak_i_ = peak_response(tau_i_);
+        // V computed in closed form may differ from the clock's by a few ulps: a neuron goes idle only
+        // with this much room below threshold (docs/engine.md).
+        idle_below_ = theta_ - 1e-9 * std::max(1.0, std::abs(theta_));
+    }
+    void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
+                        std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>& active) override {
+        for (const std::uint32_t i : ids) {
+            catch_up(i, in.step);
+            const std::uint64_t k = i - base;
+            if (step(i, take_input(in, 0, k), take_input(in, 1, k), 0.0)) spiked.push_back(i);
+            next_[i] = in.step + 1;
+            if (!stays_below_threshold(i)) active.push_back(i);
+        }
+    }
+    // The steps next_[i] .. step - 1 had no input: the currents decay, V is held while refractory
+    // and otherwise follows the currents.
+    void catch_up(std::uint64_t i, std::uint64_t until) override {
+        std::uint64_t k = until - next_[i];
+        next_[i] = until;
+        if (k == 0) return;
+        double v = v_[i], ie = ie_[i], ii = ii_[i];
+        if (k <= stepped_gap) {
+            for (std::uint64_t s = 0; s < k; ++s) {
+                if (refrac_[i] == 0)
+                    v = v * p22_ + ie * p21e_ + ii * p21i_;
+                else
+                    --refrac_[i];
+                ie *= p11e_;
+                ii *= p11i_;
+            }
+        } else {
+            const std::uint64_t held = std::min<std::uint64_t>(refrac_[i], k), free = k - held;
+            refrac_[i] -= static_cast<std::uint32_t>(held);
+            if (held) {
+                ie *= decay_e_(held);
+                ii *= decay_i_(held);
+            }
+            if (free) {
+                v = v * decay_m_(free) + ie * p21e_ * couple_e_(free) + ii * p21i_ * couple_i_(free);
+                ie *= decay_e_(free);
+                ii *= decay_i_(free);
+            }
+        }
+        v_[i] = v;
+        ie_[i] = ie;
+        ii_[i] = ii;
+    }
+
 private:
-    double v_rest_, theta_, reset_, i_offset_, p22_, p20_, p11e_, p11i_, p21e_, p21i_;
+    // One step of neuron i with the input arriving into each current; true if it fired.
+    bool step(std::uint64_t i, double in_e, double in_i, double current) {
+        double v = v_[i];
+        if (refrac_[i] == 0)
+            v = v * p22_ + ie_[i] * p21e_ + ii_[i] * p21i_ + (i_offset_ + current) * p20_;
+        else
+            --refrac_[i];
+        ie_[i] = ie_[i] * p11e_ + in_e;
+        ii_[i] = ii_[i] * p11i_ + in_i;
+        const bool fired = v >= theta_;
+        if (fired) {
+            refrac_[i] = refrac_steps_;
+            v = reset_;
+        }
+        v_[i] = v;
+        return fired;
+    }
+
+    // The largest V a unit current of time constant tau_s can add from V = 0 (at its peak time).
+    double peak_response(double tau_s) const {
+        const double t = tau_s == tau_m_ ? tau_m_ : std::log(tau_m_ / tau_s) / (1.0 / tau_s - 1.0 / tau_m_);
+        return propagator_current_to_voltage(tau_s, tau_m_, cm_, t);
+    }
+    // Whether neuron i, given no further input, provably stays below threshold for ever: the free
+    // trajectory V0 e^(-t/tau_m) + sum_c I_c P_c(t) is bounded by its continuous maximum. A negative
+    // current only lowers V (P_c >= 0), so it is dropped; with one positive current the maximum of the
+    // two exponentials has a closed form, with two the sum of their peaks bounds it.
+    bool stays_below_threshold(std::uint64_t i) const {
+        double v0 = v_[i], ie = ie_[i], ii = ii_[i];
+        const double quick = std::max(v0, 0.0) + std::max(ie, 0.0) * peak_e_ + std::max(ii, 0.0) * peak_i_;
+        if (quick < idle_below_) return true;
+        if (ie > 0.0 && ii > 0.0) return false;
+        if (refrac_[i] > 0) { // the trajectory starts at reset when the refractory period ends
+            v0 = reset_;
+            ie *= decay_e_(refrac_[i]);
+            ii *= decay_i_(refrac_[i]);
+        }
+        const bool exc = ie > 0.0;
+        const double current = exc ? ie : ii, tau_s = exc ? tau_e_ : tau_i_;
+        double peak = std::max(v0, 0.0);
+        if (current > 0.0) {
+            double t;
+            if (tau_s == tau_m_) {
+                t = tau_m_ - v0 * cm_ / current;
+            } else {
+                const double k = current * tau_m_ * tau_s / (cm_ * (tau_s - tau_m_));
+                t = std::log(k * tau_m_ / (tau_s * (k - v0))) / (1.0 / tau_s - 1.0 / tau_m_);
+            }
+            if (t > 0.0 && std::isfinite(t))
+                peak = std::max(peak, v0 * std::exp(-t / tau_m_) +
+                                          current * propagator_current_to_voltage(tau_s, tau_m_, cm_, t));
+        }
+        return peak < idle_below_;
+    }
+
+    double v_rest_, theta_, reset_, i_offset_, tau_m_, cm_, tau_e_, tau_i_;
+    double p22_, p20_, p11e_, p11i_, p21e_, p21i_;
     std::uint32_t refrac_steps_;
     std::vector<double> v_, ie_, ii_;
     std::vector<std::uint32_t> refrac_;
+    // event mode
+    std::vector<std::uint64_t> next_; // the first step not yet applied
+    StepPower decay_m_, decay_e_, decay_i_;
+    StepCoupling couple_e_, couple_i_;
+    double peak_e_ = 0.0, peak_i_ = 0.0, idle_below_ = 0.0;
 };
 
 std::unique_ptr<NeuronGroup> create(std::uint64_t n, const std::map<std::string, double>& p, double dt) {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,25 @@ public:
     virtual void set(int variable, std::uint64_t i, double value) = 0;
     // After creation, the population the group is (spike sources need its ids, seed and spike times).
     virtual void bind(const struct PopulationSpec&, std::uint64_t /*seed*/) {}
+
+    // Event mode (docs/engine.md): a neuron is advanced only at the steps where something reaches it,
+    // the steps in between in closed form. "" if this group can run so, else why not.
+    virtual std::string event_blocker() const { return "the model has no closed form between inputs"; }
+    // Called once before an event-mode run, before any thread touches the group (per-neuron clocks).
+    virtual void begin_event_mode() { throw std::logic_error("begin_event_mode: " + event_blocker()); }
+    // Event mode: advances the listed neurons (local ids, ascending) through step `in.step`: the steps
+    // since each was last advanced without input, then this step exactly as update() would. Input
+    // slices are indexed by id - base. Neurons that must be advanced at the next step whatever
+    // arrives (their potential may still be rising) are appended to `active`.
+    virtual void update_touched(std::span<const std::uint32_t> /*ids*/, std::uint64_t /*base*/,
+                                const StepInput& /*in*/, std::vector<std::uint32_t>& /*spiked*/,
+                                std::vector<std::uint32_t>& /*active*/) {
+        throw std::logic_error("update_touched: " + event_blocker());
+    }
+    // Event mode: brings neuron i to its state at the start of `step` (before it is read).
+    virtual void catch_up(std::uint64_t /*i*/, std::uint64_t /*step*/) {
+        throw std::logic_error("catch_up: " + event_blocker());
+    }
 };
 
 struct ModelInfo {

@@ -191,6 +191,14 @@ int main(int argc, char** argv) {
             for (const auto& [rung, n] : rungs)
                 std::cerr << fmt::format("nmsim: storage {} for {} projection{} ({})\n", rung.first, n,
                                          n == 1 ? "" : "s", rung.second);
+            // How the neurons advanced: one line per mode and reason.
+            std::map<std::pair<std::string, std::string>, std::string> modes;
+            for (const auto& p : summary.populations) {
+                std::string& names = modes[{to_string(p.engine.mode), p.engine.reason}];
+                names += (names.empty() ? "" : ", ") + p.name;
+            }
+            for (const auto& [mode, names] : modes)
+                std::cerr << fmt::format("nmsim: engine {} for {} ({})\n", mode.first, names, mode.second);
             std::string rates;
             for (const auto& p : summary.populations) rates += fmt::format(" {}={:.2f}", p.name, p.rate_hz);
             std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "

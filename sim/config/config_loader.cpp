@@ -175,7 +175,8 @@ void Loader::load_vars(const YAML::Node& n) {
 }
 
 void Loader::load_simulation(const YAML::Node& n) {
-    MapReader m(src_, n, "simulation", {"duration", "dt", "seed", "threads", "storage", "storage_budget"});
+    MapReader m(src_, n, "simulation",
+                {"duration", "dt", "seed", "threads", "storage", "storage_budget", "engine"});
     auto& s = spec_.simulation;
     if (m.has("dt")) s.dt = number_in(m.get("dt"), "simulation.dt", 0.0, 1000.0, true);
     if (m.has("duration")) s.duration = number_in(m.get("duration"), "simulation.duration", 0.0, 1e12, true);
@@ -186,6 +187,15 @@ void Loader::load_simulation(const YAML::Node& n) {
     if (m.has("storage")) s.storage = storage(m.get("storage"), "simulation.storage");
     if (m.has("storage_budget"))
         s.storage_budget = number_in(m.get("storage_budget"), "simulation.storage_budget", 1.0, 1e6);
+    if (m.has("engine")) {
+        static const std::map<std::string, EngineMode> modes = {
+            {"auto", EngineMode::automatic}, {"clock", EngineMode::clock}, {"event", EngineMode::event}};
+        const std::string name = text(m.get("engine"), "simulation.engine");
+        const auto it = modes.find(name);
+        if (it == modes.end())
+            fail(src_, m.get("engine"), "simulation.engine", "unknown engine '" + name + "' (known: auto, clock, event)");
+        s.engine = it->second;
+    }
 }
 
 StorageSpec Loader::storage(const YAML::Node& n, const std::string& path) const {

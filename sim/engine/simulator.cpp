@@ -9,6 +9,7 @@
 
 #include "sim/engine/input_buffer.hpp"
 #include "sim/engine/stimuli.hpp"
+#include "sim/engine/touch_schedule.hpp"
 
 namespace nmsim {
 namespace {
@@ -18,6 +19,7 @@ struct Segment {
     std::size_t population;
     std::uint64_t local_begin, local_end; // population-local ids
     std::uint64_t offset;                 // index of local_begin within the partition
+    bool event;                           // advanced only where touched (event mode)
 };
 
 // Per-partition runtime state, touched only by the thread that owns the partition.
@@ -29,7 +31,9 @@ struct PartitionState {
     StimulusDriver stimuli;
     std::vector<std::uint32_t> local_spikes;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> recorded; // (step, global id)
-    std::uint64_t events = 0;
+    std::uint64_t events = 0, updates = 0;
+    TouchSchedule touch;                   // event mode: the neurons to advance at coming steps
+    std::vector<std::uint32_t> ids, active; // event mode: one segment's touched / still active neurons
 };
 
 struct ReportPlan {
@@ -47,12 +51,14 @@ struct Layout {
     std::vector<std::vector<std::size_t>> projections_from; // per population
     std::vector<char> record_spikes;                        // per population
     std::vector<ReportPlan> plans;
+    std::vector<char> event;                                // per population: event mode
 };
 
 Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
     const NetworkSpec& spec = *net.spec;
     const int parts = static_cast<int>(net.partitions.size());
     Layout l;
+    for (const auto& e : result.engines) l.event.push_back(e.mode == EngineMode::event);
     for (const auto& p : spec.populations) l.pop_end.push_back(p.first_id + p.size);
     l.projections_from.resize(spec.populations.size());
     for (std::size_t j = 0; j < spec.projections.size(); ++j)
@@ -90,7 +96,8 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
     return l;
 }
 
-void setup_partition(const BuiltNetwork& net, int p, InputBufferKind kind, PartitionState& ps) {
+void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, InputBufferKind kind,
+                     PartitionState& ps) {
     const NetworkSpec& spec = *net.spec;
     ps.begin = net.partitions[p].begin;
     ps.size = net.partitions[p].end - ps.begin;
@@ -100,15 +107,22 @@ void setup_partition(const BuiltNetwork& net, int p, InputBufferKind kind, Parti
         const auto& pop = spec.populations[i];
         const std::uint64_t a = std::max(ps.begin, pop.first_id);
         const std::uint64_t b = std::min(ps.begin + ps.size, pop.first_id + pop.size);
-        if (a < b) ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin});
+        if (a < b)
+            ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin, layout.event[i] != 0});
     }
     ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
+    if (std::none_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; })) return;
+    // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
+    // that initial states above threshold fire as in a clock run.
+    ps.touch.init(ps.size, net.max_delay_steps);
+    for (const Segment& seg : ps.segments)
+        if (seg.event) ps.touch.mark_range(seg.offset, seg.offset + (seg.local_end - seg.local_begin), 0);
 }
 
 // Delivers the spikes emitted in step `emitted` (all partitions' lists, ascending ids) into this
 // partition's input buffer: each source's row, each outgoing projection, in table order. With two
 // channels the projection's receptor route picks each target population's channel.
-template <InputBufferKind K>
+template <InputBufferKind K, bool Touch>
 void deliver(const BuiltNetwork& net, const Layout& layout, int p,
              const std::vector<std::vector<std::uint32_t>>& spikes, std::uint64_t emitted,
              PartitionState& ps) {
@@ -117,6 +131,11 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
     InputBuffer& input = ps.input;
     input.begin_delivery(emitted);
     std::uint64_t events = 0;
+    auto sink = [&](std::uint64_t t, int c, std::uint32_t d, double w) {
+        input.add<K>(t - base, c, d, w);
+        if constexpr (Touch) ps.touch.mark(t - base, emitted + d);
+        ++events;
+    };
     std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
     for (const auto& list : spikes)
         for (const std::uint32_t g : list) {
@@ -126,8 +145,7 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                 if (net.channels == 1)
                     for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
                                      part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                         input.add<K>(t - base, 0, d, w);
-                                         ++events;
+                                         sink(t, 0, d, w);
                                      });
                 else {
                     const ReceptorRoute& route = net.routes[j];
@@ -135,8 +153,7 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                     for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
                                      part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
                                          while (t >= route.segments[k].end) ++k;
-                                         input.add<K>(t - base, route.channel(k, w), d, w);
-                                         ++events;
+                                         sink(t, route.channel(k, w), d, w);
                                      });
                 }
             }
@@ -144,21 +161,59 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
     ps.events += events;
 }
 
-// External input, state recording (at the start of the step), then every neuron of the partition
-// advances one step; the ids that spiked go to `out` in ascending order.
-void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, std::uint64_t step,
+void deliver_spikes(const BuiltNetwork& net, const Layout& layout, int p, InputBufferKind kind,
+                    const std::vector<std::vector<std::uint32_t>>& spikes, std::uint64_t emitted,
+                    PartitionState& ps) {
+    const bool touch = ps.touch.enabled();
+    if (kind == InputBufferKind::ring)
+        touch ? deliver<InputBufferKind::ring, true>(net, layout, p, spikes, emitted, ps)
+              : deliver<InputBufferKind::ring, false>(net, layout, p, spikes, emitted, ps);
+    else
+        touch ? deliver<InputBufferKind::queue, true>(net, layout, p, spikes, emitted, ps)
+              : deliver<InputBufferKind::queue, false>(net, layout, p, spikes, emitted, ps);
+}
+
+// State samples at the start of the step; event-mode neurons are first brought up to date.
+void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p, std::uint64_t step) {
+    for (const auto& plan : layout.plans) {
+        if (step % plan.steps_per_sample) continue;
+        StateReport& rep = result.reports[plan.report];
+        NeuronGroup& group = *net.groups[plan.population];
+        const std::uint64_t row = step / plan.steps_per_sample;
+        for (const auto& [e, id] : plan.by_partition[p]) {
+            if (layout.event[plan.population]) group.catch_up(id, step);
+            rep.data[row * rep.ids.size() + e] = static_cast<float>(group.get(plan.variable, id));
+        }
+    }
+}
+
+// Event mode: the segment's touched neurons (partition-local, ascending) advance; those whose
+// potential may still rise are touched again next step.
+void update_touched(const BuiltNetwork& net, const Segment& seg, const std::vector<std::uint32_t>& touched,
+                    const StepInput& in, PartitionState& ps) {
+    const std::uint64_t end = seg.offset + (seg.local_end - seg.local_begin);
+    const auto lo = std::lower_bound(touched.begin(), touched.end(), seg.offset);
+    const auto hi = std::lower_bound(lo, touched.end(), end);
+    ps.ids.clear();
+    for (auto it = lo; it != hi; ++it) ps.ids.push_back(static_cast<std::uint32_t>(*it - seg.offset + seg.local_begin));
+    ps.active.clear();
+    net.groups[seg.population]->update_touched(ps.ids, seg.local_begin, in, ps.local_spikes, ps.active);
+    for (const std::uint32_t a : ps.active) ps.touch.mark(a - seg.local_begin + seg.offset, in.step + 1);
+    ps.updates += ps.ids.size();
+}
+
+// External input, state recording (at the start of the step), then the partition's neurons advance
+// one step (clock segments all, event segments those touched); the ids that spiked go to `out` in
+// ascending order.
+void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p, std::uint64_t step,
              PartitionState& ps, std::vector<std::uint32_t>& out) {
     const std::uint64_t n = ps.size;
     double* syn = ps.input.slot(step);
-    ps.stimuli.apply(step, syn, n, ps.current.data());
-    for (auto& plan : layout.plans) {
-        if (step % plan.steps_per_sample) continue;
-        StateReport& rep = result.reports[plan.report];
-        const std::uint64_t row = step / plan.steps_per_sample;
-        for (const auto& [e, id] : plan.by_partition[p])
-            rep.data[row * rep.ids.size() + e] =
-                static_cast<float>(net.groups[plan.population]->get(plan.variable, id));
-    }
+    TouchSchedule* touch = ps.touch.enabled() ? &ps.touch : nullptr;
+    ps.stimuli.apply(step, syn, n, ps.current.data(), touch);
+    record_state(net, layout, result, p, step);
+    static const std::vector<std::uint32_t> none;
+    const std::vector<std::uint32_t>& touched = touch ? touch->take(step) : none;
     out.clear();
     for (const Segment& seg : ps.segments) {
         StepInput in{{syn + seg.offset, net.channels > 1 ? syn + n + seg.offset : nullptr},
@@ -166,7 +221,12 @@ void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, 
                      net.channels,
                      step};
         ps.local_spikes.clear();
-        net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
+        if (seg.event) {
+            update_touched(net, seg, touched, in, ps);
+        } else {
+            net.groups[seg.population]->update(seg.local_begin, seg.local_end, in, ps.local_spikes);
+            ps.updates += seg.local_end - seg.local_begin;
+        }
         const std::uint64_t first = net.spec->populations[seg.population].first_id;
         for (const std::uint32_t local : ps.local_spikes) {
             const auto g = static_cast<std::uint32_t>(first + local);
@@ -178,6 +238,13 @@ void advance(const BuiltNetwork& net, Layout& layout, RunResult& result, int p, 
     }
 }
 
+// Event mode: every neuron brought to its state at the end of the run.
+void finish_event_mode(const BuiltNetwork& net, PartitionState& ps, std::uint64_t steps) {
+    for (const Segment& seg : ps.segments)
+        if (seg.event)
+            for (std::uint64_t i = seg.local_begin; i < seg.local_end; ++i) net.groups[seg.population]->catch_up(i, steps);
+}
+
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
 void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state,
             RunResult& result) {
@@ -187,6 +254,7 @@ void gather(const NetworkSpec& spec, const Layout& layout, std::vector<Partition
     std::vector<std::pair<std::uint32_t, std::uint32_t>> all;
     for (auto& ps : state) {
         result.synaptic_events += ps.events;
+        result.neuron_updates += ps.updates;
         all.insert(all.end(), ps.recorded.begin(), ps.recorded.end());
         ps.recorded = {};
     }
@@ -217,7 +285,10 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     result.steps = steps;
     result.spike_counts.assign(spec.total_neurons(), 0);
     result.population_spikes.assign(spec.populations.size(), 0);
-    Layout layout = make_layout(net, result, steps);
+    result.engines = choose_engines(net);
+    for (std::size_t i = 0; i < spec.populations.size(); ++i)
+        if (result.engines[i].mode == EngineMode::event) net.groups[i]->begin_event_mode();
+    const Layout layout = make_layout(net, result, steps);
     // One layout for all partitions, from the largest: the choice is the run's, not a thread's.
     std::uint64_t largest = 0;
     for (const auto& part : net.partitions) largest = std::max(largest, part.end - part.begin);
@@ -240,7 +311,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
         try {
-            for (int p = tid; p < parts; p += nth) setup_partition(net, p, result.input_buffer, state[p]);
+            for (int p = tid; p < parts; p += nth)
+                setup_partition(net, layout, p, result.input_buffer, state[p]);
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -248,20 +320,17 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
 #pragma omp barrier
         const std::uint64_t progress_every = std::max<std::uint64_t>(1, steps / 100);
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
-            const auto& prev = spikes[(step + 1) & 1];
             for (int p = tid; p < parts; p += nth) {
-                if (step > 0) {
-                    if (result.input_buffer == InputBufferKind::ring)
-                        deliver<InputBufferKind::ring>(net, layout, p, prev, step - 1, state[p]);
-                    else
-                        deliver<InputBufferKind::queue>(net, layout, p, prev, step - 1, state[p]);
-                }
+                if (step > 0)
+                    deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1, state[p]);
                 advance(net, layout, result, p, step, state[p], spikes[step & 1][p]);
             }
             if (tid == 0 && options.progress && (step + 1) % progress_every == 0)
                 options.progress(static_cast<double>(step + 1) / steps);
 #pragma omp barrier
         }
+        if (!failure)
+            for (int p = tid; p < parts; p += nth) finish_event_mode(net, state[p], steps);
     }
     if (failure) std::rethrow_exception(failure);
     result.sim_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

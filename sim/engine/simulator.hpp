@@ -1,6 +1,8 @@
 // The event-driven engine: advances a BuiltNetwork on the dt grid. Spikes are delivered by decoding
 // the source's packed row into per-thread delay ring buffers (cost ∝ spikes × fan-out); each thread
 // owns a contiguous target range, so delivery needs no atomics and results do not depend on threads.
+// A population advances every neuron every step (clock) or, in event mode, only the neurons that
+// something reaches, the skipped steps in closed form (cost ∝ events; docs/engine.md).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -11,6 +13,7 @@
 
 #include "sim/build/edges.hpp"
 #include "sim/build/network_builder.hpp"
+#include "sim/engine/engine_choice.hpp"
 #include "sim/engine/input_buffer.hpp"
 
 namespace nmsim {
@@ -38,6 +41,8 @@ struct RunResult {
     std::uint64_t synaptic_events = 0;
     double sim_seconds = 0.0;
     InputBufferKind input_buffer = InputBufferKind::ring; // how synaptic input waited for its step
+    std::vector<PopulationEngine> engines;                // per population: clock or event, and why
+    std::uint64_t neuron_updates = 0;                     // neuron-steps advanced one by one
 };
 
 struct RunOptions {

@@ -92,6 +92,11 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
             continue;
         switch (st.kind) {
         case StimulusSpec::Kind::poisson: {
+            const double lambda = st.rate_hz * dt * 1e-3;
+            if (lambda < sparse_poisson_lambda) {
+                add_stream(st, lambda, to_step(st.start), to_step(st.stop), ranges_of(st));
+                break;
+            }
             Poisson src{st.index, st.weight, to_step(st.start), to_step(st.stop), 0, {}, ranges_of(st)};
             src.thresholds = deciding_thresholds(poisson_thresholds(st.rate_hz * dt * 1e-3), src.certain);
             poisson_.push_back(std::move(src));
@@ -119,10 +124,78 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
     }
 }
 
-void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, double* current) {
+void StimulusDriver::add_stream(const StimulusSpec& st, double lambda, std::uint64_t start,
+                                std::uint64_t stop, const Ranges& ranges) {
+    PoissonStream s{st.index, st.weight, lambda, start, stop, {}, {}};
+    // P(count = c | count >= 1) for c >= 1: the count of an arrival is 1 + the thresholds <= u.
+    const double tail = -std::expm1(-lambda); // P(count >= 1)
+    double cdf = 0.0, term = std::exp(-lambda);
+    for (int c = 1; c < 64; ++c) {
+        term *= lambda / c;
+        cdf += term;
+        const double th = std::floor(std::min(cdf / tail, 1.0) * 4294967296.0);
+        if (th >= 4294967296.0) break;
+        s.count_thresholds.push_back(static_cast<std::uint32_t>(th));
+    }
+    s.calendar.resize(calendar_steps);
+    for (const auto& [a, b, channel] : ranges)
+        for (std::uint64_t i = a; i < b; ++i) {
+            Arrival e{0, static_cast<std::uint32_t>(i) | static_cast<std::uint32_t>(channel << 31), 0};
+            if (schedule(s, e, start)) s.calendar[e.step % calendar_steps].push_back(e);
+        }
+    streams_.push_back(std::move(s));
+}
+
+std::array<std::uint32_t, 4> StimulusDriver::arrival_draw(const PoissonStream& s, const Arrival& e) const {
+    return philox_block(seed_, RngPurpose::poisson_stream, s.index, begin_ + (e.neuron & 0x7FFFFFFFu),
+                        e.ordinal);
+}
+
+bool StimulusDriver::schedule(const PoissonStream& s, Arrival& e, std::uint64_t after) const {
+    const auto r = arrival_draw(s, e);
+    // Steps without spikes before the next one: geometric with P(none) = exp(-lambda), by inversion
+    // of an exponential gap (floor(E / lambda) for E ~ Exp(1)).
+    const double gap = std::floor(-std::log(RandomStream::open_uniform_from(r[0], r[1])) / s.lambda);
+    if (after >= s.stop_step || gap >= static_cast<double>(s.stop_step - after)) return false;
+    e.step = after + static_cast<std::uint64_t>(gap);
+    return true;
+}
+
+std::uint32_t StimulusDriver::arrival_count(const PoissonStream& s, const Arrival& e) const {
+    const std::uint32_t u = arrival_draw(s, e)[2];
+    std::uint32_t count = 1;
+    for (const std::uint32_t th : s.count_thresholds) count += u >= th;
+    return count;
+}
+
+void StimulusDriver::apply_streams(std::uint64_t step, double* syn, std::uint64_t n, TouchSchedule* touch) {
+    for (PoissonStream& s : streams_) {
+        std::vector<Arrival>& bucket = s.calendar[step % calendar_steps];
+        std::size_t keep = 0;
+        rescheduled_.clear();
+        for (Arrival e : bucket) {
+            if (e.step != step) {
+                bucket[keep++] = e;
+                continue;
+            }
+            const std::uint64_t local = e.neuron & 0x7FFFFFFFu;
+            syn[(e.neuron >> 31) * n + local] += arrival_count(s, e) * s.weight;
+            if (touch) touch->mark(local, step);
+            ++e.ordinal;
+            if (schedule(s, e, step + 1)) rescheduled_.push_back(e);
+        }
+        bucket.resize(keep);
+        for (const Arrival& e : rescheduled_) s.calendar[e.step % calendar_steps].push_back(e);
+    }
+}
+
+void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, double* current,
+                           TouchSchedule* touch) {
+    if (!streams_.empty()) apply_streams(step, syn, n, touch);
     for (const Poisson& src : poisson_) {
         if (step < src.start_step || step >= src.stop_step) continue;
         for (const auto& [a, b, channel] : src.ranges) {
+            if (touch) touch->mark_range(a, b, step);
             double* in = syn + channel * n;
             for (std::uint64_t chunk = a; chunk < b; chunk += poisson_block) {
                 const std::uint64_t len = std::min<std::uint64_t>(poisson_block, b - chunk);
@@ -176,8 +249,10 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
     for (SpikeArray& arr : arrays_) {
         while (arr.cursor < arr.steps.size() && arr.steps[arr.cursor] < step) ++arr.cursor;
         for (; arr.cursor < arr.steps.size() && arr.steps[arr.cursor] == step; ++arr.cursor)
-            for (const auto& [a, b, channel] : arr.ranges)
+            for (const auto& [a, b, channel] : arr.ranges) {
                 for (std::uint64_t i = a; i < b; ++i) syn[channel * n + i] += arr.weight;
+                if (touch) touch->mark_range(a, b, step);
+            }
     }
 }
 

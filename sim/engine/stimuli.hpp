@@ -1,11 +1,18 @@
-// External input for one partition: Poisson spike counts (counter-based, keyed by stimulus,
-// neuron and step) and spike arrays into the receptors; DC, step, AC and noisy currents (PyNN's
-// current sources) into the current; applied at the start of each step.
+// External input for one partition: Poisson spikes and spike arrays into the receptors; DC, step, AC
+// and noisy currents (PyNN's current sources) into the current; applied at the start of each step.
+// A Poisson source draws its spike counts per neuron and step when it is dense (at least
+// sparse_poisson_lambda expected spikes per neuron and step: nearly every step has some), vectorised
+// and keyed by (stimulus, neuron, step); a sparse one draws each neuron's arrivals as a stream, the
+// gap to the next step with spikes and their number keyed by (stimulus, neuron, arrival index), so
+// it costs per arrival, not per step. Both are exact Poisson processes on the grid; which one depends
+// on the rate alone, so clock and event runs get the same input.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "sim/engine/touch_schedule.hpp"
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
@@ -14,14 +21,19 @@ namespace nmsim {
 // the number of thresholds <= u. The last entry is 2^32, so the search always stops.
 std::vector<std::uint64_t> poisson_thresholds(double lambda);
 
+// Below this many expected spikes per neuron and step a Poisson source is drawn as arrival streams.
+inline constexpr double sparse_poisson_lambda = 0.1;
+
 class StimulusDriver {
 public:
     StimulusDriver() = default;
     StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std::uint64_t end, int channels);
 
     // Adds step `step`'s input: spikes into the slot slice `syn` ([channel][neuron], n per channel),
-    // currents (nA) into `current` (overwritten when any DC source exists).
-    void apply(std::uint64_t step, double* syn, std::uint64_t n, double* current);
+    // currents (nA) into `current` (overwritten when any DC source exists). In event mode `touch`
+    // gets every neuron that a spike reaches.
+    void apply(std::uint64_t step, double* syn, std::uint64_t n, double* current,
+               TouchSchedule* touch = nullptr);
 
 private:
     struct Range {
@@ -53,6 +65,31 @@ private:
         std::size_t cursor = 0;
         Ranges ranges;
     };
+    // A sparse Poisson source: each neuron's next arrival waits in a calendar of steps (by step modulo
+    // its length; a later arrival stays in its bucket until its step comes round).
+    struct Arrival {
+        std::uint64_t step;
+        std::uint32_t neuron;  // partition-local | channel << 31
+        std::uint32_t ordinal; // of this arrival in the neuron's stream
+    };
+    struct PoissonStream {
+        std::uint32_t index;
+        double weight, lambda;
+        std::uint64_t start_step, stop_step;
+        std::vector<std::uint32_t> count_thresholds; // zero-truncated Poisson(lambda) CDF, scaled to 2^32
+        std::vector<std::vector<Arrival>> calendar;
+    };
+    static constexpr std::uint64_t calendar_steps = 1024;
+    // Arrival e.ordinal of a neuron's stream: one Philox block gives the steps without spikes before
+    // it (counted from `after`, the step after the previous arrival) and its number of spikes.
+    std::array<std::uint32_t, 4> arrival_draw(const PoissonStream& s, const Arrival& e) const;
+    bool schedule(const PoissonStream& s, Arrival& e, std::uint64_t after) const; // false: stream ended
+    std::uint32_t arrival_count(const PoissonStream& s, const Arrival& e) const;
+    void add_stream(const StimulusSpec& st, double lambda, std::uint64_t start, std::uint64_t stop,
+                    const Ranges& ranges);
+    void apply_streams(std::uint64_t step, double* syn, std::uint64_t n, TouchSchedule* touch);
+    std::vector<PoissonStream> streams_;
+    std::vector<Arrival> rescheduled_;
     static constexpr std::uint64_t poisson_block = 64; // neurons per vectorised inversion
     std::uint64_t seed_ = 0, begin_ = 0;
     std::vector<Poisson> poisson_;

@@ -144,14 +144,15 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
     const auto rates = population_rates(spec, result);
     double weighted = 0;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
-        s.populations.push_back(
-            {spec.populations[i].name, spec.populations[i].size, result.population_spikes[i], rates[i]});
+        s.populations.push_back({spec.populations[i].name, spec.populations[i].size,
+                                 result.population_spikes[i], rates[i], result.engines[i]});
         s.spikes += result.population_spikes[i];
         weighted += rates[i] * spec.populations[i].size;
     }
     s.mean_rate_hz = weighted / spec.total_neurons();
     s.synapses = net.tables.synapses;
     s.synaptic_events = result.synaptic_events;
+    s.neuron_updates = result.neuron_updates;
     s.input_buffer = result.input_buffer;
     s.build_s = net.build_seconds;
     s.sim_s = result.sim_seconds;

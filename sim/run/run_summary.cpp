@@ -19,11 +19,15 @@ nlohmann::json RunSummary::to_json() const {
     for (const auto& p : populations) {
         j["rates_hz"][p.name] = p.rate_hz;
         j["population_sizes"][p.name] = p.size;
+        j["engines"][p.name] = {{"engine", to_string(p.engine.mode)},
+                                {"reason", p.engine.reason},
+                                {"expected_touches", p.engine.expected_touches}};
     }
     j["mean_rate_hz"] = mean_rate_hz;
     j["spikes"] = spikes;
     j["synapses"] = synapses;
     j["synaptic_events"] = synaptic_events;
+    j["neuron_updates"] = neuron_updates;
     j["input_buffer"] = input_buffer == InputBufferKind::ring ? "ring" : "queue";
     j["build_s"] = build_s;
     j["sim_s"] = sim_s;

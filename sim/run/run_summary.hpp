@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/build/network_builder.hpp"
+#include "sim/engine/engine_choice.hpp"
 #include "sim/run/fidelity.hpp"
 #include "sim/run/memory_estimate.hpp"
 
@@ -19,6 +20,7 @@ struct PopulationSummary {
     std::uint64_t size = 0;
     std::uint64_t spikes = 0;
     double rate_hz = 0.0;
+    PopulationEngine engine; // clock or event, and why
 };
 
 struct ProjectionSummary {
@@ -36,6 +38,7 @@ struct RunSummary {
     std::vector<PopulationSummary> populations;
     double mean_rate_hz = 0.0;
     std::uint64_t spikes = 0, synapses = 0, synaptic_events = 0;
+    std::uint64_t neuron_updates = 0; // neuron-steps advanced one by one (clock: neurons x steps)
     double build_s = 0.0, sim_s = 0.0;
     std::uint64_t table_bytes = 0;
     std::uint64_t baseline_bytes = 0; // resident before building, part of the estimate

@@ -130,6 +130,11 @@ struct RecorderSpec {
     std::string projection;               // weights: its synapses as SONATA edges
 };
 
+// How neurons advance (docs/engine.md): `clock`, every neuron every step; `event`, a neuron only at the
+// steps where something reaches it (where its model allows); `automatic`, per population from the
+// expected work.
+enum class EngineMode : std::uint8_t { automatic, clock, event };
+
 struct SimulationSpec {
     double duration = 1000.0; // ms
     double dt = 0.1;          // ms
@@ -137,6 +142,7 @@ struct SimulationSpec {
     int threads = 1;
     StorageSpec storage;         // default for projections without synapse.storage
     double storage_budget = 2.0; // automatic storage: largest delivery cost relative to packed
+    EngineMode engine = EngineMode::automatic;
 };
 
 struct NetworkSpec {

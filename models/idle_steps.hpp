@@ -1,0 +1,45 @@
+// Event mode's closed forms for k input-free steps of the linear models' one-step recurrences. They are
+// built from the same rounded one-step factors the clock multiplies by, so a skipped stretch lands
+// within a few ulps of the clock run; short stretches are stepped exactly as the clock does
+// (docs/engine.md: where clock and event runs can differ).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace nmsim {
+
+// Gaps up to this many steps are stepped one by one (bitwise the clock's arithmetic), longer ones in
+// closed form (a few transcendental calls, whatever the length).
+inline constexpr std::uint64_t stepped_gap = 16;
+
+// x^k for a one-step decay factor 0 < x <= 1.
+class StepPower {
+public:
+    StepPower() = default;
+    explicit StepPower(double x) : x_(x), log_(std::log(x)) {}
+    double operator()(std::uint64_t k) const { return std::exp(static_cast<double>(k) * log_); }
+    double factor() const { return x_; }
+
+private:
+    double x_ = 1.0, log_ = 0.0;
+};
+
+// sum_{m<k} a^(k-1-m) b^m: what a unit of a current decaying by b per step adds, over k steps, to a
+// potential decaying by a per step (times the one-step coupling). a^(k-1) (r^k - 1) / (r - 1) with
+// r = b / a, through expm1 so that r close to 1 (tau_syn close to tau_m) keeps its digits.
+class StepCoupling {
+public:
+    StepCoupling() = default;
+    StepCoupling(double a, double b) : a_(StepPower(a)), log_r_(std::log1p((b - a) / a)), denom_(std::expm1(log_r_)) {}
+    double operator()(std::uint64_t k) const {
+        const double lead = a_(k - 1);
+        if (denom_ == 0.0) return static_cast<double>(k) * lead;
+        return lead * std::expm1(static_cast<double>(k) * log_r_) / denom_;
+    }
+
+private:
+    StepPower a_;
+    double log_r_ = 0.0, denom_ = 0.0;
+};
+
+} // namespace nmsim

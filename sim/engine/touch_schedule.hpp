@@ -1,0 +1,64 @@
+// Event mode: which neurons of a partition must be advanced at each coming step. Delivery, stimuli
+// and models mark a neuron for a step (at most once: one bit per neuron and slot); the engine takes a
+// step's neurons in ascending order, so spikes leave in the same order as in a clock run.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace nmsim {
+
+class TouchSchedule {
+public:
+    // Steps from the one being advanced up to `horizon` ahead can be marked.
+    void init(std::uint64_t neurons, std::uint32_t horizon) {
+        slots_ = horizon + 1ull;
+        words_ = (neurons + 63) / 64;
+        bits_.assign(slots_ * words_, 0);
+        lists_.assign(slots_, {});
+    }
+    bool enabled() const { return slots_ > 0; }
+
+    void mark(std::uint64_t neuron, std::uint64_t step) {
+        const std::uint64_t s = step % slots_;
+        std::uint64_t& word = bits_[s * words_ + (neuron >> 6)];
+        const std::uint64_t bit = std::uint64_t{1} << (neuron & 63);
+        if (word & bit) return;
+        word |= bit;
+        lists_[s].push_back(static_cast<std::uint32_t>(neuron));
+    }
+    void mark_range(std::uint64_t a, std::uint64_t b, std::uint64_t step) {
+        for (std::uint64_t i = a; i < b; ++i) mark(i, step);
+    }
+
+    // The neurons marked for `step`, ascending; their slot is free for step + slots afterwards.
+    const std::vector<std::uint32_t>& take(std::uint64_t step) {
+        const std::uint64_t s = step % slots_;
+        std::uint64_t* bits = bits_.data() + s * words_;
+        if (lists_[s].size() > words_) { // dense: the bitmap in order is cheaper than sorting
+            taken_.clear();
+            for (std::uint64_t w = 0; w < words_; ++w)
+                for (std::uint64_t word = std::exchange(bits[w], 0); word; word &= word - 1)
+                    taken_.push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(word)));
+            lists_[s].clear();
+            return taken_;
+        }
+        taken_.swap(lists_[s]);
+        lists_[s].clear();
+        if (!std::is_sorted(taken_.begin(), taken_.end())) std::sort(taken_.begin(), taken_.end());
+        for (const std::uint32_t t : taken_) bits[t >> 6] = 0;
+        return taken_;
+    }
+
+    std::uint64_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }
+
+private:
+    std::uint64_t slots_ = 0, words_ = 0;
+    std::vector<std::uint64_t> bits_;                // [slot][neuron / 64]
+    std::vector<std::vector<std::uint32_t>> lists_;  // per slot, in marking order
+    std::vector<std::uint32_t> taken_;
+};
+
+} // namespace nmsim
