@@ -88,6 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
         NegativeCase{"simulation.seed=1.5", "simulation.seed", "whole number"},
         NegativeCase{"simulation.threads=0", "simulation.threads", "between 1 and 256"},
         NegativeCase{"simulation.steps=10", "simulation.steps", "unknown key"},
+        NegativeCase{"simulation.engine=lazy", "simulation.engine", "unknown engine 'lazy'"},
         NegativeCase{"populations.E.size=0", "populations.E.size", "between 1"},
         NegativeCase{"populations.E.size=abc", "populations.E.size", "not a number"},
         NegativeCase{"populations.E.model=hh", "populations.E.model", "unknown model 'hh'"},

@@ -18,10 +18,20 @@ struct Run {
     RunResult result;
 };
 
+// Runs the config on the clock and in event mode (where the model allows it: docs/engine.md), checks
+// that both give the same spikes and traces, and returns the clock run.
 Run run_config(const std::string& yaml) {
-    Run r{load_config_text(yaml, "test.yaml"), {}};
+    Run r{load_config_text(yaml, "test.yaml", {"simulation.engine=clock"}), {}};
     BuiltNetwork net = build_network(r.spec, 1);
     r.result = simulate(net);
+    const NetworkSpec event_spec = load_config_text(yaml, "test.yaml", {"simulation.engine=event"});
+    BuiltNetwork event_net = build_network(event_spec, 1);
+    const RunResult event = simulate(event_net);
+    for (const auto& [pop, rec] : r.result.spikes) EXPECT_EQ(rec.times_ms, event.spikes.at(pop).times_ms);
+    for (std::size_t k = 0; k < r.result.reports.size(); ++k)
+        for (std::size_t i = 0; i < r.result.reports[k].data.size(); ++i)
+            EXPECT_NEAR(event.reports[k].data[i], r.result.reports[k].data[i],
+                        1e-6 * std::max(1.0f, std::abs(r.result.reports[k].data[i])));
     return r;
 }
 
