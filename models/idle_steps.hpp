@@ -4,6 +4,7 @@
 // (docs/engine.md: where clock and event runs can differ).
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace nmsim {
@@ -11,6 +12,9 @@ namespace nmsim {
 // Gaps up to this many steps are stepped one by one (bitwise the clock's arithmetic), longer ones in
 // closed form (a few transcendental calls, whatever the length).
 inline constexpr std::uint64_t stepped_gap = 16;
+
+// How many touched neurons ahead the models prefetch state (the touched are scattered over it).
+inline constexpr std::size_t prefetch_ahead = 16;
 
 // x^k for a one-step decay factor 0 < x <= 1.
 class StepPower {

@@ -19,7 +19,7 @@ public:
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
           v_min_(p.at("v_min") - v_rest_), i_offset_(p.at("i_offset")), p22_(std::exp(-dt / p.at("tau_m"))),
           p20_(p.at("tau_m") / p.at("cm") * (1.0 - p22_)),
-          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), refrac_(n, 0) {}
+          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), neurons_(n, Neuron{0.0, 0, 0}) {}
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
@@ -27,8 +27,8 @@ public:
             if (step(i, take_total_input(in, i - begin), in.current[i - begin]))
                 spiked.push_back(static_cast<std::uint32_t>(i));
     }
-    double get(int, std::uint64_t i) const override { return v_[i] + v_rest_; }
-    void set(int, std::uint64_t i, double value) override { v_[i] = value - v_rest_; }
+    double get(int, std::uint64_t i) const override { return neurons_[i].v + v_rest_; }
+    void set(int, std::uint64_t i, double value) override { neurons_[i].v = value - v_rest_; }
 
     // Without input V decays to rest and a refractory neuron holds: no spike unless rest or reset is
     // at or above threshold, or a constant current drives it.
@@ -37,60 +37,71 @@ public:
         if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
         return "";
     }
-    void begin_event_mode() override {
-        next_.assign(v_.size(), 0);
-        decay_ = StepPower(p22_);
-    }
+    void begin_event_mode() override { decay_ = StepPower(p22_); }
     void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
                         std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>&) override {
-        for (const std::uint32_t i : ids) {
+        for (std::size_t n = 0; n < ids.size(); ++n) {
+            if (n + prefetch_ahead < ids.size()) prefetch(ids[n + prefetch_ahead], base, in);
+            const std::uint32_t i = ids[n];
             catch_up(i, in.step);
             if (step(i, take_total_input(in, i - base), 0.0)) spiked.push_back(i);
-            next_[i] = in.step + 1;
+            neurons_[i].next = static_cast<std::uint32_t>(in.step + 1);
         }
     }
     // The steps next_[i] .. step - 1 had no input: refractory ones hold V, the others decay it.
     void catch_up(std::uint64_t i, std::uint64_t until) override {
-        std::uint64_t k = until - next_[i];
-        next_[i] = until;
-        const std::uint64_t held = std::min<std::uint64_t>(refrac_[i], k);
-        refrac_[i] -= static_cast<std::uint32_t>(held);
+        Neuron& x = neurons_[i];
+        std::uint64_t k = until - x.next;
+        x.next = static_cast<std::uint32_t>(until);
+        const std::uint64_t held = std::min<std::uint64_t>(x.refrac, k);
+        x.refrac -= static_cast<std::uint32_t>(held);
         k -= held;
         if (k == 0) return;
-        double v = v_[i];
+        double v = x.v;
         if (k <= stepped_gap) {
             for (std::uint64_t s = 0; s < k; ++s) v = std::max(v * p22_, v_min_);
         } else {
             // Once above v_min, V decays towards rest and the clamp holds it at most at v_min.
             v = std::max(std::max(v * p22_, v_min_) * decay_(k - 1), v_min_);
         }
-        v_[i] = v;
+        x.v = v;
     }
 
 private:
+    // Touched neurons are scattered over the state: fetch a later one's while this one computes.
+    void prefetch(std::uint64_t i, std::uint64_t base, const StepInput& in) const {
+        __builtin_prefetch(&neurons_[i], 1);
+        __builtin_prefetch(&in.syn[0][i - base], 1);
+        if (in.channels > 1) __builtin_prefetch(&in.syn[1][i - base], 1);
+    }
     // One step of neuron i; true if it fired.
     bool step(std::uint64_t i, double input, double current) {
-        double v = v_[i];
-        if (refrac_[i] == 0) {
+        Neuron& x = neurons_[i];
+        double v = x.v;
+        if (x.refrac == 0) {
             v = p22_ * v + p20_ * (i_offset_ + current) + input;
             v = v < v_min_ ? v_min_ : v;
         } else {
-            --refrac_[i];
+            --x.refrac;
         }
         const bool fired = v >= theta_;
         if (fired) {
-            refrac_[i] = refrac_steps_;
+            x.refrac = refrac_steps_;
             v = reset_;
         }
-        v_[i] = v;
+        x.v = v;
         return fired;
     }
 
     double v_rest_, theta_, reset_, v_min_, i_offset_, p22_, p20_;
     std::uint32_t refrac_steps_;
-    std::vector<double> v_; // relative to v_rest, as NEST keeps it relative to E_L
-    std::vector<std::uint32_t> refrac_;
-    std::vector<std::uint64_t> next_; // event mode: the first step not yet applied
+    // A neuron's state in one 16-byte record: event mode touches neurons at random, one line each.
+    struct Neuron {
+        double v;             // relative to v_rest, as NEST keeps it relative to E_L
+        std::uint32_t refrac; // steps of refractoriness left
+        std::uint32_t next;   // event mode: the first step not yet applied (runs < 2^32 steps)
+    };
+    std::vector<Neuron> neurons_;
     StepPower decay_;
 };
 

@@ -61,6 +61,7 @@ const char* to_string(EngineMode mode) {
 std::vector<PopulationEngine> choose_engines(const BuiltNetwork& net) {
     const NetworkSpec& spec = *net.spec;
     const EngineMode asked = spec.simulation.engine;
+    const double steps = spec.simulation.duration / spec.simulation.dt;
     std::vector<PopulationEngine> out(spec.populations.size());
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
         const PopulationSpec& pop = spec.populations[i];
@@ -72,6 +73,7 @@ std::vector<PopulationEngine> choose_engines(const BuiltNetwork& net) {
             continue;
         }
         std::string blocker = net.groups[i]->event_blocker();
+        if (blocker.empty() && steps >= 4294967296.0) blocker = "event mode counts steps in 32 bits";
         for (const auto& st : spec.stimuli)
             if (blocker.empty() && st.kind != StimulusSpec::Kind::poisson &&
                 st.kind != StimulusSpec::Kind::spike_array && targets(st.targets, pop.name))

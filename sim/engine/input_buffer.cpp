@@ -31,15 +31,22 @@ void InputBuffer::init(InputBufferKind kind, std::uint64_t neurons, int channels
     }
 }
 
-double* InputBuffer::slot(std::uint64_t step) {
+double* InputBuffer::slot(std::uint64_t step, TouchSchedule* touch) {
     if (kind_ == InputBufferKind::ring) return ring_.data() + (step % slots_) * channels_ * n_;
     Queue& q = queues_[step % slots_];
     double* acc = ring_.data();
     for (std::size_t k = 0; k < q.chunks.size(); ++k) {
         const Chunk& c = *q.chunks[k];
         const std::uint32_t m = k + 1 == q.chunks.size() ? q.fill : chunk_events;
-        for (std::uint32_t i = 0; i < m; ++i)
-            acc[(c.events[i].target >> 31) * n_ + (c.events[i].target & 0x7FFFFFFFu)] += c.events[i].weight;
+        for (std::uint32_t i = 0; i < m; ++i) {
+            if (i + 16 < m) { // targets are scattered: fetch ahead while adding
+                const std::uint32_t ahead = c.events[i + 16].target;
+                __builtin_prefetch(&acc[(ahead >> 31) * n_ + (ahead & 0x7FFFFFFFu)], 1);
+            }
+            const std::uint32_t t = c.events[i].target & 0x7FFFFFFFu;
+            acc[(c.events[i].target >> 31) * n_ + t] += c.events[i].weight;
+            if (touch) touch->mark(t, step);
+        }
         free_chunks_.push_back(q.chunks[k]);
     }
     q.chunks.clear();

@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "sim/engine/touch_schedule.hpp"
+
 namespace nmsim {
 
 enum class InputBufferKind { ring, queue };
@@ -51,8 +53,10 @@ public:
         }
     }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
-    // consume it and leave it zeroed.
-    double* slot(std::uint64_t step);
+    // consume it and leave it zeroed. Event mode: a queue marks its targets in `touch` as it adds
+    // them (the step's marks stay in cache); a ring's are marked at delivery (marks_at_delivery).
+    double* slot(std::uint64_t step, TouchSchedule* touch = nullptr);
+    bool marks_at_delivery() const { return kind_ == InputBufferKind::ring; }
 
     std::uint64_t bytes() const;
 

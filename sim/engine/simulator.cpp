@@ -164,7 +164,7 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
 void deliver_spikes(const BuiltNetwork& net, const Layout& layout, int p, InputBufferKind kind,
                     const std::vector<std::vector<std::uint32_t>>& spikes, std::uint64_t emitted,
                     PartitionState& ps) {
-    const bool touch = ps.touch.enabled();
+    const bool touch = ps.touch.enabled() && ps.input.marks_at_delivery();
     if (kind == InputBufferKind::ring)
         touch ? deliver<InputBufferKind::ring, true>(net, layout, p, spikes, emitted, ps)
               : deliver<InputBufferKind::ring, false>(net, layout, p, spikes, emitted, ps);
@@ -208,8 +208,8 @@ void update_touched(const BuiltNetwork& net, const Segment& seg, const std::vect
 void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p, std::uint64_t step,
              PartitionState& ps, std::vector<std::uint32_t>& out) {
     const std::uint64_t n = ps.size;
-    double* syn = ps.input.slot(step);
     TouchSchedule* touch = ps.touch.enabled() ? &ps.touch : nullptr;
+    double* syn = ps.input.slot(step, touch);
     ps.stimuli.apply(step, syn, n, ps.current.data(), touch);
     record_state(net, layout, result, p, step);
     static const std::vector<std::uint32_t> none;

@@ -173,7 +173,13 @@ void StimulusDriver::apply_streams(std::uint64_t step, double* syn, std::uint64_
         std::vector<Arrival>& bucket = s.calendar[step % calendar_steps];
         std::size_t keep = 0;
         rescheduled_.clear();
-        for (Arrival e : bucket) {
+        for (std::size_t k = 0; k < bucket.size(); ++k) {
+            if (k + 8 < bucket.size()) { // arrivals are scattered over the partition's neurons
+                const std::uint32_t ahead = bucket[k + 8].neuron;
+                __builtin_prefetch(&syn[(ahead >> 31) * n + (ahead & 0x7FFFFFFFu)], 1);
+                if (touch) touch->prefetch(ahead & 0x7FFFFFFFu, step);
+            }
+            Arrival e = bucket[k];
             if (e.step != step) {
                 bucket[keep++] = e;
                 continue;

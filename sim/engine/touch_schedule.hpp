@@ -29,6 +29,9 @@ public:
         word |= bit;
         lists_[s].push_back(static_cast<std::uint32_t>(neuron));
     }
+    void prefetch(std::uint64_t neuron, std::uint64_t step) const {
+        __builtin_prefetch(&bits_[(step % slots_) * words_ + (neuron >> 6)], 1);
+    }
     void mark_range(std::uint64_t a, std::uint64_t b, std::uint64_t step) {
         for (std::uint64_t i = a; i < b; ++i) mark(i, step);
     }
@@ -37,7 +40,8 @@ public:
     const std::vector<std::uint32_t>& take(std::uint64_t step) {
         const std::uint64_t s = step % slots_;
         std::uint64_t* bits = bits_.data() + s * words_;
-        if (lists_[s].size() > words_) { // dense: the bitmap in order is cheaper than sorting
+        // Unless very few are marked, reading the bitmap in order is cheaper than sorting the list.
+        if (lists_[s].size() * 16 > words_) {
             taken_.clear();
             for (std::uint64_t w = 0; w < words_; ++w)
                 for (std::uint64_t word = std::exchange(bits[w], 0); word; word &= word - 1)
