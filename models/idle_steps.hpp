@@ -6,26 +6,35 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace nmsim {
 
 // Gaps up to this many steps are stepped one by one (bitwise the clock's arithmetic), longer ones in
-// closed form (a few transcendental calls, whatever the length).
+// closed form (a table lookup or a few transcendental calls, whatever the length).
 inline constexpr std::uint64_t stepped_gap = 16;
 
 // How many touched neurons ahead the models prefetch state (the touched are scattered over it).
 inline constexpr std::size_t prefetch_ahead = 16;
 
+// Gaps shorter than this come from a table (large groups only: a table per group costs 8 KB).
+inline constexpr std::uint64_t table_gap = 1024;
+inline bool wants_tables(std::uint64_t neurons) { return neurons >= table_gap; }
+
 // x^k for a one-step decay factor 0 < x <= 1.
 class StepPower {
 public:
     StepPower() = default;
-    explicit StepPower(double x) : x_(x), log_(std::log(x)) {}
-    double operator()(std::uint64_t k) const { return std::exp(static_cast<double>(k) * log_); }
-    double factor() const { return x_; }
+    StepPower(double x, bool table) : log_(std::log(x)) {
+        if (table)
+            for (std::uint64_t k = 0; k < table_gap; ++k) table_.push_back(compute(k));
+    }
+    double operator()(std::uint64_t k) const { return k < table_.size() ? table_[k] : compute(k); }
 
 private:
-    double x_ = 1.0, log_ = 0.0;
+    double compute(std::uint64_t k) const { return std::exp(static_cast<double>(k) * log_); }
+    double log_ = 0.0;
+    std::vector<double> table_;
 };
 
 // sum_{m<k} a^(k-1-m) b^m: what a unit of a current decaying by b per step adds, over k steps, to a
@@ -34,16 +43,22 @@ private:
 class StepCoupling {
 public:
     StepCoupling() = default;
-    StepCoupling(double a, double b) : a_(StepPower(a)), log_r_(std::log1p((b - a) / a)), denom_(std::expm1(log_r_)) {}
-    double operator()(std::uint64_t k) const {
+    StepCoupling(double a, double b, bool table)
+        : a_(a, false), log_r_(std::log1p((b - a) / a)), denom_(std::expm1(log_r_)) {
+        if (table)
+            for (std::uint64_t k = 0; k < table_gap; ++k) table_.push_back(k == 0 ? 0.0 : compute(k));
+    }
+    double operator()(std::uint64_t k) const { return k < table_.size() ? table_[k] : compute(k); }
+
+private:
+    double compute(std::uint64_t k) const {
         const double lead = a_(k - 1);
         if (denom_ == 0.0) return static_cast<double>(k) * lead;
         return lead * std::expm1(static_cast<double>(k) * log_r_) / denom_;
     }
-
-private:
     StepPower a_;
     double log_r_ = 0.0, denom_ = 0.0;
+    std::vector<double> table_;
 };
 
 } // namespace nmsim

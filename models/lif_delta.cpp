@@ -37,7 +37,7 @@ public:
         if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
         return "";
     }
-    void begin_event_mode() override { decay_ = StepPower(p22_); }
+    void begin_event_mode() override { decay_ = StepPower(p22_, wants_tables(neurons_.size())); }
     void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
                         std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>&) override {
         for (std::size_t n = 0; n < ids.size(); ++n) {

@@ -28,6 +28,13 @@ double propagator_current_to_voltage(double tau_syn, double tau_m, double cm, do
 namespace {
 
 class LifExpGroup final : public NeuronGroup {
+    // A neuron's state in one 32-byte record: event mode touches neurons at random, one line each.
+    struct Neuron {
+        double v, ie, ii;     // v relative to v_rest
+        std::uint32_t refrac; // steps of refractoriness left
+        std::uint32_t next;   // event mode: the first step not yet applied (runs < 2^32 steps)
+    };
+
 public:
     LifExpGroup(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
@@ -36,8 +43,7 @@ public:
           p11e_(std::exp(-dt / tau_e_)), p11i_(std::exp(-dt / tau_i_)),
           p21e_(propagator_current_to_voltage(tau_e_, tau_m_, cm_, dt)),
           p21i_(propagator_current_to_voltage(tau_i_, tau_m_, cm_, dt)),
-          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), ie_(n, 0.0), ii_(n, 0.0),
-          refrac_(n, 0) {}
+          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), neurons_(n, Neuron{0.0, 0.0, 0.0, 0, 0}) {}
 
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
@@ -48,10 +54,12 @@ public:
         }
     }
     double get(int var, std::uint64_t i) const override {
-        return var == 0 ? v_[i] + v_rest_ : var == 1 ? ie_[i] : ii_[i];
+        const Neuron& x = neurons_[i];
+        return var == 0 ? x.v + v_rest_ : var == 1 ? x.ie : x.ii;
     }
     void set(int var, std::uint64_t i, double value) override {
-        (var == 0 ? v_[i] : var == 1 ? ie_[i] : ii_[i]) = var == 0 ? value - v_rest_ : value;
+        Neuron& x = neurons_[i];
+        (var == 0 ? x.v : var == 1 ? x.ie : x.ii) = var == 0 ? value - v_rest_ : value;
     }
 
     std::string event_blocker() const override {
@@ -60,12 +68,12 @@ public:
         return "";
     }
     void begin_event_mode() override {
-        next_.assign(v_.size(), 0);
-        decay_m_ = StepPower(p22_);
-        decay_e_ = StepPower(p11e_);
-        decay_i_ = StepPower(p11i_);
-        couple_e_ = StepCoupling(p22_, p11e_);
-        couple_i_ = StepCoupling(p22_, p11i_);
+        const bool table = wants_tables(neurons_.size());
+        decay_m_ = StepPower(p22_, table);
+        decay_e_ = StepPower(p11e_, table);
+        decay_i_ = StepPower(p11i_, table);
+        couple_e_ = StepCoupling(p22_, p11e_, table);
+        couple_i_ = StepCoupling(p22_, p11i_, table);
         peak_e_ = peak_response(tau_e_);
         peak_i_ = peak_response(tau_i_);
         // V computed in closed form may differ from the clock's by a few ulps: a neuron goes idle only
@@ -74,33 +82,41 @@ public:
     }
     void update_touched(std::span<const std::uint32_t> ids, std::uint64_t base, const StepInput& in,
                         std::vector<std::uint32_t>& spiked, std::vector<std::uint32_t>& active) override {
-        for (const std::uint32_t i : ids) {
+        for (std::size_t n = 0; n < ids.size(); ++n) {
+            if (n + prefetch_ahead < ids.size()) { // touched neurons are scattered over the state
+                const std::uint32_t j = ids[n + prefetch_ahead];
+                __builtin_prefetch(&neurons_[j], 1);
+                __builtin_prefetch(&in.syn[0][j - base], 1);
+                __builtin_prefetch(&in.syn[1][j - base], 1);
+            }
+            const std::uint32_t i = ids[n];
             catch_up(i, in.step);
             const std::uint64_t k = i - base;
             if (step(i, take_input(in, 0, k), take_input(in, 1, k), 0.0)) spiked.push_back(i);
-            next_[i] = in.step + 1;
-            if (!stays_below_threshold(i)) active.push_back(i);
+            neurons_[i].next = static_cast<std::uint32_t>(in.step + 1);
+            if (!stays_below_threshold(neurons_[i])) active.push_back(i);
         }
     }
     // The steps next_[i] .. step - 1 had no input: the currents decay, V is held while refractory
     // and otherwise follows the currents.
     void catch_up(std::uint64_t i, std::uint64_t until) override {
-        std::uint64_t k = until - next_[i];
-        next_[i] = until;
+        Neuron& x = neurons_[i];
+        const std::uint64_t k = until - x.next;
+        x.next = static_cast<std::uint32_t>(until);
         if (k == 0) return;
-        double v = v_[i], ie = ie_[i], ii = ii_[i];
+        double v = x.v, ie = x.ie, ii = x.ii;
         if (k <= stepped_gap) {
             for (std::uint64_t s = 0; s < k; ++s) {
-                if (refrac_[i] == 0)
+                if (x.refrac == 0)
                     v = v * p22_ + ie * p21e_ + ii * p21i_;
                 else
-                    --refrac_[i];
+                    --x.refrac;
                 ie *= p11e_;
                 ii *= p11i_;
             }
         } else {
-            const std::uint64_t held = std::min<std::uint64_t>(refrac_[i], k), free = k - held;
-            refrac_[i] -= static_cast<std::uint32_t>(held);
+            const std::uint64_t held = std::min<std::uint64_t>(x.refrac, k), free = k - held;
+            x.refrac -= static_cast<std::uint32_t>(held);
             if (held) {
                 ie *= decay_e_(held);
                 ii *= decay_i_(held);
@@ -111,27 +127,28 @@ public:
                 ii *= decay_i_(free);
             }
         }
-        v_[i] = v;
-        ie_[i] = ie;
-        ii_[i] = ii;
+        x.v = v;
+        x.ie = ie;
+        x.ii = ii;
     }
 
 private:
     // One step of neuron i with the input arriving into each current; true if it fired.
     bool step(std::uint64_t i, double in_e, double in_i, double current) {
-        double v = v_[i];
-        if (refrac_[i] == 0)
-            v = v * p22_ + ie_[i] * p21e_ + ii_[i] * p21i_ + (i_offset_ + current) * p20_;
+        Neuron& x = neurons_[i];
+        double v = x.v;
+        if (x.refrac == 0)
+            v = v * p22_ + x.ie * p21e_ + x.ii * p21i_ + (i_offset_ + current) * p20_;
         else
-            --refrac_[i];
-        ie_[i] = ie_[i] * p11e_ + in_e;
-        ii_[i] = ii_[i] * p11i_ + in_i;
+            --x.refrac;
+        x.ie = x.ie * p11e_ + in_e;
+        x.ii = x.ii * p11i_ + in_i;
         const bool fired = v >= theta_;
         if (fired) {
-            refrac_[i] = refrac_steps_;
+            x.refrac = refrac_steps_;
             v = reset_;
         }
-        v_[i] = v;
+        x.v = v;
         return fired;
     }
 
@@ -144,15 +161,15 @@ private:
     // trajectory V0 e^(-t/tau_m) + sum_c I_c P_c(t) is bounded by its continuous maximum. A negative
     // current only lowers V (P_c >= 0), so it is dropped; with one positive current the maximum of the
     // two exponentials has a closed form, with two the sum of their peaks bounds it.
-    bool stays_below_threshold(std::uint64_t i) const {
-        double v0 = v_[i], ie = ie_[i], ii = ii_[i];
+    bool stays_below_threshold(const Neuron& x) const {
+        double v0 = x.v, ie = x.ie, ii = x.ii;
         const double quick = std::max(v0, 0.0) + std::max(ie, 0.0) * peak_e_ + std::max(ii, 0.0) * peak_i_;
         if (quick < idle_below_) return true;
         if (ie > 0.0 && ii > 0.0) return false;
-        if (refrac_[i] > 0) { // the trajectory starts at reset when the refractory period ends
+        if (x.refrac > 0) { // the trajectory starts at reset when the refractory period ends
             v0 = reset_;
-            ie *= decay_e_(refrac_[i]);
-            ii *= decay_i_(refrac_[i]);
+            ie *= decay_e_(x.refrac);
+            ii *= decay_i_(x.refrac);
         }
         const bool exc = ie > 0.0;
         const double current = exc ? ie : ii, tau_s = exc ? tau_e_ : tau_i_;
@@ -175,10 +192,8 @@ private:
     double v_rest_, theta_, reset_, i_offset_, tau_m_, cm_, tau_e_, tau_i_;
     double p22_, p20_, p11e_, p11i_, p21e_, p21i_;
     std::uint32_t refrac_steps_;
-    std::vector<double> v_, ie_, ii_;
-    std::vector<std::uint32_t> refrac_;
+    std::vector<Neuron> neurons_;
     // event mode
-    std::vector<std::uint64_t> next_; // the first step not yet applied
     StepPower decay_m_, decay_e_, decay_i_;
     StepCoupling couple_e_, couple_i_;
     double peak_e_ = 0.0, peak_i_ = 0.0, idle_below_ = 0.0;

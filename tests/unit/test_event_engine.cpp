@@ -30,9 +30,10 @@ struct Comparison {
     std::vector<std::uint64_t> clock_spikes, event_spikes;
     double worst_relative = 0.0;
 };
+// `neurons`: the groups' size (neuron 0 is driven); large groups take long gaps from tables.
 Comparison compare_modes(const std::string& model, const std::map<std::string, double>& params, int vars,
-                         double w_exc, double w_inh, std::uint64_t steps) {
-    auto clock = make_group(model, 1, params, 0.1), event = make_group(model, 1, params, 0.1);
+                         double w_exc, double w_inh, std::uint64_t steps, std::uint64_t neurons) {
+    auto clock = make_group(model, neurons, params, 0.1), event = make_group(model, neurons, params, 0.1);
     event->begin_event_mode();
     std::mt19937_64 rng(7);
     std::uniform_int_distribution<int> gap(1, 400), coin(0, 3);
@@ -75,29 +76,32 @@ Comparison compare_modes(const std::string& model, const std::map<std::string, d
 } // namespace
 
 TEST(EventMode, LifDeltaFollowsTheClockSpikeForSpike) {
-    const Comparison c = compare_modes(
-        "lif_delta", {{"v_rest", 0.0}, {"v_reset", 5.0}, {"v_thresh", 15.0}, {"tau_refrac", 2.0}}, 1, 6.0,
-        -4.0, 200000);
-    EXPECT_GT(c.clock_spikes.size(), 100u);
-    EXPECT_EQ(c.clock_spikes, c.event_spikes);
-    EXPECT_LE(c.worst_relative, 1e-12);
+    for (const std::uint64_t neurons : {std::uint64_t{1}, table_gap}) {
+        const Comparison c = compare_modes(
+            "lif_delta", {{"v_rest", 0.0}, {"v_reset", 5.0}, {"v_thresh", 15.0}, {"tau_refrac", 2.0}}, 1, 6.0,
+            -4.0, 200000, neurons);
+        EXPECT_GT(c.clock_spikes.size(), 100u);
+        EXPECT_EQ(c.clock_spikes, c.event_spikes) << neurons;
+        EXPECT_LE(c.worst_relative, 1e-12) << neurons;
+    }
 }
 
 TEST(EventMode, LifExpFollowsTheClockSpikeForSpike) {
-    for (const double tau_s : {0.5, 5.0, 20.0}) { // tau_syn below, near and equal to tau_m
-        const Comparison c = compare_modes("lif_exp",
-                                           {{"v_rest", 0.0},
-                                            {"v_reset", 5.0},
-                                            {"v_thresh", 15.0},
-                                            {"tau_refrac", 2.0},
-                                            {"tau_m", 20.0},
-                                            {"tau_syn_E", tau_s},
-                                            {"tau_syn_I", 2.0 * tau_s}},
-                                           3, 6.0 / tau_s, -4.0 / tau_s, 200000);
-        EXPECT_GT(c.clock_spikes.size(), 100u) << tau_s;
-        EXPECT_EQ(c.clock_spikes, c.event_spikes) << tau_s;
-        EXPECT_LE(c.worst_relative, 1e-12) << tau_s;
-    }
+    for (const double tau_s : {0.5, 5.0, 20.0}) // tau_syn below, near and equal to tau_m
+        for (const std::uint64_t neurons : {std::uint64_t{1}, table_gap}) {
+            const Comparison c = compare_modes("lif_exp",
+                                               {{"v_rest", 0.0},
+                                                {"v_reset", 5.0},
+                                                {"v_thresh", 15.0},
+                                                {"tau_refrac", 2.0},
+                                                {"tau_m", 20.0},
+                                                {"tau_syn_E", tau_s},
+                                                {"tau_syn_I", 2.0 * tau_s}},
+                                               3, 6.0 / tau_s, -4.0 / tau_s, 200000, neurons);
+            EXPECT_GT(c.clock_spikes.size(), 100u) << tau_s;
+            EXPECT_EQ(c.clock_spikes, c.event_spikes) << tau_s;
+            EXPECT_LE(c.worst_relative, 1e-12) << tau_s;
+        }
 }
 
 TEST(EventMode, ShortGapsAreSteppedBitwiseAsTheClockLongOnesWithinUlps) {
@@ -194,7 +198,8 @@ TEST(EventMode, SparseNetworkGivesTheClockSpikesForAnyThreadCount) {
     for (const auto& [pop, rec] : clock.spikes) spikes += rec.times_ms.size();
     ASSERT_GT(spikes, 200u) << "activity to compare";
     for (const int threads : {1, 2, 3}) {
-        const RunResult event = run(load_config_text(sparse_chain, "c", {"simulation.engine=event"}), threads);
+        const RunResult event =
+            run(load_config_text(sparse_chain, "c", {"simulation.engine=event"}), threads);
         EXPECT_EQ(event.engines[0].mode, EngineMode::event);
         EXPECT_EQ(event.engines[1].mode, EngineMode::event);
         EXPECT_EQ(event.engines[2].mode, EngineMode::clock) << "i_offset keeps C on the clock";
@@ -224,10 +229,10 @@ TEST(EventMode, AutoChoosesPerPopulationAndSaysWhy) {
     EXPECT_EQ(dense.engines[0].mode, EngineMode::clock) << dense.engines[0].reason;
     EXPECT_GT(dense.engines[0].expected_touches, 0.8);
     // A DC source keeps its target on the clock whatever is asked.
-    const RunResult dc = run(load_config_text(sparse_chain, "c",
-                                              {"simulation.engine=event",
-                                               "stimuli.dc={type: dc, target: B, amplitude: 0.01}"}),
-                             1);
+    const RunResult dc = run(
+        load_config_text(sparse_chain, "c",
+                         {"simulation.engine=event", "stimuli.dc={type: dc, target: B, amplitude: 0.01}"}),
+        1);
     EXPECT_EQ(dc.engines[1].mode, EngineMode::clock);
     EXPECT_NE(dc.engines[1].reason.find("current source 'dc'"), std::string::npos);
     const RunResult forced = run(load_config_text(sparse_chain, "c", {"simulation.engine=clock"}), 1);
