@@ -19,7 +19,9 @@ inline constexpr std::size_t prefetch_ahead = 16;
 
 // Gaps shorter than this come from a table (large groups only: a table per group costs 8 KB).
 inline constexpr std::uint64_t table_gap = 1024;
-inline bool wants_tables(std::uint64_t neurons) { return neurons >= table_gap; }
+inline bool wants_tables(std::uint64_t neurons) {
+    return neurons >= table_gap;
+}
 
 // x^k for a one-step decay factor 0 < x <= 1.
 class StepPower {

@@ -193,7 +193,8 @@ void Loader::load_simulation(const YAML::Node& n) {
         const std::string name = text(m.get("engine"), "simulation.engine");
         const auto it = modes.find(name);
         if (it == modes.end())
-            fail(src_, m.get("engine"), "simulation.engine", "unknown engine '" + name + "' (known: auto, clock, event)");
+            fail(src_, m.get("engine"), "simulation.engine",
+                 "unknown engine '" + name + "' (known: auto, clock, event)");
         s.engine = it->second;
     }
 }

@@ -33,14 +33,16 @@ double expected_arrivals(const BuiltNetwork& net, std::size_t i) {
         const ProjectionSpec& pr = spec.projections[j];
         if (!targets(pr.targets, pop.name)) continue;
         double target_neurons = 0;
-        for (const auto& name : pr.targets) target_neurons += static_cast<double>(spec.find_population(name)->size);
+        for (const auto& name : pr.targets)
+            target_neurons += static_cast<double>(spec.find_population(name)->size);
         const double indegree = net.generators[j].expected_synapses() / target_neurons;
         arrivals += indegree * expected_rate_hz(spec, *spec.find_population(pr.source)) * dt_s;
     }
     for (const auto& st : spec.stimuli) {
         if (!targets(st.targets, pop.name)) continue;
         if (st.kind == StimulusSpec::Kind::poisson) arrivals += st.rate_hz * dt_s;
-        if (st.kind == StimulusSpec::Kind::spike_array) arrivals += static_cast<double>(st.times.size()) / steps;
+        if (st.kind == StimulusSpec::Kind::spike_array)
+            arrivals += static_cast<double>(st.times.size()) / steps;
     }
     return arrivals;
 }

@@ -32,7 +32,7 @@ struct PartitionState {
     std::vector<std::uint32_t> local_spikes;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> recorded; // (step, global id)
     std::uint64_t events = 0, updates = 0;
-    TouchSchedule touch;                   // event mode: the neurons to advance at coming steps
+    TouchSchedule touch;                    // event mode: the neurons to advance at coming steps
     std::vector<std::uint32_t> ids, active; // event mode: one segment's touched / still active neurons
 };
 
@@ -51,7 +51,7 @@ struct Layout {
     std::vector<std::vector<std::size_t>> projections_from; // per population
     std::vector<char> record_spikes;                        // per population
     std::vector<ReportPlan> plans;
-    std::vector<char> event;                                // per population: event mode
+    std::vector<char> event; // per population: event mode
 };
 
 Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
@@ -108,10 +108,12 @@ void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, Input
         const std::uint64_t a = std::max(ps.begin, pop.first_id);
         const std::uint64_t b = std::min(ps.begin + ps.size, pop.first_id + pop.size);
         if (a < b)
-            ps.segments.push_back({i, a - pop.first_id, b - pop.first_id, a - ps.begin, layout.event[i] != 0});
+            ps.segments.push_back(
+                {i, a - pop.first_id, b - pop.first_id, a - ps.begin, layout.event[i] != 0});
     }
     ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
-    if (std::none_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; })) return;
+    if (std::none_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; }))
+        return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
     // that initial states above threshold fire as in a clock run.
     ps.touch.init(ps.size, net.max_delay_steps);
@@ -144,9 +146,8 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
             for (const std::size_t j : layout.projections_from[pop]) {
                 if (net.channels == 1)
                     for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
-                                     part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                         sink(t, 0, d, w);
-                                     });
+                                     part.end,
+                                     [&](std::uint64_t t, double w, std::uint32_t d) { sink(t, 0, d, w); });
                 else {
                     const ReceptorRoute& route = net.routes[j];
                     std::size_t k = 0; // rows ascend through the target populations
@@ -174,7 +175,8 @@ void deliver_spikes(const BuiltNetwork& net, const Layout& layout, int p, InputB
 }
 
 // State samples at the start of the step; event-mode neurons are first brought up to date.
-void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p, std::uint64_t step) {
+void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p,
+                  std::uint64_t step) {
     for (const auto& plan : layout.plans) {
         if (step % plan.steps_per_sample) continue;
         StateReport& rep = result.reports[plan.report];
@@ -195,7 +197,8 @@ void update_touched(const BuiltNetwork& net, const Segment& seg, const std::vect
     const auto lo = std::lower_bound(touched.begin(), touched.end(), seg.offset);
     const auto hi = std::lower_bound(lo, touched.end(), end);
     ps.ids.clear();
-    for (auto it = lo; it != hi; ++it) ps.ids.push_back(static_cast<std::uint32_t>(*it - seg.offset + seg.local_begin));
+    for (auto it = lo; it != hi; ++it)
+        ps.ids.push_back(static_cast<std::uint32_t>(*it - seg.offset + seg.local_begin));
     ps.active.clear();
     net.groups[seg.population]->update_touched(ps.ids, seg.local_begin, in, ps.local_spikes, ps.active);
     for (const std::uint32_t a : ps.active) ps.touch.mark(a - seg.local_begin + seg.offset, in.step + 1);
@@ -242,7 +245,8 @@ void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, i
 void finish_event_mode(const BuiltNetwork& net, PartitionState& ps, std::uint64_t steps) {
     for (const Segment& seg : ps.segments)
         if (seg.event)
-            for (std::uint64_t i = seg.local_begin; i < seg.local_end; ++i) net.groups[seg.population]->catch_up(i, steps);
+            for (std::uint64_t i = seg.local_begin; i < seg.local_end; ++i)
+                net.groups[seg.population]->catch_up(i, steps);
 }
 
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
@@ -322,7 +326,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
             for (int p = tid; p < parts; p += nth) {
                 if (step > 0)
-                    deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1, state[p]);
+                    deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1,
+                                   state[p]);
                 advance(net, layout, result, p, step, state[p], spikes[step & 1][p]);
             }
             if (tid == 0 && options.progress && (step + 1) % progress_every == 0)

@@ -60,8 +60,8 @@ public:
 
 private:
     std::uint64_t slots_ = 0, words_ = 0;
-    std::vector<std::uint64_t> bits_;                // [slot][neuron / 64]
-    std::vector<std::vector<std::uint32_t>> lists_;  // per slot, in marking order
+    std::vector<std::uint64_t> bits_;               // [slot][neuron / 64]
+    std::vector<std::vector<std::uint32_t>> lists_; // per slot, in marking order
     std::vector<std::uint32_t> taken_;
 };
 

@@ -71,6 +71,9 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions,
     else
         m.input_buffers = static_cast<std::uint64_t>(channels * n * 8.0 + n * 8.0 + pending * 8.0 +
                                                      partitions * (max_delay + 1.0) * 16384.0);
+    // Event mode's touch schedule: a bit per neuron and slot (and its lists, at most as long).
+    if (spec.simulation.engine != EngineMode::clock)
+        m.input_buffers += static_cast<std::uint64_t>((max_delay + 1.0) * n / 8.0);
     const double steps = std::ceil(spec.simulation.duration / dt);
     for (const auto& r : spec.recorders) {
         if (r.kind == RecorderSpec::Kind::state) {
