@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 
-from pyNN import common
+from pyNN import common, errors
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN_DELAY
 from pyNN.connectors import *  # noqa: F401,F403
 from pyNN.recording import *  # noqa: F401,F403
@@ -34,7 +34,8 @@ def list_standard_models():
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
     """PyNN's setup, plus `threads` (nmsim threads; results do not depend on it), `rng_seed` (the seed of
-    nmsim's streams), `chip` (quantise weights and delays to a chip profile), `max_memory`, `keep_files`."""
+    nmsim's streams), `chip` (quantise weights and delays to a chip profile), `engine` ("auto", "clock"
+    or "event": nmsim's simulation.engine, docs/engine.md), `max_memory`, `keep_files`."""
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
@@ -45,6 +46,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state.threads = int(extra_params.get("threads", 1))
     state.seed = int(extra_params.get("rng_seed", extra_params.get("seed", 1)))
     state.chip = extra_params.get("chip")
+    state.engine = extra_params.get("engine", "auto")
+    if state.engine not in ("auto", "clock", "event"):
+        raise errors.InvalidParameterValueError(
+            "setup: engine must be 'auto', 'clock' or 'event', not %r" % (state.engine,))
     state.max_memory = extra_params.get("max_memory")
     state.keep_files = bool(extra_params.get("keep_files", False))
     return 0

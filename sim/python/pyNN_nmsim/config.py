@@ -85,7 +85,7 @@ def network_config(state, t_stop, build_only=False, record_edges=()):
     config = {
         "nmsim": 1,
         "simulation": {"duration": round(duration / dt) * dt, "dt": dt, "seed": int(state.seed),
-                       "threads": int(state.threads)},
+                       "threads": int(state.threads), "engine": state.engine},
         "populations": pops,
     }
     if projections:

@@ -57,6 +57,7 @@ class State(common.control.BaseState):
         self.threads = 1
         self.seed = 1
         self.chip = None
+        self.engine = "auto"
         self.max_memory = None
         self.keep_files = False
         self.clear()

@@ -248,8 +248,8 @@ class Backend(unittest.TestCase):
         np.testing.assert_allclose(v0, [-70.0, -60.0])
 
     # --- runs, data, errors ---------------------------------------------------------------------------
-    def _brunel_like(self, threads):
-        sim.setup(timestep=0.1, threads=threads, rng_seed=11)
+    def _brunel_like(self, threads, engine="auto"):
+        sim.setup(timestep=0.1, threads=threads, rng_seed=11, engine=engine)
         drive = sim.Population(100, sim.SpikeSourcePoisson(rate=20.0))
         cells = sim.Population(50, sim.IF_curr_exp(tau_syn_E=2.0))
         sim.Projection(drive, cells, sim.FixedNumberPreConnector(20), sim.StaticSynapse(weight=1.2, delay=1.0))
@@ -277,6 +277,21 @@ class Backend(unittest.TestCase):
         self.assertEqual(len(block.segments), 2)
         for x, y in zip(block.segments[0].spiketrains, block.segments[1].spiketrains):
             np.testing.assert_array_equal(x.magnitude, y.magnitude)
+
+    def test_event_engine_gives_the_clock_spikes(self):
+        runs = {}
+        for engine in ("clock", "event"):
+            cells = self._brunel_like(2, engine)
+            sim.run(200.0)
+            runs[engine] = cells.get_data().segments[0]
+            sim.end()
+        self.assertGreater(sum(len(s) for s in runs["clock"].spiketrains), 10)
+        for x, y in zip(runs["clock"].spiketrains, runs["event"].spiketrains):
+            np.testing.assert_array_equal(x.magnitude, y.magnitude)
+        np.testing.assert_allclose(np.asarray(runs["event"].analogsignals[0]),
+                                   np.asarray(runs["clock"].analogsignals[0]), rtol=1e-6)
+        with self.assertRaises(errors.InvalidParameterValueError):
+            sim.setup(timestep=0.1, engine="lazy")
 
     def test_clear_and_write_data(self):
         cells = self._brunel_like(2)
