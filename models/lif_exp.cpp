@@ -28,13 +28,6 @@ double propagator_current_to_voltage(double tau_syn, double tau_m, double cm, do
 namespace {
 
 class LifExpGroup final : public NeuronGroup {
-    // A neuron's state in one 32-byte record: event mode touches neurons at random, one line each.
-    struct Neuron {
-        double v, ie, ii;     // v relative to v_rest
-        std::uint32_t refrac; // steps of refractoriness left
-        std::uint32_t next;   // event mode: the first step not yet applied (runs < 2^32 steps)
-    };
-
 public:
     LifExpGroup(std::uint64_t n, const std::map<std::string, double>& p, double dt)
         : v_rest_(p.at("v_rest")), theta_(p.at("v_thresh") - v_rest_), reset_(p.at("v_reset") - v_rest_),
@@ -43,23 +36,45 @@ public:
           p11e_(std::exp(-dt / tau_e_)), p11i_(std::exp(-dt / tau_i_)),
           p21e_(propagator_current_to_voltage(tau_e_, tau_m_, cm_, dt)),
           p21i_(propagator_current_to_voltage(tau_i_, tau_m_, cm_, dt)),
-          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), neurons_(n, Neuron{0.0, 0.0, 0.0, 0, 0}) {}
+          refrac_steps_(refractory_steps(p.at("tau_refrac"), dt)), v_(n, 0.0), ie_(n, 0.0), ii_(n, 0.0),
+          refrac_(n, 0) {}
 
+    // Blocks of neurons without branches (the compiler vectorises them), then the spikes of the block;
+    // the same arithmetic as step().
     void update(std::uint64_t begin, std::uint64_t end, const StepInput& in,
                 std::vector<std::uint32_t>& spiked) override {
-        for (std::uint64_t i = begin; i < end; ++i) {
-            const std::uint64_t k = i - begin;
-            if (step(i, take_input(in, 0, k), take_input(in, 1, k), in.current[k]))
-                spiked.push_back(static_cast<std::uint32_t>(i));
+        constexpr std::uint64_t block = 64;
+        static const double no_input[block] = {};
+        for (std::uint64_t b = begin; b < end; b += block) {
+            const std::uint64_t m = std::min(block, end - b), o = b - begin;
+            double* in_e = in.syn[0] + o;
+            double* in_i = in.channels > 1 ? in.syn[1] + o : nullptr;
+            const double* syn_i = in_i ? in_i : no_input;
+            const double* current = in.current + o;
+            double *v = v_.data() + b, *ie = ie_.data() + b, *ii = ii_.data() + b;
+            std::uint32_t* refrac = refrac_.data() + b;
+            std::uint32_t fired[block];
+            for (std::uint64_t k = 0; k < m; ++k) {
+                const bool free = refrac[k] == 0;
+                double u = v[k] * p22_ + ie[k] * p21e_ + ii[k] * p21i_ + (i_offset_ + current[k]) * p20_;
+                u = free ? u : v[k];
+                ie[k] = ie[k] * p11e_ + in_e[k];
+                ii[k] = ii[k] * p11i_ + syn_i[k];
+                fired[k] = u >= theta_;
+                v[k] = fired[k] ? reset_ : u;
+                refrac[k] = fired[k] ? refrac_steps_ : (free ? 0u : refrac[k] - 1);
+            }
+            std::fill(in_e, in_e + m, 0.0);
+            if (in_i) std::fill(in_i, in_i + m, 0.0);
+            for (std::uint64_t k = 0; k < m; ++k)
+                if (fired[k]) spiked.push_back(static_cast<std::uint32_t>(b + k));
         }
     }
     double get(int var, std::uint64_t i) const override {
-        const Neuron& x = neurons_[i];
-        return var == 0 ? x.v + v_rest_ : var == 1 ? x.ie : x.ii;
+        return var == 0 ? v_[i] + v_rest_ : var == 1 ? ie_[i] : ii_[i];
     }
     void set(int var, std::uint64_t i, double value) override {
-        Neuron& x = neurons_[i];
-        (var == 0 ? x.v : var == 1 ? x.ie : x.ii) = var == 0 ? value - v_rest_ : value;
+        (var == 0 ? v_[i] : var == 1 ? ie_[i] : ii_[i]) = var == 0 ? value - v_rest_ : value;
     }
 
     std::string event_blocker() const override {
@@ -68,7 +83,8 @@ public:
         return "";
     }
     void begin_event_mode() override {
-        const bool table = wants_tables(neurons_.size());
+        next_.assign(v_.size(), 0);
+        const bool table = wants_tables(v_.size());
         decay_m_ = StepPower(p22_, table);
         decay_e_ = StepPower(p11e_, table);
         decay_i_ = StepPower(p11i_, table);
@@ -85,7 +101,9 @@ public:
         for (std::size_t n = 0; n < ids.size(); ++n) {
             if (n + prefetch_ahead < ids.size()) { // touched neurons are scattered over the state
                 const std::uint32_t j = ids[n + prefetch_ahead];
-                __builtin_prefetch(&neurons_[j], 1);
+                for (const double* a : {&v_[j], &ie_[j], &ii_[j]}) __builtin_prefetch(a, 1);
+                __builtin_prefetch(&refrac_[j], 1);
+                __builtin_prefetch(&next_[j], 1);
                 __builtin_prefetch(&in.syn[0][j - base], 1);
                 __builtin_prefetch(&in.syn[1][j - base], 1);
             }
@@ -93,30 +111,30 @@ public:
             catch_up(i, in.step);
             const std::uint64_t k = i - base;
             if (step(i, take_input(in, 0, k), take_input(in, 1, k), 0.0)) spiked.push_back(i);
-            neurons_[i].next = static_cast<std::uint32_t>(in.step + 1);
-            if (!stays_below_threshold(neurons_[i])) active.push_back(i);
+            next_[i] = static_cast<std::uint32_t>(in.step + 1);
+            if (!stays_below_threshold(i)) active.push_back(i);
         }
     }
     // The steps next_[i] .. step - 1 had no input: the currents decay, V is held while refractory
     // and otherwise follows the currents.
     void catch_up(std::uint64_t i, std::uint64_t until) override {
-        Neuron& x = neurons_[i];
-        const std::uint64_t k = until - x.next;
-        x.next = static_cast<std::uint32_t>(until);
+        const std::uint64_t k = until - next_[i];
+        next_[i] = static_cast<std::uint32_t>(until);
         if (k == 0) return;
-        double v = x.v, ie = x.ie, ii = x.ii;
+        double v = v_[i], ie = ie_[i], ii = ii_[i];
+        std::uint32_t& refrac = refrac_[i];
         if (k <= stepped_gap) {
             for (std::uint64_t s = 0; s < k; ++s) {
-                if (x.refrac == 0)
+                if (refrac == 0)
                     v = v * p22_ + ie * p21e_ + ii * p21i_;
                 else
-                    --x.refrac;
+                    --refrac;
                 ie *= p11e_;
                 ii *= p11i_;
             }
         } else {
-            const std::uint64_t held = std::min<std::uint64_t>(x.refrac, k), free = k - held;
-            x.refrac -= static_cast<std::uint32_t>(held);
+            const std::uint64_t held = std::min<std::uint64_t>(refrac, k), free = k - held;
+            refrac -= static_cast<std::uint32_t>(held);
             if (held) {
                 ie *= decay_e_(held);
                 ii *= decay_i_(held);
@@ -127,28 +145,27 @@ public:
                 ii *= decay_i_(free);
             }
         }
-        x.v = v;
-        x.ie = ie;
-        x.ii = ii;
+        v_[i] = v;
+        ie_[i] = ie;
+        ii_[i] = ii;
     }
 
 private:
     // One step of neuron i with the input arriving into each current; true if it fired.
     bool step(std::uint64_t i, double in_e, double in_i, double current) {
-        Neuron& x = neurons_[i];
-        double v = x.v;
-        if (x.refrac == 0)
-            v = v * p22_ + x.ie * p21e_ + x.ii * p21i_ + (i_offset_ + current) * p20_;
+        double v = v_[i];
+        if (refrac_[i] == 0)
+            v = v * p22_ + ie_[i] * p21e_ + ii_[i] * p21i_ + (i_offset_ + current) * p20_;
         else
-            --x.refrac;
-        x.ie = x.ie * p11e_ + in_e;
-        x.ii = x.ii * p11i_ + in_i;
+            --refrac_[i];
+        ie_[i] = ie_[i] * p11e_ + in_e;
+        ii_[i] = ii_[i] * p11i_ + in_i;
         const bool fired = v >= theta_;
         if (fired) {
-            x.refrac = refrac_steps_;
+            refrac_[i] = refrac_steps_;
             v = reset_;
         }
-        x.v = v;
+        v_[i] = v;
         return fired;
     }
 
@@ -161,15 +178,15 @@ private:
     // trajectory V0 e^(-t/tau_m) + sum_c I_c P_c(t) is bounded by its continuous maximum. A negative
     // current only lowers V (P_c >= 0), so it is dropped; with one positive current the maximum of the
     // two exponentials has a closed form, with two the sum of their peaks bounds it.
-    bool stays_below_threshold(const Neuron& x) const {
-        double v0 = x.v, ie = x.ie, ii = x.ii;
+    bool stays_below_threshold(std::uint64_t i) const {
+        double v0 = v_[i], ie = ie_[i], ii = ii_[i];
         const double quick = std::max(v0, 0.0) + std::max(ie, 0.0) * peak_e_ + std::max(ii, 0.0) * peak_i_;
         if (quick < idle_below_) return true;
         if (ie > 0.0 && ii > 0.0) return false;
-        if (x.refrac > 0) { // the trajectory starts at reset when the refractory period ends
+        if (refrac_[i] > 0) { // the trajectory starts at reset when the refractory period ends
             v0 = reset_;
-            ie *= decay_e_(x.refrac);
-            ii *= decay_i_(x.refrac);
+            ie *= decay_e_(refrac_[i]);
+            ii *= decay_i_(refrac_[i]);
         }
         const bool exc = ie > 0.0;
         const double current = exc ? ie : ii, tau_s = exc ? tau_e_ : tau_i_;
@@ -192,7 +209,10 @@ private:
     double v_rest_, theta_, reset_, i_offset_, tau_m_, cm_, tau_e_, tau_i_;
     double p22_, p20_, p11e_, p11i_, p21e_, p21i_;
     std::uint32_t refrac_steps_;
-    std::vector<Neuron> neurons_;
+    // Separate arrays, so that the clock's loop vectorises (event mode prefetches each).
+    std::vector<double> v_, ie_, ii_; // v relative to v_rest
+    std::vector<std::uint32_t> refrac_;
+    std::vector<std::uint32_t> next_; // event mode: the first step not yet applied (runs < 2^32 steps)
     // event mode
     StepPower decay_m_, decay_e_, decay_i_;
     StepCoupling couple_e_, couple_i_;

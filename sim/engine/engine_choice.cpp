@@ -76,10 +76,13 @@ std::vector<PopulationEngine> choose_engines(const BuiltNetwork& net) {
         }
         std::string blocker = net.groups[i]->event_blocker();
         if (blocker.empty() && steps >= 4294967296.0) blocker = "event mode counts steps in 32 bits";
-        for (const auto& st : spec.stimuli)
-            if (blocker.empty() && st.kind != StimulusSpec::Kind::poisson &&
-                st.kind != StimulusSpec::Kind::spike_array && targets(st.targets, pop.name))
+        for (const auto& st : spec.stimuli) {
+            const bool current =
+                st.kind != StimulusSpec::Kind::poisson && st.kind != StimulusSpec::Kind::spike_array &&
+                !(st.kind == StimulusSpec::Kind::dc && st.amplitude == 0.0); // a switched-off DC
+            if (blocker.empty() && current && targets(st.targets, pop.name))
                 blocker = "current source '" + st.name + "' drives it without input";
+        }
         if (!blocker.empty()) {
             e.reason = blocker;
             continue;

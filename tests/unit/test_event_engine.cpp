@@ -235,6 +235,11 @@ TEST(EventMode, AutoChoosesPerPopulationAndSaysWhy) {
         1);
     EXPECT_EQ(dc.engines[1].mode, EngineMode::clock);
     EXPECT_NE(dc.engines[1].reason.find("current source 'dc'"), std::string::npos);
+    const RunResult off =
+        run(load_config_text(sparse_chain, "c",
+                             {"simulation.engine=event", "stimuli.dc={type: dc, target: B, amplitude: 0.0}"}),
+            1);
+    EXPECT_EQ(off.engines[1].mode, EngineMode::event) << "a DC of 0 (a config switch) drives nothing";
     const RunResult forced = run(load_config_text(sparse_chain, "c", {"simulation.engine=clock"}), 1);
     for (const auto& e : forced.engines) EXPECT_EQ(e.mode, EngineMode::clock);
 }
