@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace nmsim {
@@ -16,6 +17,14 @@ inline constexpr std::uint64_t stepped_gap = 16;
 
 // How many touched neurons ahead the models prefetch state (the touched are scattered over it).
 inline constexpr std::size_t prefetch_ahead = 16;
+
+// Why a current-based LIF neuron (V relative to rest; theta, reset relative too) could fire without
+// input, "" if it cannot: then event mode may skip it (docs/engine.md).
+inline std::string lif_event_blocker(double i_offset, double theta, double reset) {
+    if (i_offset != 0.0) return "i_offset drives it without input";
+    if (theta <= 0.0 || reset >= theta) return "v_rest or v_reset is at or above v_thresh";
+    return "";
+}
 
 // Gaps shorter than this come from a table (large groups only: a table per group costs 8 KB).
 inline constexpr std::uint64_t table_gap = 1024;

@@ -59,11 +59,7 @@ public:
 
     // Without input V decays to rest and a refractory neuron holds: no spike unless rest or reset is
     // at or above threshold, or a constant current drives it.
-    std::string event_blocker() const override {
-        if (i_offset_ != 0.0) return "i_offset drives it without input";
-        if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
-        return "";
-    }
+    std::string event_blocker() const override { return lif_event_blocker(i_offset_, theta_, reset_); }
     void begin_event_mode() override {
         next_.assign(v_.size(), 0);
         decay_ = StepPower(p22_, wants_tables(v_.size()));

@@ -77,11 +77,7 @@ public:
         (var == 0 ? v_[i] : var == 1 ? ie_[i] : ii_[i]) = var == 0 ? value - v_rest_ : value;
     }
 
-    std::string event_blocker() const override {
-        if (i_offset_ != 0.0) return "i_offset drives it without input";
-        if (theta_ <= 0.0 || reset_ >= theta_) return "v_rest or v_reset is at or above v_thresh";
-        return "";
-    }
+    std::string event_blocker() const override { return lif_event_blocker(i_offset_, theta_, reset_); }
     void begin_event_mode() override {
         next_.assign(v_.size(), 0);
         const bool table = wants_tables(v_.size());
