@@ -1,6 +1,7 @@
 // loihi_lif: Loihi's CUBA LIF in integer arithmetic, bit-exact with Lava's PyLifModelBitAcc
 // (lava-nc/lava src/lava/proc/lif/models.py). Per step, with x >> 12 truncating toward zero:
-//   u <- wrap24( (u * (4096 - (du + 1))) >> 12 + (a_in << 6) )        current, 24-bit wrap-around
+//   u <- wrap24( (u * (4096 - (du + 1))) >> 12 + (a_in << 6) )        current: > 2^23 -> -2^24,
+//                                                                     <= -2^23 -> +2^24 (Lava's edges)
 //   v <- clip( (v * (4096 - dv)) >> 12 + u + (bias_mant << bias_exp), -(2^23 - 1), 2^23 - 1 )
 //   v > vth << 6: spike, v <- 0 (u is not reset; no refractory period, as in Lava)
 // a_in is the sum of the integer weight mantissas arriving this step, scaled by weight_exp
@@ -20,9 +21,11 @@ std::int64_t shift_toward_zero(std::int64_t x) {
     return x >= 0 ? x >> 12 : -((-x) >> 12);
 }
 
+// Lava's wrap of the current, kept as it is: above 2^23 subtracts 2^24, at or below -2^23 adds it, so
+// +2^23 stays and -2^23 becomes +2^23 (not two's complement at the edges).
 std::int64_t wrap24(std::int64_t x) {
-    if (x >= uv_max) return x - 2 * uv_max;
-    if (x < -uv_max) return x + 2 * uv_max;
+    if (x > uv_max) return x - 2 * uv_max;
+    if (x <= -uv_max) return x + 2 * uv_max;
     return x;
 }
 

@@ -110,6 +110,24 @@ TEST(LoihiLif, VoltageSaturatesAndCurrentWraps) {
               8388000 - 2048 + 6400 - 16777216); // trunc(8388000*4095/4096) = 8385952, + 6400 wraps
 }
 
+TEST(LoihiLif, CurrentWrapsAtTheEdgesAsLava) {
+    // Lava (PyLifModelBitAcc): u > 2^23 -> u - 2^24; u <= -2^23 -> u + 2^24. With du = 4095 the old
+    // current is cleared, so u is exactly a_in << 6.
+    const std::int64_t edge = std::int64_t{1} << 23;
+    const std::vector<std::pair<double, std::int64_t>> cases = {
+        {131072.0, edge},                 // lands on +2^23: kept
+        {-131072.0, edge},                // lands on -2^23: becomes +2^23
+        {131073.0, edge + 64 - 2 * edge}, // just above: wraps to negative
+        {-131073.0, -edge - 64 + 2 * edge},
+        {131071.0, edge - 64}, // inside: untouched
+        {-131071.0, -edge + 64}};
+    for (const auto& [a_in, u] : cases) {
+        auto g = make(4095, 0, 131071);
+        const auto t = trace(*g, {a_in});
+        EXPECT_EQ(t[0].first, static_cast<double>(u)) << "a_in " << a_in;
+    }
+}
+
 TEST(LoihiLif, ParametersMustBeRegisterIntegers) {
     EXPECT_THROW(load_config_text(
                      "nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 10.5}}}\n", "c"),
