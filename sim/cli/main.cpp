@@ -191,14 +191,33 @@ int main(int argc, char** argv) {
             for (const auto& [rung, n] : rungs)
                 std::cerr << fmt::format("nmsim: storage {} for {} projection{} ({})\n", rung.first, n,
                                          n == 1 ? "" : "s", rung.second);
-            // How the neurons advanced: one line per mode and reason.
-            std::map<std::pair<std::string, std::string>, std::string> modes;
+            // How the neurons advanced: one line per mode and reason, with the measured share of steps
+            // in which a neuron was reached where auto measured it.
+            struct Group {
+                std::vector<std::string> names;
+                double lo = 2.0, hi = -1.0;
+            };
+            std::map<std::pair<std::string, std::string>, Group> modes;
             for (const auto& p : summary.populations) {
-                std::string& names = modes[{to_string(p.engine.mode), p.engine.reason}];
-                names += (names.empty() ? "" : ", ") + p.name;
+                Group& g = modes[{to_string(p.engine.mode), p.engine.reason}];
+                g.names.push_back(p.name);
+                if (p.engine.measured_touches >= 0) {
+                    g.lo = std::min(g.lo, p.engine.measured_touches);
+                    g.hi = std::max(g.hi, p.engine.measured_touches);
+                }
             }
-            for (const auto& [mode, names] : modes)
-                std::cerr << fmt::format("nmsim: engine {} for {} ({})\n", mode.first, names, mode.second);
+            for (const auto& [mode, g] : modes) {
+                std::string names;
+                for (std::size_t k = 0; k < g.names.size() && k < 6; ++k)
+                    names += (k ? ", " : "") + g.names[k];
+                if (g.names.size() > 6) names += fmt::format(" and {} more", g.names.size() - 6);
+                const std::string lo = fmt::format("{:.3g}", g.lo), hi = fmt::format("{:.3g}", g.hi);
+                const std::string measured = g.hi < 0   ? ""
+                                             : lo == hi ? "; measured " + lo
+                                                        : "; measured " + lo + " to " + hi;
+                std::cerr << fmt::format("nmsim: engine {} for {} ({}{})\n", mode.first, names, mode.second,
+                                         measured);
+            }
             std::string rates;
             for (const auto& p : summary.populations) rates += fmt::format(" {}={:.2f}", p.name, p.rate_hz);
             std::cerr << fmt::format("nmsim: {} spikes, rates (Hz):{}; build {:.2f} s, sim {:.2f} s, "

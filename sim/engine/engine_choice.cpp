@@ -23,13 +23,14 @@ bool targets(const std::vector<std::string>& names, const std::string& pop) {
     return std::find(names.begin(), names.end(), pop) != names.end();
 }
 
-// Expected arrivals (synaptic spikes, stimulus spikes) per neuron of population i and step.
-double expected_arrivals(const BuiltNetwork& net, std::size_t i) {
+// Expected arrivals per neuron of population i and step: from stimuli (known) and synapses (`from_synapses`,
+// source rates partly assumed).
+double expected_arrivals(const BuiltNetwork& net, std::size_t i, bool from_synapses) {
     const NetworkSpec& spec = *net.spec;
     const PopulationSpec& pop = spec.populations[i];
     const double dt_s = spec.simulation.dt * 1e-3, steps = spec.simulation.duration / spec.simulation.dt;
     double arrivals = 0.0;
-    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+    for (std::size_t j = 0; j < spec.projections.size() && from_synapses; ++j) {
         const ProjectionSpec& pr = spec.projections[j];
         if (!targets(pr.targets, pop.name)) continue;
         double target_neurons = 0;
@@ -69,7 +70,8 @@ std::vector<PopulationEngine> choose_engines(const BuiltNetwork& net) {
         const PopulationSpec& pop = spec.populations[i];
         PopulationEngine& e = out[i];
         // The chance that a neuron is reached in a given step, arrivals being Poisson.
-        e.expected_touches = -std::expm1(-expected_arrivals(net, i));
+        e.expected_touches = -std::expm1(-expected_arrivals(net, i, true));
+        const double by_stimuli = -std::expm1(-expected_arrivals(net, i, false));
         if (asked == EngineMode::clock) {
             e.reason = "simulation.engine: clock";
             continue;
@@ -90,16 +92,30 @@ std::vector<PopulationEngine> choose_engines(const BuiltNetwork& net) {
         if (asked == EngineMode::event) {
             e.mode = EngineMode::event;
             e.reason = "simulation.engine: event";
-        } else if (e.expected_touches < event_touch_fraction) {
+        } else if (by_stimuli >= event_touch_fraction) { // certain: stimuli alone reach it this often
+            e.reason = fmt::format("auto: its stimuli alone reach a neuron in {} or more of the steps",
+                                   event_touch_fraction);
+        } else { // the rest depends on rates nobody knows yet: try event mode and measure
             e.mode = EngineMode::event;
-            e.reason = fmt::format("auto: a neuron is reached in {:.3g} of steps (< {})", e.expected_touches,
-                                   event_touch_fraction);
-        } else {
-            e.reason = fmt::format("auto: a neuron is reached in {:.3g} of steps (>= {})", e.expected_touches,
-                                   event_touch_fraction);
+            e.provisional = true;
+            e.reason = "auto: estimated from the network (run too short to measure)";
         }
     }
     return out;
+}
+
+bool keep_event_mode(PopulationEngine& e, double measured_touches, std::uint64_t window) {
+    e.measured_touches = measured_touches;
+    e.provisional = false;
+    const bool keep = measured_touches < event_touch_fraction;
+    e.reason =
+        keep ? fmt::format("auto: a neuron was reached in fewer than {} of the first {} steps",
+                           event_touch_fraction, window)
+             : fmt::format(
+                   "auto: a neuron was reached in {} or more of the first {} steps; clock from there on",
+                   event_touch_fraction, window);
+    if (!keep) e.mode = EngineMode::clock;
+    return keep;
 }
 
 } // namespace nmsim

@@ -34,6 +34,8 @@ struct PartitionState {
     std::uint64_t events = 0, updates = 0;
     TouchSchedule touch;                    // event mode: the neurons to advance at coming steps
     std::vector<std::uint32_t> ids, active; // event mode: one segment's touched / still active neurons
+    std::vector<char> event;                // per population: advanced in event mode here
+    std::vector<std::uint64_t> touches;     // per population: neurons advanced in event mode, steps >= 1
 };
 
 struct ReportPlan {
@@ -112,6 +114,8 @@ void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, Input
                 {i, a - pop.first_id, b - pop.first_id, a - ps.begin, layout.event[i] != 0});
     }
     ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
+    ps.event = layout.event;
+    ps.touches.assign(spec.populations.size(), 0);
     if (std::none_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; }))
         return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
@@ -175,15 +179,15 @@ void deliver_spikes(const BuiltNetwork& net, const Layout& layout, int p, InputB
 }
 
 // State samples at the start of the step; event-mode neurons are first brought up to date.
-void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p,
-                  std::uint64_t step) {
+void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& result, int p, std::uint64_t step,
+                  const PartitionState& ps) {
     for (const auto& plan : layout.plans) {
         if (step % plan.steps_per_sample) continue;
         StateReport& rep = result.reports[plan.report];
         NeuronGroup& group = *net.groups[plan.population];
         const std::uint64_t row = step / plan.steps_per_sample;
         for (const auto& [e, id] : plan.by_partition[p]) {
-            if (layout.event[plan.population]) group.catch_up(id, step);
+            if (ps.event[plan.population]) group.catch_up(id, step);
             rep.data[row * rep.ids.size() + e] = static_cast<float>(group.get(plan.variable, id));
         }
     }
@@ -203,6 +207,7 @@ void update_touched(const BuiltNetwork& net, const Segment& seg, const std::vect
     net.groups[seg.population]->update_touched(ps.ids, seg.local_begin, in, ps.local_spikes, ps.active);
     for (const std::uint32_t a : ps.active) ps.touch.mark(a - seg.local_begin + seg.offset, in.step + 1);
     ps.updates += ps.ids.size();
+    if (in.step > 0) ps.touches[seg.population] += ps.ids.size();
 }
 
 // External input, state recording (at the start of the step), then the partition's neurons advance
@@ -214,7 +219,7 @@ void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, i
     TouchSchedule* touch = ps.touch.enabled() ? &ps.touch : nullptr;
     double* syn = ps.input.slot(step, touch);
     ps.stimuli.apply(step, syn, n, ps.current.data(), touch);
-    record_state(net, layout, result, p, step);
+    record_state(net, layout, result, p, step, ps);
     static const std::vector<std::uint32_t> none;
     const std::vector<std::uint32_t>& touched = touch ? touch->take(step) : none;
     out.clear();
@@ -247,6 +252,38 @@ void finish_event_mode(const BuiltNetwork& net, PartitionState& ps, std::uint64_
         if (seg.event)
             for (std::uint64_t i = seg.local_begin; i < seg.local_end; ++i)
                 net.groups[seg.population]->catch_up(i, steps);
+}
+
+// auto, at step `window`: the provisional event-mode populations whose neurons were reached in too
+// many of the steps 1 .. window - 1 move to the clock. Every thread takes the same decision from the
+// partitions' counters (complete at the barrier before this step) and switches its own partitions;
+// both modes give the same spikes, so the switch changes only the cost.
+void settle_auto(const BuiltNetwork& net, std::vector<PartitionState>& state, int tid, int nth,
+                 std::uint64_t window, std::vector<PopulationEngine>& engines) {
+    const NetworkSpec& spec = *net.spec;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) {
+        if (!engines[i].provisional) continue;
+        std::uint64_t touches = 0;
+        for (const auto& ps : state) touches += ps.touches[i];
+        const double measured = static_cast<double>(touches) / (spec.populations[i].size * (window - 1.0));
+        PopulationEngine decided = engines[i];
+        const bool keep = keep_event_mode(decided, measured, window);
+        for (int p = tid; p < static_cast<int>(state.size()) && !keep; p += nth) {
+            PartitionState& ps = state[p];
+            for (Segment& seg : ps.segments)
+                if (seg.population == i && seg.event) {
+                    for (std::uint64_t k = seg.local_begin; k < seg.local_end; ++k)
+                        net.groups[i]->catch_up(k, window);
+                    seg.event = false;
+                }
+            ps.event[i] = 0;
+            if (std::none_of(ps.segments.begin(), ps.segments.end(),
+                             [](const Segment& s) { return s.event; }))
+                ps.touch = TouchSchedule{};
+        }
+#pragma omp barrier // every thread has read engines[i] before thread 0 rewrites it
+        if (tid == 0) engines[i] = decided;
+    }
 }
 
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
@@ -303,6 +340,9 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     if (result.input_buffer == InputBufferKind::queue && !net.float32_weights)
         throw std::logic_error("the queue input buffer holds float32 weights; this network has others");
 
+    // auto measures its provisional event-mode populations over the first steps (at least 10).
+    const std::uint64_t window =
+        std::min(auto_window, steps / 10) > 10 ? std::min(auto_window, steps / 10) : steps;
     std::vector<PartitionState> state(parts);
     // Spikes of the previous and current step, one list per partition, each in ascending id order.
     std::vector<std::vector<std::uint32_t>> spikes[2];
@@ -324,6 +364,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
 #pragma omp barrier
         const std::uint64_t progress_every = std::max<std::uint64_t>(1, steps / 100);
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
+            if (step == window) settle_auto(net, state, tid, nth, window, result.engines);
             for (int p = tid; p < parts; p += nth) {
                 if (step > 0)
                     deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1,
@@ -338,6 +379,8 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
             for (int p = tid; p < parts; p += nth) finish_event_mode(net, state[p], steps);
     }
     if (failure) std::rethrow_exception(failure);
+    for (auto& e : result.engines)
+        e.provisional = false; // a run shorter than auto's window keeps the estimate
     result.sim_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     gather(spec, layout, state, result);
     return result;

@@ -90,7 +90,7 @@ private:
     void apply_streams(std::uint64_t step, double* syn, std::uint64_t n, TouchSchedule* touch);
     std::vector<PoissonStream> streams_;
     std::vector<Arrival> rescheduled_;
-    static constexpr std::uint64_t poisson_block = 64;  // neurons per vectorised inversion
+    static constexpr std::uint64_t poisson_block = 64; // neurons per vectorised inversion
     std::uint64_t seed_ = 0, begin_ = 0;
     std::vector<Poisson> poisson_;
     std::vector<Current> currents_;

@@ -21,7 +21,8 @@ nlohmann::json RunSummary::to_json() const {
         j["population_sizes"][p.name] = p.size;
         j["engines"][p.name] = {{"engine", to_string(p.engine.mode)},
                                 {"reason", p.engine.reason},
-                                {"expected_touches", p.engine.expected_touches}};
+                                {"expected_touches", p.engine.expected_touches},
+                                {"measured_touches", p.engine.measured_touches}};
     }
     j["mean_rate_hz"] = mean_rate_hz;
     j["spikes"] = spikes;
