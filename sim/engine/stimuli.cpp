@@ -140,32 +140,23 @@ void StimulusDriver::add_stream(const StimulusSpec& st, double lambda, std::uint
     s.calendar.resize(calendar_steps);
     for (const auto& [a, b, channel] : ranges)
         for (std::uint64_t i = a; i < b; ++i) {
-            Arrival e{0, static_cast<std::uint32_t>(i) | static_cast<std::uint32_t>(channel << 31), 0};
+            Arrival e{0, static_cast<std::uint32_t>(i) | static_cast<std::uint32_t>(channel << 31), 0, 0};
             if (schedule(s, e, start)) s.calendar[e.step % calendar_steps].push_back(e);
         }
     streams_.push_back(std::move(s));
 }
 
-std::array<std::uint32_t, 4> StimulusDriver::arrival_draw(const PoissonStream& s, const Arrival& e) const {
-    return philox_block(seed_, RngPurpose::poisson_stream, s.index, begin_ + (e.neuron & 0x7FFFFFFFu),
-                        e.ordinal);
-}
-
 bool StimulusDriver::schedule(const PoissonStream& s, Arrival& e, std::uint64_t after) const {
-    const auto r = arrival_draw(s, e);
+    const auto r = philox_block(seed_, RngPurpose::poisson_stream, s.index, begin_ + (e.neuron & 0x7FFFFFFFu),
+                                e.ordinal);
     // Steps without spikes before the next one: geometric with P(none) = exp(-lambda), by inversion
     // of an exponential gap (floor(E / lambda) for E ~ Exp(1)).
     const double gap = std::floor(-std::log(RandomStream::open_uniform_from(r[0], r[1])) / s.lambda);
     if (after >= s.stop_step || gap >= static_cast<double>(s.stop_step - after)) return false;
     e.step = after + static_cast<std::uint64_t>(gap);
+    e.count = 1;
+    for (const std::uint32_t th : s.count_thresholds) e.count += r[2] >= th;
     return true;
-}
-
-std::uint32_t StimulusDriver::arrival_count(const PoissonStream& s, const Arrival& e) const {
-    const std::uint32_t u = arrival_draw(s, e)[2];
-    std::uint32_t count = 1;
-    for (const std::uint32_t th : s.count_thresholds) count += u >= th;
-    return count;
 }
 
 void StimulusDriver::apply_streams(std::uint64_t step, double* syn, std::uint64_t n, TouchSchedule* touch) {
@@ -185,7 +176,7 @@ void StimulusDriver::apply_streams(std::uint64_t step, double* syn, std::uint64_
                 continue;
             }
             const std::uint64_t local = e.neuron & 0x7FFFFFFFu;
-            syn[(e.neuron >> 31) * n + local] += arrival_count(s, e) * s.weight;
+            syn[(e.neuron >> 31) * n + local] += e.count * s.weight;
             if (touch) touch->mark(local, step);
             ++e.ordinal;
             if (schedule(s, e, step + 1)) rescheduled_.push_back(e);

@@ -71,6 +71,7 @@ private:
         std::uint64_t step;
         std::uint32_t neuron;  // partition-local | channel << 31
         std::uint32_t ordinal; // of this arrival in the neuron's stream
+        std::uint32_t count;   // its spikes, drawn with its step
     };
     struct PoissonStream {
         std::uint32_t index;
@@ -79,12 +80,10 @@ private:
         std::vector<std::uint32_t> count_thresholds; // zero-truncated Poisson(lambda) CDF, scaled to 2^32
         std::vector<std::vector<Arrival>> calendar;
     };
-    static constexpr std::uint64_t calendar_steps = 1024;
+    static constexpr std::uint64_t calendar_steps = 4096;
     // Arrival e.ordinal of a neuron's stream: one Philox block gives the steps without spikes before
     // it (counted from `after`, the step after the previous arrival) and its number of spikes.
-    std::array<std::uint32_t, 4> arrival_draw(const PoissonStream& s, const Arrival& e) const;
     bool schedule(const PoissonStream& s, Arrival& e, std::uint64_t after) const; // false: stream ended
-    std::uint32_t arrival_count(const PoissonStream& s, const Arrival& e) const;
     void add_stream(const StimulusSpec& st, double lambda, std::uint64_t start, std::uint64_t stop,
                     const Ranges& ranges);
     void apply_streams(std::uint64_t step, double* syn, std::uint64_t n, TouchSchedule* touch);
