@@ -34,9 +34,22 @@ struct PartitionState {
     std::uint64_t events = 0, updates = 0;
     TouchSchedule touch;                    // event mode: the neurons to advance at coming steps
     std::vector<std::uint32_t> ids, active; // event mode: one segment's touched / still active neurons
-    std::vector<char> event;                // per population: advanced in event mode here
     std::vector<std::uint64_t> touches;     // per population: neurons advanced in event mode, steps >= 1
 };
+
+bool has_event_segments(const PartitionState& ps) {
+    return std::any_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; });
+}
+// Whether population i advances in event mode in this partition (it has at most one segment here).
+bool event_here(const PartitionState& ps, std::size_t i) {
+    return std::any_of(ps.segments.begin(), ps.segments.end(),
+                       [i](const Segment& s) { return s.population == i && s.event; });
+}
+// Event mode: the segment's neurons brought to their state at the start of `step`.
+void catch_up_segment(const BuiltNetwork& net, const Segment& seg, std::uint64_t step) {
+    for (std::uint64_t k = seg.local_begin; k < seg.local_end; ++k)
+        net.groups[seg.population]->catch_up(k, step);
+}
 
 struct ReportPlan {
     std::size_t report = 0;
@@ -114,10 +127,8 @@ void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, Input
                 {i, a - pop.first_id, b - pop.first_id, a - ps.begin, layout.event[i] != 0});
     }
     ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
-    ps.event = layout.event;
     ps.touches.assign(spec.populations.size(), 0);
-    if (std::none_of(ps.segments.begin(), ps.segments.end(), [](const Segment& s) { return s.event; }))
-        return;
+    if (!has_event_segments(ps)) return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
     // that initial states above threshold fire as in a clock run.
     ps.touch.init(ps.size, net.max_delay_steps);
@@ -186,8 +197,9 @@ void record_state(const BuiltNetwork& net, const Layout& layout, RunResult& resu
         StateReport& rep = result.reports[plan.report];
         NeuronGroup& group = *net.groups[plan.population];
         const std::uint64_t row = step / plan.steps_per_sample;
+        const bool event = event_here(ps, plan.population);
         for (const auto& [e, id] : plan.by_partition[p]) {
-            if (ps.event[plan.population]) group.catch_up(id, step);
+            if (event) group.catch_up(id, step);
             rep.data[row * rep.ids.size() + e] = static_cast<float>(group.get(plan.variable, id));
         }
     }
@@ -249,9 +261,7 @@ void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, i
 // Event mode: every neuron brought to its state at the end of the run.
 void finish_event_mode(const BuiltNetwork& net, PartitionState& ps, std::uint64_t steps) {
     for (const Segment& seg : ps.segments)
-        if (seg.event)
-            for (std::uint64_t i = seg.local_begin; i < seg.local_end; ++i)
-                net.groups[seg.population]->catch_up(i, steps);
+        if (seg.event) catch_up_segment(net, seg, steps);
 }
 
 // auto, at step `window`: the provisional event-mode populations whose neurons were reached in too
@@ -272,14 +282,10 @@ void settle_auto(const BuiltNetwork& net, std::vector<PartitionState>& state, in
             PartitionState& ps = state[p];
             for (Segment& seg : ps.segments)
                 if (seg.population == i && seg.event) {
-                    for (std::uint64_t k = seg.local_begin; k < seg.local_end; ++k)
-                        net.groups[i]->catch_up(k, window);
+                    catch_up_segment(net, seg, window);
                     seg.event = false;
                 }
-            ps.event[i] = 0;
-            if (std::none_of(ps.segments.begin(), ps.segments.end(),
-                             [](const Segment& s) { return s.event; }))
-                ps.touch = TouchSchedule{};
+            if (!has_event_segments(ps)) ps.touch = TouchSchedule{};
         }
 #pragma omp barrier // every thread has read engines[i] before thread 0 rewrites it
         if (tid == 0) engines[i] = decided;
