@@ -7,6 +7,7 @@
 #include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/loihi_lif.hpp"
+#include "models/nir_neuron.hpp"
 #include "models/spike_sources.hpp"
 
 namespace nmsim {
@@ -15,7 +16,7 @@ const std::vector<const ModelInfo*>& model_registry() {
     static const std::vector<const ModelInfo*> models = {
         &lif_delta_model,          &lif_exp_model,  &lif_alpha_model,  &lif_cond_exp_model,
         &lif_cond_alpha_model,     &adex_model,     &izhikevich_model, &spike_source_poisson_model,
-        &spike_source_array_model, &loihi_lif_model};
+        &spike_source_array_model, &loihi_lif_model, &nir_neuron_model};
     return models;
 }
 

@@ -89,6 +89,15 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
                 if (p.first_id == seg.first)
                     tgt_pos_.insert(tgt_pos_.end(), p.positions.begin(), p.positions.end());
     }
+    if (pr_.connector.rule == ConnectorRule::conv) {
+        const ConvConnector& conv = *pr_.connector.conv;
+        if (conv.source_size() != n_src_ || conv.target_size() != n_tgt_)
+            throw ConfigError(
+                spec.source_file, 0, 0, "projections." + pr_.name + ".connector",
+                fmt::format("the kernel maps {} sources to {} targets; the populations have {} and {}",
+                            conv.source_size(), conv.target_size(), n_src_, n_tgt_));
+        conv_synapses_ = conv.synapse_count();
+    }
     if (pr_.connector.rule != ConnectorRule::from_file) return;
     // Edge list: "source,target[,weight[,delay]]", ids local; target indexes the listed targets in order.
     std::vector<Segment> listed;
@@ -124,7 +133,14 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         if (!pr_.connector.allow_autapses && e.target == src_first_ + e.source) return;
         file_edges_.push_back(e);
     };
-    if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
+    if (pr_.connector.edge_list) {
+        std::size_t row = 0;
+        for (const ListedEdge& e : *pr_.connector.edge_list) {
+            const double v[4] = {static_cast<double>(e.source), static_cast<double>(e.target), e.weight,
+                                 e.delay_ms};
+            add(v, 4, static_cast<int>(++row));
+        }
+    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
         // SONATA edges, as nmsim's weights recorder writes them: /edges/<group>/{source,target}_node_id,
         // 0/syn_weight, 0/delay; "row" in messages is the edge's index + 1.
         const std::string group = "/edges/" + (pr_.connector.edges.empty() ? pr_.name : pr_.connector.edges);
@@ -238,6 +254,19 @@ void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std:
 }
 
 std::pair<double, double> ProjectionGenerator::weight_range() const {
+    if (has_kernel()) {
+        const ConvConnector& c = *pr_.connector.conv;
+        if (!c.has_kernel) return {c.pool_scale, c.pool_scale};
+        double lo = 0.0, hi = 0.0;
+        bool any = false;
+        for (double w : c.kernel)
+            if (w != 0.0) {
+                lo = any ? std::min(lo, w * c.pool_scale) : w * c.pool_scale;
+                hi = any ? std::max(hi, w * c.pool_scale) : w * c.pool_scale;
+                any = true;
+            }
+        return {lo, hi};
+    }
     if (pr_.connector.rule != ConnectorRule::from_file)
         return {values_.lowest_weight(), values_.highest_weight()};
     if (file_edges_.empty()) return {0.0, 0.0};
@@ -269,6 +298,8 @@ double ProjectionGenerator::expected_synapses() const {
         return static_cast<double>(file_edges_.size());
     case ConnectorRule::distance_dependent:
         return distance_expectation();
+    case ConnectorRule::conv:
+        return static_cast<double>(conv_synapses_);
     }
     return 0.0;
 }

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/build/conv_connector.hpp"
 #include "sim/build/distance_rule.hpp"
 #include "sim/random/counter_rng.hpp"
 #include "sim/random/distributions.hpp"
@@ -108,7 +109,7 @@ public:
         const auto r = pr_.connector.rule;
         return r == ConnectorRule::fixed_outdegree || r == ConnectorRule::fixed_total_number ||
                r == ConnectorRule::pairwise_bernoulli || r == ConnectorRule::from_file ||
-               r == ConnectorRule::distance_dependent;
+               r == ConnectorRule::distance_dependent || r == ConnectorRule::conv;
     }
     template <class Emit>
     void generate_from_sources(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin,
@@ -131,11 +132,26 @@ public:
     // The connectivity of one row: f(target_global, ordinal) for each synapse of source `s` (local)
     // with target in [t_begin, t_end), targets ascending, in the order the tables store them.
     template <class F> void row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
+    // conv: f(target_global, weight, delay_steps) for the synapses of source `s` (local) with target in
+    // [t_begin, t_end), targets ascending, the weights the shared kernel's.
+    bool has_kernel() const { return pr_.connector.rule == ConnectorRule::conv; }
+    template <class F>
+    void kernel_row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const {
+        const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
+        const std::uint32_t d = values_.delay_constant();
+        pr_.connector.conv->row(s, [&](std::uint64_t idx, double w) {
+            if (idx >= ia && idx < ib) f(index_to_global(idx), w, d);
+        });
+    }
 
     const SynapseValues& values() const { return values_; }
     const ProjectionSpec& projection() const { return pr_; }
     // Bytes of per-source state that row regeneration reads (fixed_total_number's row lengths).
-    std::uint64_t row_state_bytes() const { return row_counts_.size() * sizeof(std::uint64_t); }
+    // conv: the shared kernel.
+    std::uint64_t row_state_bytes() const {
+        return row_counts_.size() * sizeof(std::uint64_t) +
+               (has_kernel() ? pr_.connector.conv->kernel_bytes() : 0);
+    }
     // Lowest and highest weight the projection can hold (the edge list's, or the draws' reachable range).
     std::pair<double, double> weight_range() const;
     // Exact synapse count for deterministic rules, the expectation for pairwise_bernoulli.
@@ -242,6 +258,7 @@ private:
     DistanceProbability distance_p_;
     DistanceGeometry geometry_;
     std::vector<double> src_pos_, tgt_pos_;
+    std::uint64_t conv_synapses_ = 0; // conv: non-zero synapses
 };
 
 template <class Block>
@@ -373,6 +390,11 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
     case ConnectorRule::distance_dependent:
         distance_row(s, ia, ib, f);
         break;
+    case ConnectorRule::conv:
+        c.conv->row(s, [&](std::uint64_t idx, double) {
+            if (idx >= ia && idx < ib) f(index_to_global(idx), 0u);
+        });
+        break;
     case ConnectorRule::fixed_indegree:
     case ConnectorRule::from_file:
         break; // not regenerable by row
@@ -460,6 +482,12 @@ void ProjectionGenerator::generate_from_sources(std::uint64_t s_begin, std::uint
     if (pr_.connector.rule == ConnectorRule::from_file)
         return file_edges_in(s_begin, s_end, t_begin, t_end,
                              [&](const FileEdge& e) { emit(e.source, e.target, e.weight, e.delay_steps); });
+    if (has_kernel()) {
+        for (std::uint64_t s = s_begin; s < std::min(s_end, n_src_); ++s)
+            kernel_row(s, t_begin, t_end,
+                       [&](std::uint64_t t, double w, std::uint32_t d) { emit(s, t, w, d); });
+        return;
+    }
     if (!values_.drawn()) {
         connect_from_sources(s_begin, s_end, t_begin, t_end,
                              [&](std::uint64_t s, std::uint64_t t, std::uint32_t) {

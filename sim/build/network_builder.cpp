@@ -53,8 +53,9 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
         }
     };
     const SynapseValues& values = gen.values();
-    const bool from_file = gen.projection().connector.rule == ConnectorRule::from_file;
-    const bool presets = no_values || (!map && !from_file);
+    // Edge lists and kernels carry their own weights: no layout follows from the spec.
+    const bool own_weights = gen.projection().connector.rule == ConnectorRule::from_file || gen.has_kernel();
+    const bool presets = no_values || (!map && !own_weights);
     if (presets) {
         if (no_values) {
             b.preset_weight_constant(0.0);
@@ -216,10 +217,14 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         if (st.kind == StorageKind::procedural || st.kind == StorageKind::procedural_weights) {
             // drawn weights are float32 by construction; a constant must be one
             const SynapseValues& v = net.generators[j].values();
-            net.float32_weights =
-                net.float32_weights &&
-                (v.weight_drawn() ||
-                 static_cast<double>(static_cast<float>(v.weight_constant())) == v.weight_constant());
+            auto is_float = [](double w) { return static_cast<double>(static_cast<float>(w)) == w; };
+            net.float32_weights = net.float32_weights && (v.weight_drawn() || is_float(v.weight_constant()));
+            if (net.generators[j].has_kernel()) {
+                const ConvConnector& c = *spec.projections[j].connector.conv;
+                for (double w : c.kernel)
+                    net.float32_weights = net.float32_weights && is_float(w * c.pool_scale);
+                net.float32_weights = net.float32_weights && is_float(c.pool_scale);
+            }
             net.max_delay_steps = std::max(net.max_delay_steps, net.generators[j].values().max_delay_steps());
             if (st.kind == StorageKind::procedural) {
                 net.tables.synapses += static_cast<std::uint64_t>(net.generators[j].expected_synapses());

@@ -53,6 +53,11 @@ StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& 
     const double drawn_fields =
         (gen.values().weight_drawn() ? 1.0 : 0.0) + (gen.values().delay_drawn() ? 1.0 : 0.0);
     const double syn = gen.expected_synapses(), src = static_cast<double>(gen.source_size());
+    if (kind == StorageKind::procedural && gen.has_kernel()) {
+        c.delivery = 1.0; // a shared kernel is read like a table row, no random numbers
+        c.table_bytes = static_cast<double>(gen.row_state_bytes());
+        return c;
+    }
     if (kind == StorageKind::procedural) {
         c.delivery = 1.0 + row_cost + value_cost * drawn_fields;
         // fixed_total_number keeps its per-source row lengths

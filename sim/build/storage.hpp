@@ -69,6 +69,7 @@ inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable
         return;
     }
     case StorageKind::procedural:
+        if (gen.has_kernel()) return gen.kernel_row(row, t_begin, t_end, f);
         gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
             double w;
             std::uint32_t d;

@@ -11,6 +11,7 @@
 #include "sim/cli/exit_codes.hpp"
 #include "sim/cli/hw_commands.hpp"
 #include "sim/config/config_loader.hpp"
+#include "sim/nir/nir_import.hpp"
 #include "sim/run/run_service.hpp"
 #include "sim/run/system_memory.hpp"
 #include "sim/sweep/sweep_runner.hpp"
@@ -19,8 +20,22 @@ using namespace nmsim;
 
 namespace {
 
+// A NIR graph's import options (docs/nir.md).
+void add_nir_options(CLI::App* cmd, NirImportOptions& nir) {
+    cmd->add_option("--dt", nir.dt, "NIR graphs: time step in the graph's time unit (default 1e-4)");
+    cmd->add_option("--time-unit", nir.time_unit, "NIR graphs: the graph's time unit (s, ms, us; default s)")
+        ->check(CLI::IsMember({"s", "ms", "us"}));
+    cmd->add_option(
+        "--input", nir.input,
+        "NIR graphs: input events, CSV time,node,index,value (graph time unit) or SONATA spikes HDF5");
+    cmd->add_option("--reset", nir.reset, "NIR graphs: v_reset (NIR's, default) or subtract")
+        ->check(CLI::IsMember({"v_reset", "subtract"}));
+    cmd->add_flag("--record-state", nir.record_state, "NIR graphs: record v (and i) of every neuron node");
+}
+
 void add_run_options(CLI::App* cmd, RunRequest& req, std::string& max_memory, std::uint64_t& seed) {
-    cmd->add_option("config", req.config_path, "YAML config")->required();
+    cmd->add_option("config", req.config_path, "YAML config or NIR graph")->required();
+    add_nir_options(cmd, req.nir);
     cmd->add_option("--set", req.overrides, "override a config key: key.path=value (repeatable)");
     cmd->add_option("--threads", req.threads, "threads (default: simulation.threads)")
         ->check(CLI::Range(1, 256));
@@ -56,12 +71,14 @@ int main(int argc, char** argv) {
     validate->add_flag("--json", json, "print a JSON summary on stdout (neurons, synapses, estimated bytes)");
 
     std::string footprint_config, chips_names = "all", format = "table";
+    NirImportOptions footprint_nir;
     std::vector<std::string> chip_files, footprint_sets;
     bool strict = false;
     int footprint_threads = 2;
     CLI::App* footprint =
         app.add_subcommand("footprint", "map a config onto neuromorphic chips, side by side");
-    footprint->add_option("config", footprint_config, "YAML config")->required();
+    footprint->add_option("config", footprint_config, "YAML config or NIR graph")->required();
+    add_nir_options(footprint, footprint_nir);
     footprint->add_option("--chips", chips_names, "all, or a comma list of chip names");
     footprint->add_option("--chip-file", chip_files, "an extra chip profile YAML (repeatable)");
     footprint->add_option("--format", format, "table, json or csv")
@@ -98,6 +115,14 @@ int main(int argc, char** argv) {
     sweep->add_option("--point", sweep_point_index, "(worker) run one point by index");
     sweep->add_option("--chunk", sweep_chunk_index,
                       "(worker) run one chunk of points, as a Slurm array task does");
+
+    std::string convert_in, convert_out;
+    NirImportOptions convert_nir_opts;
+    CLI::App* convert = app.add_subcommand("convert", "write a NIR graph as the equivalent nmsim config");
+    convert->add_option("graph", convert_in, "NIR graph (HDF5)")->required();
+    convert->add_option("-o,--output", convert_out, "the YAML config to write (synapses beside it)")
+        ->required();
+    add_nir_options(convert, convert_nir_opts);
 
     std::string show_name;
     CLI::App* chips = app.add_subcommand("chips", "list the chip profiles");
@@ -141,7 +166,7 @@ int main(int argc, char** argv) {
             return sweep_local(sweep_path, sweep_opts);
         }
         if (footprint->parsed()) {
-            const NetworkSpec spec = load_config(footprint_config, footprint_sets);
+            const NetworkSpec spec = load_network(footprint_config, footprint_sets, footprint_nir);
             const auto profiles =
                 select_chips(chip_files.empty() || chips_names != "all" ? chips_names : "all", chip_files);
             const FootprintReport report = compute_footprints(spec, profiles, {footprint_threads, 256});
@@ -154,6 +179,12 @@ int main(int argc, char** argv) {
             bool violated = false;
             for (const auto& f : report.chips) violated = violated || !f.violations.empty();
             return strict && violated ? exit_violation : exit_ok;
+        }
+        if (convert->parsed()) {
+            for (const auto& line : convert_nir(convert_in, convert_nir_opts, convert_out))
+                std::cerr << "nmsim: " << line << "\n";
+            std::cerr << "nmsim: wrote " << convert_out << "\n";
+            return exit_ok;
         }
         if (chips->parsed()) {
             std::vector<ChipProfile> all = builtin_chips();

@@ -518,6 +518,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         if (c.has("edges")) conn.edges = text(c.get("edges"), c.sub("edges"));
         break;
     }
+    case ConnectorRule::conv:
+        break; // made by graph importers (sim/nir), not a YAML rule
     }
 
     const bool file_rule = conn.rule == ConnectorRule::from_file;

@@ -6,31 +6,16 @@
 #include <set>
 #include <unistd.h>
 
+#include "sim/io/hdf5_handle.hpp"
 #include "sim/spec/errors.hpp"
 
 namespace nmsim {
 namespace {
 
-// Closes an HDF5 handle on scope exit with the matching close function.
-class Handle {
-public:
-    Handle(hid_t id, herr_t (*close)(hid_t), const std::string& what) : id_(id), close_(close) {
-        if (id < 0) throw IoError("HDF5: cannot " + what);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() {
-        if (id_ >= 0) close_(id_);
-    }
-    operator hid_t() const { return id_; }
-
-private:
-    hid_t id_;
-    herr_t (*close_)(hid_t);
-};
+using Handle = H5Handle;
 
 void check(herr_t status, const std::string& what) {
-    if (status < 0) throw IoError("HDF5: cannot " + what);
+    h5_check(status, what);
 }
 
 Handle group(hid_t parent, const std::string& name) {

@@ -60,7 +60,7 @@ MemoryEstimate estimate_memory(const NetworkSpec& spec, int partitions,
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const ProjectionSpec& pr = spec.projections[j];
         const bool exact =
-            pr.connector.rule != ConnectorRule::from_file &&
+            pr.connector.rule != ConnectorRule::from_file && pr.connector.rule != ConnectorRule::conv &&
             (!pr.weight.is_constant() || static_cast<float>(pr.weight.value) == pr.weight.value);
         float32 = float32 && exact && resolved[j].kind != StorageKind::quantised;
         pending += generators[j].expected_synapses() * 10.0 * mean_of(pr.delay) * 1e-3;

@@ -59,6 +59,8 @@ const char* rule_name(ConnectorRule r) {
         return "fixed_total_number";
     case ConnectorRule::distance_dependent:
         return "distance_dependent";
+    case ConnectorRule::conv:
+        return "conv";
     default:
         return "from_file";
     }
@@ -67,7 +69,7 @@ const char* rule_name(ConnectorRule r) {
 } // namespace
 
 NetworkSpec load_request(const RunRequest& request) {
-    NetworkSpec spec = load_config(request.config_path, request.overrides);
+    NetworkSpec spec = load_network(request.config_path, request.overrides, request.nir);
     if (request.threads > 0) spec.simulation.threads = request.threads;
     if (request.seed) spec.simulation.seed = *request.seed;
     if (!request.output.empty()) spec.output_path = request.output;

@@ -10,6 +10,7 @@
 
 #include "sim/engine/simulator.hpp"
 #include "sim/io/sonata.hpp"
+#include "sim/nir/nir_import.hpp"
 #include "sim/run/run_summary.hpp"
 #include "sim/spec/network_spec.hpp"
 
@@ -31,6 +32,7 @@ struct RunRequest {
     std::optional<std::uint64_t> seed;
     std::string output; // empty: from the config
     RunSettings settings;
+    NirImportOptions nir; // when config_path is a NIR graph
 };
 
 struct RunOutcome {

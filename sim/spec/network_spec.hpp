@@ -4,10 +4,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace nmsim {
+
+struct ConvConnector; // sim/build/conv_connector.hpp
 
 // A scalar value drawn per synapse (or per neuron): a constant or one of a few distributions.
 // Distribution draws are rounded to float32 so packed tables can store them losslessly.
@@ -52,7 +55,15 @@ enum class ConnectorRule {
     one_to_one,
     all_to_all,
     from_file,
-    distance_dependent
+    distance_dependent,
+    conv // a convolution / pooling kernel shared by all sources (NIR graphs); sim/build/conv_connector.hpp
+};
+
+// One synapse of an edge list given in memory (graph importers): source and target local ids (the
+// target indexing the listed targets in order), weight, delay in ms.
+struct ListedEdge {
+    std::uint64_t source = 0, target = 0;
+    double weight = 0.0, delay_ms = 0.0;
 };
 
 struct ConnectorSpec {
@@ -68,6 +79,9 @@ struct ConnectorSpec {
     std::array<double, 3> period{}; // periodic box length per axis, 0: open
     std::array<bool, 3> axes{true, true, true};
     double scale_factor = 1.0, offset = 0.0; // applied to the target positions, as PyNN's Space
+    // from_file with the edges in memory (`file` then only names their origin in messages)
+    std::shared_ptr<const std::vector<ListedEdge>> edge_list;
+    std::shared_ptr<const ConvConnector> conv; // conv
 };
 
 // How a projection's synapses are held, the memory/speed ladder (docs/storage.md):
