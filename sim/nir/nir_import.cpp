@@ -539,28 +539,45 @@ private:
         walk(target, 0);
     }
 
-    // A path that is one convolution or pooling, optionally after a non-overlapping pooling (and
-    // flattens), becomes a shared-kernel connector; null otherwise.
+    // A path that is one convolution, pooling or dense layer (Affine, Linear), optionally after a
+    // non-overlapping pooling, with Flattens anywhere, becomes a shared-kernel connector (a dense layer
+    // is a convolution whose kernel covers its whole input, as Speck maps it); null otherwise.
     std::shared_ptr<ConvConnector> as_kernel(const Path& p) const {
         std::vector<std::size_t> ops;
         for (std::size_t k : p.chain)
             if (nodes_[k].type != "Identity" && nodes_[k].type != "Flatten") ops.push_back(k);
-        auto pool = [&](std::size_t k) {
-            return nodes_[k].type == "SumPool2d" || nodes_[k].type == "AvgPool2d";
-        };
+        auto pool = [&](std::size_t k) { return nodes_[k].type == "SumPool2d" || nodes_[k].type == "AvgPool2d"; };
+        auto dense = [&](std::size_t k) { return nodes_[k].type == "Affine" || nodes_[k].type == "Linear"; };
         auto conv = [&](std::size_t k) {
             const auto& t = nodes_[k].type;
-            return t == "Conv1d" || t == "Conv2d" || pool(k);
+            return t == "Conv1d" || t == "Conv2d" || pool(k) || dense(k);
         };
         if (ops.empty() || ops.size() > 2 || !conv(ops.back())) return nullptr;
-        auto c =
-            std::make_shared<ConvConnector>(conv_of(nodes_[ops.back()], input_shape_of(nodes_[ops.back()])));
+        if (ops.size() == 2 && !pool(ops[0])) return nullptr;
+        std::shared_ptr<ConvConnector> c;
+        const std::size_t main = ops.back();
+        if (dense(main)) {
+            // The layout the dense layer reads: the pooling's output, else the source's own shape.
+            const Shape in = ops.size() == 2 ? nodes_[ops[0]].shape : nodes_[p.source].shape;
+            const NirArray& w = param(nodes_[main], "weight");
+            c = std::make_shared<ConvConnector>();
+            c->in_c = static_cast<std::uint32_t>(in.size() == 3 ? in[0] : volume(in));
+            c->in_h = static_cast<std::uint32_t>(in.size() == 3 ? in[1] : 1);
+            c->in_w = static_cast<std::uint32_t>(in.size() == 3 ? in[2] : 1);
+            c->pool_out_h = c->in_h;
+            c->pool_out_w = c->in_w;
+            c->has_kernel = true;
+            c->out_c = static_cast<std::uint32_t>(w.shape[0]);
+            c->k_h = c->in_h;
+            c->k_w = c->in_w;
+            c->kernel = w.values; // (out, c*h*w) row-major is (out, c, h, w)
+        } else {
+            c = std::make_shared<ConvConnector>(conv_of(nodes_[main], input_shape_of(nodes_[main])));
+        }
         if (ops.size() == 1) return c;
-        if (!pool(ops[0])) return nullptr;
         const ConvConnector pre = conv_of(nodes_[ops[0]], input_shape_of(nodes_[ops[0]]));
-        // Non-overlapping and covering: each input lies in at most one window.
-        if (pre.k_h != pre.stride_h || pre.k_w != pre.stride_w) return nullptr;
-        if (pre.pad_h || pre.pad_w) return nullptr;
+        // Non-overlapping, unpadded: each input lies in at most one window.
+        if (pre.k_h != pre.stride_h || pre.k_w != pre.stride_w || pre.pad_h || pre.pad_w) return nullptr;
         c->in_c = pre.in_c;
         c->in_h = pre.in_h;
         c->in_w = pre.in_w;
@@ -569,7 +586,6 @@ private:
         c->pool_out_h = pre.out_h;
         c->pool_out_w = pre.out_w;
         c->pool_scale = pre.kernel.empty() ? 1.0 : pre.kernel[0];
-        if (nodes_[ops[1]].type == "Conv1d" && pre.in_h != 1) return nullptr;
         return c;
     }
 
@@ -843,7 +859,7 @@ private:
         std::string kind;
         if (auto kernel = as_kernel(p)) {
             c.rule = ConnectorRule::conv;
-            kind = fmt::format("conv connector, kernel {} weights stored once, {} synapses expanded",
+            kind = fmt::format("kernel connector, {} weights stored once, {} synapses when expanded",
                                kernel->kernel.size(), kernel->synapse_count());
             c.conv = std::move(kernel);
         } else {
