@@ -142,13 +142,18 @@ private:
             {"per_neuron_cam",
              {EncodingKind::per_neuron_cam,
               {"cam_words", "cam_word_bits", "routing_words", "routing_word_bits"}}},
-            {"dense_layer", {EncodingKind::dense_layer, {}}}};
+            {"dense_layer", {EncodingKind::dense_layer, {}}},
+            {"conv_layer",
+             {EncodingKind::conv_layer, {"kernel_memory", "neuron_memory", "bias_memory", "destinations"}}},
+            {"xylo_crossbar",
+             {EncodingKind::xylo_crossbar,
+              {"input_channels", "hidden_neurons", "output_neurons", "synapses_per_neuron"}}}};
         const auto it = kinds.find(kind);
         if (it == kinds.end())
             fail(src_, n["kind"], "encoding.kind",
                  "unknown encoding '" + kind +
                      "' (known: loihi_axon_blocks, spinnaker_rows, fixed_crossbar, per_neuron_cam, "
-                     "dense_layer)");
+                     "dense_layer, conv_layer, xylo_crossbar)");
         std::vector<std::string> allowed = {"kind", "source", "uncertain"};
         allowed.insert(allowed.end(), it->second.second.begin(), it->second.second.end());
         MapReader m(src_, n, "encoding", allowed);
@@ -165,8 +170,20 @@ private:
                 e.index_bits_max = static_cast<int>(number(ib[1], m.sub(key) + "[1]", e.index_bits_min, 32));
                 continue;
             }
+            if (m.get(key).IsSequence()) { // per-core lists (conv_layer's memories)
+                const YAML::Node list = m.get(key);
+                if (list.size() == 0) fail(src_, list, m.sub(key), "must not be empty");
+                for (std::size_t i = 0; i < list.size(); ++i)
+                    e.lists[key].push_back(
+                        number(list[i], m.sub(key) + "[" + std::to_string(i) + "]", 0, 1e12));
+                continue;
+            }
             e.params[key] = number(m.get(key), m.sub(key), 1, 1e9);
         }
+        if (e.kind == EncodingKind::conv_layer)
+            for (const char* key : {"kernel_memory", "neuron_memory", "bias_memory"})
+                if (e.lists[key].size() != e.lists["kernel_memory"].size())
+                    fail(src_, m.get(key), m.sub(key), "must be a list with one value per core, as kernel_memory");
         e.source = text(m.require("source"), m.sub("source"));
         e.uncertain = flag(m, "uncertain");
     }
@@ -186,6 +203,10 @@ const char* to_string(EncodingKind k) {
         return "fixed_crossbar";
     case EncodingKind::per_neuron_cam:
         return "per_neuron_cam";
+    case EncodingKind::conv_layer:
+        return "conv_layer";
+    case EncodingKind::xylo_crossbar:
+        return "xylo_crossbar";
     default:
         return "dense_layer";
     }

@@ -19,7 +19,16 @@ struct SourcedValue {
 
 enum class WeightScale { power_of_two, linear, shared_mean };
 enum class MemoryScope { core, chip };
-enum class EncodingKind { loihi_axon_blocks, spinnaker_rows, fixed_crossbar, per_neuron_cam, dense_layer };
+enum class EncodingKind {
+    loihi_axon_blocks,
+    spinnaker_rows,
+    fixed_crossbar,
+    per_neuron_cam,
+    dense_layer,
+    conv_layer,   // Speck / DYNAP-CNN: one layer per core, kernel and neuron memory per core
+                  // (hw/layer_footprint)
+    xylo_crossbar // Xylo: input, hidden (recurrent) and output weight matrices of fixed size
+};
 
 struct WeightFormat {
     int bits = 8; // magnitude bits stored per synapse (0: none, shared values only)
@@ -38,7 +47,8 @@ struct DelayFormat {
 
 struct Encoding {
     EncodingKind kind = EncodingKind::fixed_crossbar;
-    std::map<std::string, double> params; // kind-specific (word_bits, block_synapses, ...)
+    std::map<std::string, double> params;             // kind-specific (word_bits, block_synapses, ...)
+    std::map<std::string, std::vector<double>> lists; // kind-specific, one value per core (conv_layer)
     int index_bits_min = 0, index_bits_max = 0;
     std::string source;
     bool uncertain = false;

@@ -14,14 +14,15 @@ class ChipSynapseMap final : public SynapseMap {
 public:
     ChipSynapseMap(const ChipProfile& chip, const NetworkSpec& spec);
     double weight(std::size_t projection, double w) const override { return quantisers_[projection](w); }
-    std::uint32_t delay(std::size_t, std::uint32_t steps) const override {
-        return quantise_delay(steps, dt_, chip_).steps;
+    std::uint32_t delay(std::size_t projection, std::uint32_t steps) const override {
+        return latency_only_[projection] ? steps : quantise_delay(steps, dt_, chip_).steps;
     }
 
 private:
     ChipProfile chip_;
     double dt_;
     std::vector<WeightQuantiser> quantisers_;
+    std::vector<bool> latency_only_; // per projection: keep the step (ProjectionSpec::latency_only)
 };
 
 } // namespace nmsim

@@ -1,5 +1,7 @@
 #include "hw/mapper.hpp"
 
+#include "hw/layer_footprint.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -52,12 +54,12 @@ std::string with_commas(std::uint64_t v) {
 class ChipMapper {
 public:
     // accounting_only: quantisation errors and delay checks, no core packing (dense-layer chips).
-    ChipMapper(const ChipProfile& chip, const NetworkSpec& spec, bool delays_vary,
-               bool accounting_only = false)
+    ChipMapper(const ChipProfile& chip, const NetworkSpec& spec, const std::vector<ValueSpec>& weights,
+               bool delays_vary, bool accounting_only = false)
         : chip_(chip), spec_(spec), accounting_only_(accounting_only), stamp_(spec.total_neurons(), 0),
           count_(spec.total_neurons(), 0), out_cores_(spec.total_neurons(), 0),
           core_of_(spec.total_neurons(), 0) {
-        for (const auto& pr : spec.projections) quantisers_.emplace_back(chip.weight, pr.weight);
+        for (const auto& w : weights) quantisers_.emplace_back(chip.weight, w);
         const auto& e = chip.encoding;
         sized_ = e.kind == EncodingKind::loihi_axon_blocks || e.kind == EncodingKind::spinnaker_rows;
         if (e.kind == EncodingKind::loihi_axon_blocks) {
@@ -84,7 +86,7 @@ public:
 
     void begin_population(std::size_t pop) {
         end_population();
-        pops_.push_back({spec_.populations[pop].name, spec_.populations[pop].size, 0, ""});
+        pops_.push_back({spec_.populations[pop].name, spec_.populations[pop].size, 0, "", ""});
         pop_reasons_.clear();
     }
 
@@ -416,6 +418,13 @@ private:
            delay_max_rel_ = 0;
 };
 
+// Chips that take a network layer by layer (hw/layer_footprint.hpp), not neuron by neuron.
+bool layer_mapped(const ChipProfile& chip) {
+    const EncodingKind k = chip.encoding.kind;
+    return k == EncodingKind::dense_layer || k == EncodingKind::conv_layer ||
+           k == EncodingKind::xylo_crossbar;
+}
+
 // Dense layers (Akida): each population is a fully connected layer over all its source populations.
 ChipFootprint dense_footprint(const ChipProfile& chip, const NetworkSpec& spec) {
     ChipFootprint f;
@@ -433,7 +442,7 @@ ChipFootprint dense_footprint(const ChipProfile& chip, const NetworkSpec& spec) 
         const auto cores = static_cast<std::uint64_t>(std::ceil(bits / chip.synaptic_memory_bits.value));
         bits_total += bits;
         f.cores += std::max<std::uint64_t>(cores, inputs ? 1 : 0);
-        f.populations.push_back({pop.name, pop.size, cores, "synaptic memory per core (dense layer)"});
+        f.populations.push_back({pop.name, pop.size, cores, "synaptic memory per core (dense layer)", ""});
         if (inputs > chip.input_axons_per_core.value)
             f.violations.push_back(fmt::format(
                 "population {}: {} inputs exceed the fully connected layer limit of {} on {}", pop.name,
@@ -526,6 +535,7 @@ std::vector<TargetBlock> plan_blocks(const NetworkSpec& spec,
 } // namespace
 
 std::string describe(const PopulationFootprint& p, const std::string& chip) {
+    if (!p.detail.empty()) return p.detail;
     return fmt::format("population {}: {} neurons need {} core{} on {}{}", p.population,
                        with_commas(p.neurons), with_commas(p.cores), p.cores == 1 ? "" : "s", chip,
                        p.binding.empty() || p.binding.starts_with("none") ? ""
@@ -548,9 +558,9 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
                 delays_vary = true;
     }
     std::vector<std::unique_ptr<ChipMapper>> mappers;
+    const std::vector<ValueSpec> weights = projection_weight_specs(spec);
     for (const auto& chip : chips)
-        mappers.push_back(std::make_unique<ChipMapper>(chip, spec, delays_vary,
-                                                       chip.encoding.kind == EncodingKind::dense_layer));
+        mappers.push_back(std::make_unique<ChipMapper>(chip, spec, weights, delays_vary, layer_mapped(chip)));
     std::map<std::string, const ChipMapper*> accountant;
     for (std::size_t c = 0; c < chips.size(); ++c) {
         const auto [it, fresh] = accountant.emplace(ChipMapper::quantisation_key(chips[c]), mappers[c].get());
@@ -660,6 +670,7 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
                 const InSynapse& x = buf.slices[i].first[k];
                 tables[x.projection].observe(x.source - source_first[x.projection], blk.first + i, x.weight,
                                              x.delay_steps);
+                if (spec.projections[x.projection].latency_only) continue; // the chip's own latency
                 if (x.delay_steps >= delay_counts.size()) delay_counts.resize(x.delay_steps + 1u, 0);
                 ++delay_counts[x.delay_steps];
             }
@@ -695,8 +706,11 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
     }
     for (std::size_t c = 0; c < chips.size(); ++c) {
         ChipFootprint f = mappers[c]->finish(delay_counts);
-        if (chips[c].encoding.kind == EncodingKind::dense_layer) {
-            ChipFootprint dense = dense_footprint(chips[c], spec);
+        if (layer_mapped(chips[c])) {
+            const EncodingKind k = chips[c].encoding.kind;
+            ChipFootprint dense = k == EncodingKind::conv_layer      ? conv_layer_footprint(chips[c], spec)
+                                  : k == EncodingKind::xylo_crossbar ? xylo_footprint(chips[c], spec)
+                                                                     : dense_footprint(chips[c], spec);
             dense.synapses = f.synapses;
             dense.weight_rms_rel_error = f.weight_rms_rel_error;
             dense.weight_max_rel_error = f.weight_max_rel_error;

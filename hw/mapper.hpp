@@ -16,6 +16,7 @@ struct PopulationFootprint {
     std::string population;
     std::uint64_t neurons = 0, cores = 0;
     std::string binding; // what closed most of its cores
+    std::string detail;  // layer-mapped chips: the layer's memory and core, said instead
 };
 
 struct ChipFootprint {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/build/connectivity.hpp"
+
 namespace nmsim {
 
 double max_abs_weight(const ValueSpec& w) {
@@ -45,6 +47,24 @@ WeightQuantiser::WeightQuantiser(const WeightFormat& format, const ValueSpec& we
     if (kind_ == WeightScale::power_of_two)
         step_ = std::ldexp(1.0, static_cast<int>(std::ceil(std::log2(step_))));
     inverse_step_ = 1.0 / step_;
+}
+
+std::vector<ValueSpec> projection_weight_specs(const NetworkSpec& spec) {
+    std::vector<ValueSpec> out;
+    for (const auto& pr : spec.projections) {
+        if (pr.connector.rule != ConnectorRule::from_file && pr.connector.rule != ConnectorRule::conv) {
+            out.push_back(pr.weight);
+            continue;
+        }
+        const auto [lo, hi] = ProjectionGenerator(spec, pr).weight_range();
+        ValueSpec v;
+        v.kind = lo == hi ? ValueSpec::Kind::constant : ValueSpec::Kind::uniform;
+        v.value = lo;
+        v.a = lo;
+        v.b = hi;
+        out.push_back(v);
+    }
+    return out;
 }
 
 QuantisedDelay quantise_delay(std::uint32_t steps, double dt, const ChipProfile& chip) {

@@ -14,6 +14,10 @@ namespace nmsim {
 double max_abs_weight(const ValueSpec& w);
 double mean_weight(const ValueSpec& w);
 
+// The weights a projection can hold as a ValueSpec for quantisers: its own spec, or for rules that
+// carry their own weights (edge lists, kernels) a uniform over their actual range.
+std::vector<ValueSpec> projection_weight_specs(const NetworkSpec& spec);
+
 // Maps a projection's weights to the chip's representable values.
 class WeightQuantiser {
 public:

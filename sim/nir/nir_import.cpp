@@ -12,6 +12,7 @@
 #include <sstream>
 #include <yaml-cpp/yaml.h>
 
+#include "sim/build/connectivity.hpp"
 #include "sim/build/conv_connector.hpp"
 #include "sim/config/config_loader.hpp"
 #include "sim/io/nir_file.hpp"
@@ -546,7 +547,9 @@ private:
         std::vector<std::size_t> ops;
         for (std::size_t k : p.chain)
             if (nodes_[k].type != "Identity" && nodes_[k].type != "Flatten") ops.push_back(k);
-        auto pool = [&](std::size_t k) { return nodes_[k].type == "SumPool2d" || nodes_[k].type == "AvgPool2d"; };
+        auto pool = [&](std::size_t k) {
+            return nodes_[k].type == "SumPool2d" || nodes_[k].type == "AvgPool2d";
+        };
         auto dense = [&](std::size_t k) { return nodes_[k].type == "Affine" || nodes_[k].type == "Linear"; };
         auto conv = [&](std::size_t k) {
             const auto& t = nodes_[k].type;
@@ -930,6 +933,12 @@ NetworkSpec load_nir(const std::string& path, const NirImportOptions& options,
                 pr.connector = connector;
                 pr.connector.allow_autapses = true;
                 pr.connector.allow_multapses = true;
+                // Only the step every edge takes, unless a Delay node added more.
+                pr.latency_only = true;
+                if (connector.edge_list)
+                    for (const ListedEdge& e : *connector.edge_list)
+                        pr.latency_only =
+                            pr.latency_only && delay_to_steps(e.delay_ms, spec.simulation.dt) == 1;
                 (void)yaml;
                 if (connector.rule == ConnectorRule::conv && pr.storage.kind == StorageKind::packed &&
                     spec.simulation.storage.kind == StorageKind::automatic)

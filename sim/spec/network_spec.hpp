@@ -109,6 +109,9 @@ struct ProjectionSpec {
     ValueSpec delay;      // ms
     StorageSpec storage;  // synapse.storage, else simulation.storage
     std::string receptor; // synapse.receptor (a port of every target model); empty: by the weight's sign
+    // The delay is only the one step every edge of an imported graph takes (NIR), not a programmed
+    // synaptic delay: chip footprints and chip runs map it to the chip's own minimum latency.
+    bool latency_only = false;
 };
 
 struct StimulusSpec {

@@ -5,10 +5,10 @@ cd "$WORK"
 small=(--set vars.order=100 --set simulation.duration=100)
 
 expect_exit 0 "chips" "$NMSIM" chips
-for c in akida brainscales2 dynapse loihi1 loihi2 spinnaker1 spinnaker2 truenorth; do
+for c in akida brainscales2 dynapse loihi1 loihi2 speck spinnaker1 spinnaker2 truenorth xylo; do
     grep -q "^$c " "$WORK/stdout" || fail "chips lists $c"
 done
-pass "chips lists all eight profiles"
+pass "chips lists all ten profiles"
 expect_exit 0 "chips show" "$NMSIM" chips show loihi1
 grep -q "nengo_loihi/block.py MAX_COMPARTMENTS" "$WORK/stdout" && grep -q "\[uncertain\]" "$WORK/stdout" \
     && pass "chips show prints sources and uncertainty" || fail "chips show: $(cat "$WORK/stdout")"
@@ -20,7 +20,7 @@ $PY - <<'PY' && pass "footprint JSON parses with every chip and field" || fail "
 import json
 r = json.load(open("fp.json"))
 assert r["synapses"] == 500 * (40 + 10), r["synapses"]
-assert len(r["chips"]) == 8
+assert len(r["chips"]) == 10
 for c in r["chips"]:
     for k in ["cores", "chips", "neuron_utilisation", "memory_utilisation", "synaptic_bytes", "nmsim_table_bytes",
               "binding_constraint", "violations", "weight_rms_rel_error", "delay_max_rel_error", "populations"]:

@@ -48,7 +48,7 @@ std::string fmt_violations(const ChipFootprint& f) {
 
 } // namespace
 
-TEST(ChipProfiles, AllEightShippedProfilesLoadWithSources) {
+TEST(ChipProfiles, AllShippedProfilesLoadWithSources) {
     const auto chips = builtin_chips();
     std::vector<std::string> names;
     for (const auto& c : chips) {
@@ -57,8 +57,8 @@ TEST(ChipProfiles, AllEightShippedProfilesLoadWithSources) {
         EXPECT_FALSE(c.weight.source.empty()) << c.name;
         EXPECT_FALSE(c.encoding.source.empty()) << c.name;
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"akida", "brainscales2", "dynapse", "loihi1", "loihi2",
-                                               "spinnaker1", "spinnaker2", "truenorth"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"akida", "brainscales2", "dynapse", "loihi1", "loihi2", "speck",
+                                               "spinnaker1", "spinnaker2", "truenorth", "xylo"}));
     EXPECT_EQ(chip("loihi1").neurons_per_core.value, 1024);
     EXPECT_TRUE(chip("loihi2").neurons_per_core.uncertain);
     EXPECT_TRUE(chip("spinnaker1").input_axons_per_core.unlimited());
