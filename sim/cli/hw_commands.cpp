@@ -34,7 +34,8 @@ nlohmann::json footprint_json(const FootprintReport& report, const std::string& 
             c["populations"].push_back({{"population", p.population},
                                         {"neurons", p.neurons},
                                         {"cores", p.cores},
-                                        {"binding", p.binding}});
+                                        {"binding", p.binding},
+                                        {"detail", p.detail}});
         j["chips"].push_back(c);
     }
     return j;

@@ -11,6 +11,8 @@
 #include "sim/cli/exit_codes.hpp"
 #include "sim/cli/hw_commands.hpp"
 #include "sim/config/config_loader.hpp"
+#include "sim/io/nir_file.hpp"
+#include "sim/nir/nir_export.hpp"
 #include "sim/nir/nir_import.hpp"
 #include "sim/run/run_service.hpp"
 #include "sim/run/system_memory.hpp"
@@ -124,6 +126,21 @@ int main(int argc, char** argv) {
         ->required();
     add_nir_options(convert, convert_nir_opts);
 
+    std::string export_in, export_out, export_format = "nir";
+    std::vector<std::string> export_sets;
+    NirImportOptions export_nir_in;
+    NirExportOptions export_opts;
+    CLI::App* exp = app.add_subcommand("export", "write a config (or graph) in another format: NIR");
+    exp->add_option("config", export_in, "YAML config or NIR graph")->required();
+    exp->add_option("-o,--output", export_out, "the file to write")->required();
+    exp->add_option("--format", export_format, "nir")->check(CLI::IsMember({"nir"}));
+    exp->add_option("--set", export_sets, "override a config key: key.path=value (repeatable)");
+    exp->add_option("--graph-time-unit", export_opts.time_unit, "time unit of the written graph (s, ms, us)")
+        ->check(CLI::IsMember({"s", "ms", "us"}));
+    exp->add_option("--max-dense-weights", export_opts.max_dense_weights,
+                    "refuse projections whose dense weight matrix is larger (default 1e8)");
+    add_nir_options(exp, export_nir_in);
+
     std::string show_name;
     CLI::App* chips = app.add_subcommand("chips", "list the chip profiles");
     chips->add_option("--chip-file", chip_files, "an extra chip profile YAML (repeatable)");
@@ -179,6 +196,14 @@ int main(int argc, char** argv) {
             bool violated = false;
             for (const auto& f : report.chips) violated = violated || !f.violations.empty();
             return strict && violated ? exit_violation : exit_ok;
+        }
+        if (exp->parsed()) {
+            const NetworkSpec spec = load_network(export_in, export_sets, export_nir_in);
+            const NirFile graph = export_nir(spec, export_opts);
+            write_nir(export_out, graph);
+            std::cerr << fmt::format("nmsim: wrote {} ({} nodes, {} edges)\n", export_out,
+                                     graph.graph.nodes.size(), graph.graph.edges.size());
+            return exit_ok;
         }
         if (convert->parsed()) {
             for (const auto& line : convert_nir(convert_in, convert_nir_opts, convert_out))

@@ -130,9 +130,63 @@ for pop in ["lif1_lif", "lif2"]:
         assert np.array_equal(a[f"/spikes/{pop}/{d}"][:], b[f"/spikes/{pop}/{d}"][:]), pop
 EOF
 
+# --- export: the graph written back (kernels as Conv2d and pooling nodes) simulates, in the
+# independent reference, to the spikes nmsim computed from the original
+expect_exit 0 "export the CNN to NIR" "$NMSIM" export "$DATA/cnn_sinabs.nir" -o cnn_rt.nir
+expect_exit 0 "export the Braille RNN to NIR" "$NMSIM" export "$DATA/braille_noDelay_bias_zero.nir" -o braille_rt.nir
+PYTHONPATH=$SRC/tests/integration $PY - <<'EOF' && pass "exported graphs give the original's spikes (NumPy reference)" || fail "exported graphs differ"
+import csv, h5py, numpy as np
+from nir_reference import simulate, read_graph
+
+def events(path, dt):
+    ev = {}
+    for row in csv.DictReader(open(path)):
+        ev.setdefault(row["node"], []).append((round(float(row["time"]) / dt), int(row["index"])))
+    return ev
+
+def nmsim_spikes(path, pop, n, steps, dt_ms):
+    z = np.zeros((steps, n), dtype=bool)
+    f = h5py.File(path, "r")
+    for t, i in zip(f[f"/spikes/{pop}/timestamps"][:], f[f"/spikes/{pop}/node_ids"][:]):
+        if round(t / dt_ms) - 1 < steps:
+            z[round(t / dt_ms) - 1, i] = True
+    return z
+
+types = sorted(n["type"] for n in read_graph("cnn_rt.nir")["nodes"].values())
+print("exported CNN nodes:", types)
+assert types.count("Conv2d") == 3 and types.count("SumPool2d") == 2 and types.count("IF") == 5
+ok = True
+ref, _ = simulate("cnn_rt.nir", events("cnn_in.csv", 1.0), 1.0, 45)
+for pop in ["n1", "n3", "n6", "n10", "n12"]:
+    same = np.array_equal(ref[pop], nmsim_spikes("cnn.h5", pop, ref[pop].shape[1], 45, 1000.0))
+    print("cnn", pop, ref[pop].sum(), "spikes, identical", same)
+    ok &= same
+ref, _ = simulate("braille_rt.nir", events("braille_in.csv", 1e-4), 1e-4, 300)
+for pop in ["lif1_lif", "lif2"]:
+    same = np.array_equal(ref[pop], nmsim_spikes("braille.h5", pop, ref[pop].shape[1], 300, 0.1))
+    print("braille", pop, ref[pop].sum(), "spikes, identical", same)
+    ok &= same
+assert ok
+EOF
+expect_exit 2 "export refuses a model NIR has no node for" "$NMSIM" export "$SRC/configs/brunel_delta.yaml" -o no.nir
+grep -q "populations.E" "$WORK/stderr" && grep -q "lif_delta" "$WORK/stderr" && [ ! -e no.nir ] &&
+    pass "the refusal names the population and model, writes nothing" || fail "message: $(cat "$WORK/stderr")"
+
 # --- footprint reads NIR graphs
-expect_exit 0 "footprint of the CNN on every chip" "$NMSIM" footprint "$DATA/cnn_sinabs.nir" --chips all
-grep -q "loihi2" "$WORK/stdout" && pass "footprint lists the chips" || fail "footprint output: $(head -5 "$WORK/stdout")"
+expect_exit 0 "footprint of the CNN on every chip" "$NMSIM" footprint "$DATA/cnn_sinabs.nir" --chips all --format json
+cp "$WORK/stdout" cnn_fp.json
+$PY - <<'EOF' && pass "the CNN fits on Speck, layer by layer; every other chip says how or why not" || fail "CNN footprint"
+import json
+r = {c["chip"]: c for c in json.load(open("cnn_fp.json"))["chips"]}
+assert len(r) == 10
+speck = r["speck"]
+assert speck["violations"] == [], speck["violations"]
+layers = [p for p in speck["populations"] if "on core" in p.get("detail", "")]
+assert len(layers) == 5, speck["populations"]
+assert r["xylo"]["violations"], "xylo must refuse 8,960 hidden neurons"
+for name, c in r.items():
+    assert c["binding_constraint"], name
+EOF
 
 # --- errors: exit 2, naming the node or file:line
 $PY - <<'EOF'
