@@ -4,8 +4,11 @@
 //                                                                     <= -2^23 -> +2^24 (Lava's edges)
 //   v <- clip( (v * (4096 - dv)) >> 12 + u + (bias_mant << bias_exp), -(2^23 - 1), 2^23 - 1 )
 //   v > vth << 6: spike, v <- 0 (u is not reset; no refractory period, as in Lava)
-// a_in is the sum of the integer weight mantissas arriving this step, scaled by weight_exp
-// (<< weight_exp, or >> -weight_exp). Weights in the config are those integer mantissas.
+// a_in is what Lava's Dense processes send: each Dense sums its integer weights of the spikes it
+// received and shifts that sum by its own weight_exp (<< e, or arithmetic >> -e). nmsim keeps two such
+// accumulators per neuron, ports dense_a (the default, shift weight_exp) and dense_b (weight_exp_b):
+// a_in = shift(sum_a, weight_exp) + shift(sum_b, weight_exp_b). synapse.weight_exp assigns them
+// (config_loader); the weights themselves are clipped and truncated as Dense does (SynapseValues).
 #include "models/loihi_lif.hpp"
 
 #include <cmath>
@@ -34,7 +37,7 @@ public:
     LoihiLifGroup(std::uint64_t n, const std::map<std::string, double>& p, double)
         : du_(static_cast<std::int64_t>(p.at("du"))), dv_(static_cast<std::int64_t>(p.at("dv"))),
           vth_(static_cast<std::int64_t>(p.at("vth")) << 6),
-          weight_exp_(static_cast<int>(p.at("weight_exp"))),
+          weight_exp_(static_cast<int>(p.at("weight_exp"))), weight_exp_b_(static_cast<int>(p.at("weight_exp_b"))),
           bias_(scaled(static_cast<std::int64_t>(p.at("bias_mant")), static_cast<int>(p.at("bias_exp")))),
           u_(n, 0), v_(n, 0) {}
 
@@ -43,7 +46,8 @@ public:
         for (std::uint64_t i = begin; i < end; ++i) {
             const std::uint64_t k = i - begin;
             // The ring holds sums of integer mantissas: exact in double up to 2^53.
-            const auto a_in = scaled(std::llround(take_total_input(in, k)), weight_exp_);
+            const auto a_in = scaled(std::llround(take_input(in, 0, k)), weight_exp_) +
+                              scaled(std::llround(take_input(in, 1, k)), weight_exp_b_);
             std::int64_t u = wrap24(shift_toward_zero(u_[i] * (decay_unity - (du_ + 1))) + a_in * 64);
             std::int64_t v = shift_toward_zero(v_[i] * (decay_unity - dv_)) + u + bias_;
             v = std::min(std::max(v, -(uv_max - 1)), uv_max - 1);
@@ -68,7 +72,7 @@ private:
     }
 
     std::int64_t du_, dv_, vth_;
-    int weight_exp_;
+    int weight_exp_, weight_exp_b_;
     std::int64_t bias_;
     std::vector<std::int64_t> u_, v_;
 };
@@ -89,11 +93,12 @@ const ModelInfo loihi_lif_model{"loihi_lif",
                                  {"vth", 10.0, 0.0, 131071.0, false, "mantissa (<< 6)", true},
                                  {"bias_mant", 0.0, -4096.0, 4095.0, false, "integer", true},
                                  {"bias_exp", 0.0, 0.0, 7.0, false, "shift", true},
-                                 {"weight_exp", 0.0, -8.0, 7.0, false, "shift", true}},
+                                 {"weight_exp", 0.0, -8.0, 7.0, false, "shift", true},
+                                 {"weight_exp_b", 0.0, -8.0, 7.0, false, "shift", true}},
                                 {"v", "u"},
                                 {"register", "register"},
-                                1,
-                                {{"excitatory", 0}, {"inhibitory", 0}},
+                                2,
+                                {{"excitatory", 0}, {"inhibitory", 0}, {"dense_a", 0}, {"dense_b", 1}},
                                 &create,
                                 &default_initial};
 

@@ -40,7 +40,7 @@ void SynapseValues::draw_batch(std::uint64_t source, int n, const std::uint64_t*
     if (weight_drawn_) {
         for (int i = 0; i < n; ++i) u[i] = RandomStream::open_uniform_from(c[0][i], c[1][i]);
         weight_.batch(u, x, n);
-        for (int i = 0; i < n; ++i) weight[i] = float_of(x[i]);
+        for (int i = 0; i < n; ++i) weight[i] = clip(float_of(x[i]));
     } else {
         for (int i = 0; i < n; ++i) weight[i] = weight_constant_;
     }
@@ -98,7 +98,10 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
                             conv.source_size(), conv.target_size(), n_src_, n_tgt_));
         conv_synapses_ = conv.synapse_count();
     }
-    if (pr_.connector.rule != ConnectorRule::from_file) return;
+    if (pr_.connector.rule != ConnectorRule::from_file) {
+        clip_as_lava_dense(spec);
+        return;
+    }
     // Edge list: "source,target[,weight[,delay]]", ids local; target indexes the listed targets in order.
     std::vector<Segment> listed;
     std::uint64_t off = 0;
@@ -210,6 +213,21 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
         if (e.delay_steps == 0) e.delay_steps = d;
         e.ordinal = ordinal;
     }
+    clip_as_lava_dense(spec);
+    for (FileEdge& e : file_edges_) e.weight = values_.clip(e.weight);
+}
+
+void ProjectionGenerator::clip_as_lava_dense(const NetworkSpec& spec) {
+    for (const auto& t : pr_.targets)
+        if (spec.find_population(t)->model != "loihi_lif") return;
+    // Sign mode from the weights: the edges', the kernel's, or what the draws can reach.
+    auto [lo, hi] = weight_range();
+    if (has_kernel() || pr_.connector.rule == ConnectorRule::from_file) {
+        // weight_range() of a kernel or edge list holds its non-zero weights; a matrix's zeros count too.
+        lo = std::min(lo, 0.0);
+        hi = std::max(hi, 0.0);
+    }
+    values_.clip_as_lava_dense(lo, hi, pr_.num_weight_bits);
 }
 
 void ProjectionGenerator::split_total_over_sources() {

@@ -39,6 +39,31 @@ inline std::uint32_t delay_to_steps(double delay_ms, double dt) {
     return steps < 1.0 ? 1u : static_cast<std::uint32_t>(steps);
 }
 
+// Lava's Dense (bit-accurate) weight handling for projections into loihi_lif
+// (lava/utils/weightutils.py): the sign mode follows the weights (all >= 0 excitatory, all <= 0
+// inhibitory, else mixed); weights become int32 (toward zero), are clipped to 8 bits (mixed [-256, 255],
+// else magnitudes [0, 255]) and lose their 8 - num_weight_bits (+ 1 if mixed) lowest bits (arithmetic
+// shift, on magnitudes for inhibitory matrices).
+struct DenseWeightClip {
+    bool on = false, inhibitory = false;
+    std::int64_t lo = 0, hi = 255;
+    int drop = 0;
+    DenseWeightClip() = default;
+    DenseWeightClip(double lowest, double highest, int num_weight_bits) : on(true) {
+        const bool mixed = lowest < 0.0 && highest > 0.0;
+        inhibitory = !mixed && lowest < 0.0;
+        lo = mixed ? -256 : 0;
+        drop = 8 - num_weight_bits + (mixed ? 1 : 0);
+    }
+    double operator()(double w) const {
+        auto x = static_cast<std::int64_t>(w); // numpy astype(int32): toward zero
+        if (inhibitory) x = -x;
+        x = std::clamp(x, lo, hi);
+        x = (x >> drop) * (std::int64_t{1} << drop); // >> then <<: floor to the kept bits
+        return static_cast<double>(inhibitory ? -x : x);
+    }
+};
+
 // The weight and delay of every synapse of one projection, as a pure function of its ids.
 class SynapseValues {
 public:
@@ -53,8 +78,14 @@ public:
     std::uint32_t min_delay_steps() const { return min_delay_; }
     std::uint32_t max_delay_steps() const { return max_delay_; }
     // The range of weights the draws can reach.
-    double lowest_weight() const { return weight_drawn_ ? float_of(weight_.lowest()) : weight_constant_; }
-    double highest_weight() const { return weight_drawn_ ? float_of(weight_.highest()) : weight_constant_; }
+    double lowest_weight() const { return weight_drawn_ ? clip(float_of(weight_.lowest())) : weight_constant_; }
+    double highest_weight() const { return weight_drawn_ ? clip(float_of(weight_.highest())) : weight_constant_; }
+    // Projections into loihi_lif: every weight as Lava's Dense holds it, from here on.
+    void clip_as_lava_dense(double lowest, double highest, int num_weight_bits) {
+        dense_ = DenseWeightClip(lowest, highest, num_weight_bits);
+        weight_constant_ = dense_(weight_constant_);
+    }
+    double clip(double w) const { return dense_.on ? dense_(w) : w; }
 
     // Synapse (source, target, ordinal), global ids; weights are float32 values when drawn.
     void operator()(std::uint64_t source, std::uint64_t target, std::uint32_t ordinal, double& weight,
@@ -68,8 +99,8 @@ public:
         Philox::ctr_type ctr = {
             {static_cast<std::uint32_t>(source), static_cast<std::uint32_t>(target), ordinal, tag_}};
         const auto r = Philox()(ctr, key);
-        weight =
-            weight_drawn_ ? float_of(weight_(RandomStream::open_uniform_from(r[0], r[1]))) : weight_constant_;
+        weight = weight_drawn_ ? clip(float_of(weight_(RandomStream::open_uniform_from(r[0], r[1]))))
+                               : weight_constant_;
         delay_steps = delay_drawn_
                           ? delay_to_steps(float_of(delay_(RandomStream::open_uniform_from(r[2], r[3]))), dt_)
                           : delay_constant_;
@@ -91,6 +122,7 @@ private:
     ValueSampler weight_, delay_;
     double weight_constant_;
     std::uint32_t delay_constant_, min_delay_, max_delay_;
+    DenseWeightClip dense_;
 };
 
 class ProjectionGenerator {
@@ -140,7 +172,7 @@ public:
         const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
         const std::uint32_t d = values_.delay_constant();
         pr_.connector.conv->row(s, [&](std::uint64_t idx, double w) {
-            if (idx >= ia && idx < ib) f(index_to_global(idx), w, d);
+            if (idx >= ia && idx < ib) f(index_to_global(idx), values_.clip(w), d);
         });
     }
 
@@ -251,6 +283,8 @@ private:
         ~0ull;                      // index of the source population's first neuron, if autapses are excluded
     bool self_target_ = false;      // the source population is among the targets
     std::vector<Segment> segments_; // target populations, ascending by global id
+    void clip_as_lava_dense(const NetworkSpec& spec);
+
     SynapseValues values_;
     std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
     std::vector<FileEdge> file_edges_;      // from_file only, sorted by (source, target)

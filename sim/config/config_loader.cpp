@@ -92,6 +92,8 @@ private:
     StorageSpec storage(const YAML::Node& n, const std::string& path) const;
     void load_population(const std::string& name, const YAML::Node& n);
     void load_projection(const std::string& name, const YAML::Node& n);
+    void load_dense(ProjectionSpec& pr, const MapReader& s);
+    std::map<std::string, std::size_t> dense_ports_; // loihi_lif population -> Dense ports taken
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
     // A receptor name every target population's model has.
@@ -524,7 +526,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
     const bool file_rule = conn.rule == ConnectorRule::from_file;
     MapReader s(src_, file_rule && !m.has("synapse") ? YAML::Node(YAML::NodeType::Map) : m.require("synapse"),
-                m.sub("synapse"), {"weight", "delay", "storage", "receptor"});
+                m.sub("synapse"), {"weight", "delay", "storage", "receptor", "weight_exp", "num_weight_bits"});
     pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
     if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
     pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay"))
@@ -532,6 +534,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     if (!s.has("delay") && !file_rule) fail(src_, s.node(), s.sub("delay"), "required key is missing");
     check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
     if (s.has("receptor")) pr.receptor = receptor(s.get("receptor"), s.sub("receptor"), pr.targets);
+    load_dense(pr, s);
     if (s.has("storage")) {
         pr.storage = storage(s.get("storage"), s.sub("storage"));
         check_storage(pr, s.get("storage"), s.sub("storage"));
@@ -545,6 +548,48 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         if (pr.storage.kind == StorageKind::procedural_weights && file) pr.storage.kind = StorageKind::packed;
     }
     spec_.projections.push_back(std::move(pr));
+}
+
+// Lava's Dense keys of a projection into loihi_lif neurons: num_weight_bits, and weight_exp, the shift
+// of the projection's own accumulator. A loihi_lif neuron has two (ports dense_a and dense_b, whose
+// shifts are its weight_exp and weight_exp_b): the first projection with a weight_exp takes port
+// dense_a of its targets, the second dense_b; a third has none left.
+void Loader::load_dense(ProjectionSpec& pr, const MapReader& s) {
+    if (!s.has("weight_exp") && !s.has("num_weight_bits")) return;
+    const std::string key = s.has("weight_exp") ? "weight_exp" : "num_weight_bits";
+    for (const auto& t : pr.targets)
+        if (spec_.find_population(t)->model != "loihi_lif")
+            fail(src_, s.get(key), s.sub(key),
+                 "only for projections into loihi_lif (Lava's Dense); target " + t + " is " +
+                     spec_.find_population(t)->model);
+    if (s.has("num_weight_bits"))
+        pr.num_weight_bits = static_cast<int>(integer(s.get("num_weight_bits"), s.sub("num_weight_bits"), 1, 8));
+    if (!s.has("weight_exp")) return;
+    const YAML::Node node = s.get("weight_exp");
+    const double x = number_in(node, s.sub("weight_exp"), -8, 7);
+    if (x != std::floor(x)) fail(src_, node, s.sub("weight_exp"), "must be an integer shift");
+    const auto v = static_cast<std::int64_t>(x);
+    pr.dense_weight_exp = static_cast<int>(v);
+    if (s.has("receptor"))
+        fail(src_, s.get("receptor"), s.sub("receptor"), "weight_exp chooses the Dense port itself (dense_a, dense_b)");
+    std::size_t port = 0;
+    for (const auto& t : pr.targets) port = std::max(port, dense_ports_[t]);
+    if (port > 1)
+        fail(src_, node, s.sub("weight_exp"),
+             "target " + pr.targets[0] +
+                 " already has two Dense inputs with their own weight_exp (nmsim keeps two accumulators per "
+                 "loihi_lif neuron: merge projections, or give them no weight_exp to share dense_a)");
+    pr.receptor = port == 0 ? "dense_a" : "dense_b";
+    for (const auto& t : pr.targets) {
+        for (auto& pop : spec_.populations)
+            if (pop.name == t) {
+                const std::string param = port == 0 ? "weight_exp" : "weight_exp_b";
+                if (pop.param_arrays.count(param))
+                    fail(src_, node, s.sub("weight_exp"), "target " + t + " gives " + param + " per neuron");
+                pop.params[param] = static_cast<double>(v);
+            }
+        dense_ports_[t] = port + 1;
+    }
 }
 
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {

@@ -112,6 +112,11 @@ struct ProjectionSpec {
     // The delay is only the one step every edge of an imported graph takes (NIR), not a programmed
     // synaptic delay: chip footprints and chip runs map it to the chip's own minimum latency.
     bool latency_only = false;
+    // Into loihi_lif: Lava's Dense. Weights are clipped to 8 bits and truncated to num_weight_bits as
+    // Dense does (sign mode from the weights); dense_weight_exp (synapse.weight_exp, set: > -99) is the
+    // shift of this projection's own accumulator (a port of the target, assigned by the loader).
+    int dense_weight_exp = -99;
+    int num_weight_bits = 8;
 };
 
 struct StimulusSpec {

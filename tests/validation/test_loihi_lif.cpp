@@ -18,7 +18,8 @@ std::unique_ptr<NeuronGroup> make(double du, double dv, double vth, double bias_
                                              {"vth", vth},
                                              {"bias_mant", bias_mant},
                                              {"bias_exp", bias_exp},
-                                             {"weight_exp", weight_exp}};
+                                             {"weight_exp", weight_exp},
+                                             {"weight_exp_b", 0}};
     return loihi_lif_model.create(1, p, 1.0);
 }
 
@@ -137,4 +138,135 @@ TEST(LoihiLif, ParametersMustBeRegisterIntegers) {
                  ConfigError);
     EXPECT_NO_THROW(load_config_text(
         "nmsim: 1\npopulations: {N: {size: 1, model: loihi_lif, params: {du: 4095}}}\n", "c"));
+}
+
+// ---- Lava's Dense in front of the LIF: per-projection weight_exp, 8-bit clip, truncated LSBs ----------
+#include <filesystem>
+#include <fstream>
+
+#include "sim/build/connectivity.hpp"
+#include "sim/build/network_builder.hpp"
+#include "sim/engine/simulator.hpp"
+
+namespace {
+
+// u of every target neuron after the step in which all sources' spikes (fired at 1 ms) arrive; du =
+// 4095 clears the old current, so u = a_in << 6 exactly.
+std::vector<double> currents_after_one_volley(const std::string& projections, std::uint64_t targets) {
+    const std::string yaml = "nmsim: 1\nsimulation: {duration: 4.0, dt: 1.0}\npopulations:\n"
+                             "  A: {size: 3, model: spike_source_array, spike_times: [1.0]}\n"
+                             "  B: {size: 2, model: spike_source_array, spike_times: [1.0]}\n"
+                             "  T: {size: " +
+                             std::to_string(targets) +
+                             ", model: loihi_lif, params: {du: 4095, dv: 0, vth: 131071}}\n"
+                             "projections:\n" +
+                             projections +
+                             "recorders:\n  u: {type: state, population: T, variable: u, ids: all}\n";
+    const NetworkSpec spec = load_config_text(yaml, "dense.yaml");
+    BuiltNetwork net = build_network(spec, 1);
+    const RunResult r = simulate(net);
+    // Spikes stamped 1 ms (emitted in step 0) arrive with delay 1 in step 1: row 2 is after step 1.
+    const auto& rep = r.reports.at(0);
+    std::vector<double> u;
+    for (std::uint64_t i = 0; i < targets; ++i) u.push_back(rep.data.at(2 * targets + i));
+    return u;
+}
+
+} // namespace
+
+TEST(LavaDense, EachProjectionShiftsItsOwnSum) {
+    // Lava: Dense A (3 spikes of weight 5, weight_exp -2) sends 15 >> 2 = 3, Dense B (2 spikes of 3,
+    // weight_exp -1) sends 6 >> 1 = 3: a_in = 6, u = 384. One shift of the total would give 21 >> 2 = 5.
+    // Negative sums floor: -15 >> 2 = -4, -6 >> 1 = -3.
+    const std::string pos = "  a: {source: A, target: T, connector: {rule: all_to_all}, synapse: {weight: 5, "
+                            "delay: 1.0, weight_exp: -2}}\n"
+                            "  b: {source: B, target: T, connector: {rule: all_to_all}, synapse: {weight: 3, "
+                            "delay: 1.0, weight_exp: -1}}\n";
+    EXPECT_EQ(currents_after_one_volley(pos, 1), (std::vector<double>{6 * 64}));
+    const std::string neg =
+        "  a: {source: A, target: T, connector: {rule: all_to_all}, synapse: {weight: -5, "
+        "delay: 1.0, weight_exp: -2}}\n"
+        "  b: {source: B, target: T, connector: {rule: all_to_all}, synapse: {weight: -3, "
+        "delay: 1.0, weight_exp: -1}}\n";
+    EXPECT_EQ(currents_after_one_volley(neg, 1), (std::vector<double>{-7 * 64}));
+    // A positive exponent shifts left: 15 << 1 = 30, plus 6 << 0.
+    const std::string up = "  a: {source: A, target: T, connector: {rule: all_to_all}, synapse: {weight: 5, "
+                           "delay: 1.0, weight_exp: 1}}\n"
+                           "  b: {source: B, target: T, connector: {rule: all_to_all}, synapse: {weight: 3, "
+                           "delay: 1.0, weight_exp: 0}}\n";
+    EXPECT_EQ(currents_after_one_volley(up, 1), (std::vector<double>{36 * 64}));
+}
+
+TEST(LavaDense, WeightsClipToEightBitsAndMixedSignDropsTheLowestBit) {
+    // One weight per target (from_file, one source each): the matrix mixes signs, so Lava clips to
+    // [-256, 255] and drops 1 bit (floor): 7 -> 6, -7 -> -8, 300 -> 255 -> 254, -300 -> -256, 2.9 -> 2.
+    const auto dir = std::filesystem::temp_directory_path() / ("nmsim_dense_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string csv = (dir / "w.csv").string();
+    std::ofstream(csv) << "0,0,7,1\n1,1,-7,1\n2,2,300,1\n0,3,-300,1\n1,4,2.9,1\n";
+    const auto mixed = currents_after_one_volley(
+        "  a: {source: A, target: T, connector: {rule: from_file, file: " + csv + "}}\n", 5);
+    EXPECT_EQ(mixed, (std::vector<double>{6 * 64, -8 * 64, 254 * 64, -256 * 64, 2 * 64}));
+    // One sign: no bit dropped at 8 bits; 300 clips to 255 (excitatory), -300 to -255 (inhibitory).
+    std::ofstream(csv) << "0,0,7,1\n1,1,300,1\n";
+    EXPECT_EQ(currents_after_one_volley(
+                  "  a: {source: A, target: T, connector: {rule: from_file, file: " + csv + "}}\n", 2),
+              (std::vector<double>{7 * 64, 255 * 64}));
+    std::ofstream(csv) << "0,0,-7,1\n1,1,-300,1\n";
+    EXPECT_EQ(currents_after_one_volley(
+                  "  a: {source: A, target: T, connector: {rule: from_file, file: " + csv + "}}\n", 2),
+              (std::vector<double>{-7 * 64, -255 * 64}));
+    // num_weight_bits 6 drops 2 bits of the magnitude: 7 -> 4, -7 -> -4 (inhibitory: on |w|).
+    std::ofstream(csv) << "0,0,-7,1\n1,1,-13,1\n";
+    EXPECT_EQ(currents_after_one_volley("  a: {source: A, target: T, connector: {rule: from_file, file: " +
+                                            csv + "}, synapse: {num_weight_bits: 6}}\n",
+                                        2),
+              (std::vector<double>{-4 * 64, -12 * 64}));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(LavaDense, EveryStorageRungSeesTheClippedWeights) {
+    // A uniform over [-9, 9] is mixed-sign: weights become integers and lose their lowest bit,
+    // in the packed table and when regenerated (procedural storage) alike.
+    const NetworkSpec spec = load_config_text(
+        "nmsim: 1\npopulations:\n  A: {size: 50, model: spike_source_array, spike_times: [1.0]}\n"
+        "  T: {size: 40, model: loihi_lif}\nprojections:\n"
+        "  p: {source: A, target: T, connector: {rule: pairwise_bernoulli, p: 0.5}, synapse: {weight: "
+        "{uniform: [-9, 9]}, delay: 1.0}}\n",
+        "rungs.yaml");
+    const ProjectionGenerator gen(spec, spec.projections[0]);
+    std::size_t n = 0;
+    gen.generate_from_sources(
+        0, 50, 0, spec.total_neurons(), [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t) {
+            EXPECT_EQ(w, std::floor(w)) << s << " " << t;
+            EXPECT_EQ(static_cast<std::int64_t>(w) % 2, 0) << w;
+            double again;
+            std::uint32_t d;
+            gen.values()(gen.source_first() + s, t, 0, again, d); // what procedural storage regenerates
+            EXPECT_EQ(again, w);
+            ++n;
+        });
+    EXPECT_GT(n, 500u);
+}
+
+TEST(LavaDense, ConfigErrors) {
+    const std::string head =
+        "nmsim: 1\npopulations:\n  A: {size: 2, model: spike_source_array, spike_times: [1.0]}\n"
+        "  T: {size: 1, model: loihi_lif}\n  L: {size: 1, model: lif_delta}\nprojections:\n";
+    auto dense = [](const std::string& name, const std::string& target, int exp) {
+        return "  " + name + ": {source: A, target: " + target +
+               ", connector: {rule: all_to_all}, synapse: {weight: 1, delay: 1.0, weight_exp: " +
+               std::to_string(exp) + "}}\n";
+    };
+    // A third Dense with its own weight_exp into the same neurons: no accumulator left.
+    try {
+        load_config_text(head + dense("a", "T", -1) + dense("b", "T", -2) + dense("c", "T", -3), "d.yaml");
+        ADD_FAILURE() << "three Dense ports";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.key_path, "projections.c.synapse.weight_exp");
+        EXPECT_GT(e.line, 0);
+    }
+    // weight_exp belongs to Lava's Dense: only into loihi_lif.
+    EXPECT_THROW(load_config_text(head + dense("a", "L", -1), "d.yaml"), ConfigError);
+    EXPECT_NO_THROW(load_config_text(head + dense("a", "T", -1) + dense("b", "T", 2), "d.yaml"));
 }
