@@ -277,7 +277,7 @@ std::pair<double, double> ProjectionGenerator::weight_range() const {
         if (!c.has_kernel) return {c.pool_scale, c.pool_scale};
         double lo = 0.0, hi = 0.0;
         bool any = false;
-        for (double w : c.kernel)
+        for (double w : c.weights())
             if (w != 0.0) {
                 lo = any ? std::min(lo, w * c.pool_scale) : w * c.pool_scale;
                 hi = any ? std::max(hi, w * c.pool_scale) : w * c.pool_scale;

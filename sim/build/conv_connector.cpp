@@ -8,4 +8,12 @@ std::uint64_t ConvConnector::synapse_count() const {
     return n;
 }
 
+void ConvConnector::compact() {
+    for (double w : kernel)
+        if (static_cast<double>(static_cast<float>(w)) != w) return;
+    kernel32.assign(kernel.begin(), kernel.end());
+    kernel.clear();
+    kernel.shrink_to_fit();
+}
+
 } // namespace nmsim

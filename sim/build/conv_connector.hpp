@@ -22,7 +22,8 @@ struct ConvConnector {
     bool has_kernel = false;
     std::uint32_t out_c = 1, k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
     std::uint32_t dil_h = 1, dil_w = 1, groups = 1;
-    std::vector<double> kernel; // out_c x (in_c / groups) x k_h x k_w
+    std::vector<double> kernel;  // out_c x (in_c / groups) x k_h x k_w
+    std::vector<float> kernel32; // the same, once compact() found every weight exact in float32
     // Target layout.
     std::uint32_t out_h = 1, out_w = 1;
 
@@ -30,10 +31,27 @@ struct ConvConnector {
     std::uint64_t target_size() const { return std::uint64_t{has_kernel ? out_c : in_c} * out_h * out_w; }
     // Synapses with a non-zero weight, over all sources (for estimates and reports).
     std::uint64_t synapse_count() const;
-    std::uint64_t kernel_bytes() const { return kernel.size() * sizeof(double); }
+    std::uint64_t kernel_bytes() const {
+        return kernel32.empty() ? kernel.size() * sizeof(double) : kernel32.size() * sizeof(float);
+    }
+    // Holds the kernel in float32 when that loses nothing (exported graphs' weights are float32).
+    void compact();
+    // The kernel's weights, whichever way they are held.
+    std::vector<double> weights() const {
+        return kernel32.empty() ? kernel : std::vector<double>(kernel32.begin(), kernel32.end());
+    }
+    std::size_t weight_count() const { return kernel32.empty() ? kernel.size() : kernel32.size(); }
 
     // f(target_index, weight) for every synapse of source s, target indices ascending.
     template <class F> void row(std::uint64_t s, F&& f) const {
+        if (kernel32.empty())
+            row_of(kernel.data(), s, f);
+        else
+            row_of(kernel32.data(), s, f);
+    }
+
+private:
+    template <class W, class F> void row_of(const W* weights, std::uint64_t s, F& f) const {
         const std::uint32_t x = static_cast<std::uint32_t>(s % in_w);
         const std::uint32_t y = static_cast<std::uint32_t>((s / in_w) % in_h);
         const std::uint32_t c = static_cast<std::uint32_t>(s / (std::uint64_t{in_w} * in_h));
@@ -45,7 +63,7 @@ struct ConvConnector {
         const std::uint32_t g = c / in_per_group, ci = c % in_per_group;
         // Output oy reads pooled row oy*stride - pad + ky*dil: walking ky down walks oy up.
         for (std::uint32_t co = g * out_per_group; co < (g + 1) * out_per_group; ++co) {
-            const double* w = &kernel[(std::uint64_t{co} * in_per_group + ci) * k_h * k_w];
+            const W* w = &weights[(std::uint64_t{co} * in_per_group + ci) * k_h * k_w];
             for (std::uint32_t ky = k_h; ky-- > 0;) {
                 const std::int64_t ny = std::int64_t{py} + pad_h - std::int64_t{ky} * dil_h;
                 if (ny < 0 || ny % stride_h) continue;
@@ -55,7 +73,7 @@ struct ConvConnector {
                     const std::int64_t nx = std::int64_t{px} + pad_w - std::int64_t{kx} * dil_w;
                     if (nx < 0 || nx % stride_w) continue;
                     const std::uint64_t ox = static_cast<std::uint64_t>(nx / stride_w);
-                    const double v = w[ky * k_w + kx];
+                    const double v = static_cast<double>(w[ky * k_w + kx]);
                     if (ox >= out_w || v == 0.0) continue;
                     f((std::uint64_t{co} * out_h + oy) * out_w + ox, v * pool_scale);
                 }

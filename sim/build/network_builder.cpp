@@ -221,7 +221,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
             net.float32_weights = net.float32_weights && (v.weight_drawn() || is_float(v.weight_constant()));
             if (net.generators[j].has_kernel()) {
                 const ConvConnector& c = *spec.projections[j].connector.conv;
-                for (double w : c.kernel)
+                for (double w : c.weights())
                     net.float32_weights = net.float32_weights && is_float(w * c.pool_scale);
                 net.float32_weights = net.float32_weights && is_float(c.pool_scale);
             }

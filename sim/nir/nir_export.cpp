@@ -280,20 +280,20 @@ private:
                 from = flat;
             }
             add_node(w, "Affine",
-                     {{"weight", array(c.kernel, {c.out_c, std::uint64_t{c.in_c} * c.k_h * c.k_w})},
+                     {{"weight", array(c.weights(), {c.out_c, std::uint64_t{c.in_c} * c.k_h * c.k_w})},
                       {"bias", array(b)}});
             return from;
         }
         const bool one_d = c.in_h == 1 && c.k_h == 1 && c.stride_h == 1 && c.pad_h == 0;
         std::map<std::string, NirArray> a;
         if (one_d) {
-            a["weight"] = array(c.kernel, {c.out_c, c.in_c / c.groups, c.k_w});
+            a["weight"] = array(c.weights(), {c.out_c, c.in_c / c.groups, c.k_w});
             a["stride"] = scalar(c.stride_w);
             a["padding"] = scalar(c.pad_w);
             a["dilation"] = scalar(c.dil_w);
             a["input_shape"] = scalar(c.pool_out_w);
         } else {
-            a["weight"] = array(c.kernel, {c.out_c, c.in_c / c.groups, c.k_h, c.k_w});
+            a["weight"] = array(c.weights(), {c.out_c, c.in_c / c.groups, c.k_h, c.k_w});
             a["stride"] = array({double(c.stride_h), double(c.stride_w)});
             a["padding"] = array({double(c.pad_h), double(c.pad_w)});
             a["dilation"] = array({double(c.dil_h), double(c.dil_w)});

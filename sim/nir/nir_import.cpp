@@ -861,9 +861,10 @@ private:
         c.file = path_;
         std::string kind;
         if (auto kernel = as_kernel(p)) {
+            kernel->compact();
             c.rule = ConnectorRule::conv;
             kind = fmt::format("kernel connector, {} weights stored once, {} synapses when expanded",
-                               kernel->kernel.size(), kernel->synapse_count());
+                               kernel->weight_count(), kernel->synapse_count());
             c.conv = std::move(kernel);
         } else {
             auto edges = std::make_shared<std::vector<ListedEdge>>();

@@ -118,6 +118,17 @@ for node in ["1", "3", "6", "10", "12"]:
 sys.exit(0 if ok else 1)
 EOF
 
+# --- input from HDF5: a run's own SONATA spikes (/spikes/input) drive the graph to the same spikes
+expect_exit 0 "run the Braille RNN from SONATA input spikes" "$NMSIM" run "$DATA/braille_noDelay_bias_zero.nir" \
+    --input braille.h5 --set simulation.duration=30 -o braille_h5in.h5
+$PY - <<'EOF' && pass "HDF5 input gives the CSV input's spikes" || fail "HDF5 input differs"
+import h5py, numpy as np
+a, b = h5py.File("braille.h5", "r"), h5py.File("braille_h5in.h5", "r")
+for pop in ["input", "lif1_lif", "lif2"]:
+    for d in ["timestamps", "node_ids"]:
+        assert np.array_equal(a[f"/spikes/{pop}/{d}"][:], b[f"/spikes/{pop}/{d}"][:]), pop
+EOF
+
 # --- convert: the YAML (+ edges file) runs to the same spikes as the graph
 expect_exit 0 "convert braille to YAML" "$NMSIM" convert "$DATA/braille_noDelay_bias_zero.nir" \
     --input braille_in.csv -o braille.yaml
