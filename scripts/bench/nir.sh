@@ -14,16 +14,10 @@ cd "$OUT"
 
 # Inputs: the NIR paper's LIF step input; random spikes on the Braille RNN's 12 channels; a bar sweeping
 # over the CNN's 2 x 34 x 34 sensor (no datasets here: the shapes and rates of the real inputs).
-$PY - <<'EOF'
+PYTHONPATH=$ROOT/tests/integration $PY - <<'EOF'
 import numpy as np
-d0 = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0,
-      0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-with open("lif_in.csv", "w") as f:
-    f.write("time,node,index,value\n")
-    for k, v in enumerate(d0):
-        if v:
-            f.write(f"{k * 10 * 1e-4!r},input,0,1\n")
+from nir_reference import write_paper_lif_csv
+write_paper_lif_csv("lif_in.csv")
 rng = np.random.default_rng(7)
 with open("braille_in.csv", "w") as f:
     f.write("time,node,index,value\n")
@@ -54,8 +48,9 @@ run two two_lif_neurons 100
 run braille braille_noDelay_bias_zero 100 --input braille_in.csv
 run cnn cnn_sinabs 100000 --dt 1 --input cnn_in.csv
 
-$PY - "$DATA" <<'EOF'
+PYTHONPATH=$ROOT/tests/integration $PY - "$DATA" <<'EOF'
 import json, math, sys, h5py, numpy as np
+from nir_reference import paper_lif_steps
 data = sys.argv[1]
 files = [("lif", "lif_norse", "1,000 steps of 0.1 ms"), ("two", "two_lif_neurons", "1,000 steps of 0.1 ms"),
          ("braille", "braille_noDelay_bias_zero", "1,000 steps of 0.1 ms"),
@@ -90,10 +85,7 @@ print()
 # The LIF neuron against the exact solution, sampled at step ends (input of step k reaches it in k + 1).
 lif = h5py.File(f"{data}/lif_norse.nir", "r")["node/nodes/1"]
 tau, thr = float(lif["tau"][0]), float(lif["v_threshold"][0])
-d0 = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0,
-      0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-u = [x for t in d0 for x in [t] + [0] * 9]
+u = paper_lif_steps()
 dt = 1e-4
 for mode, name in [("v_reset (NIR)", "lif"), ("subtract (the paper's exact solution)", "lif_sub")]:
     v, ref, spk = 0.0, [], []

@@ -8,6 +8,7 @@
 #include "sim/build/connectivity.hpp"
 #include "sim/build/conv_connector.hpp"
 #include "sim/io/nir_file.hpp"
+#include "sim/nir/nir_import.hpp"
 #include "sim/spec/errors.hpp"
 
 namespace nmsim {
@@ -23,16 +24,8 @@ NirArray scalar(double v) {
 
 class Exporter {
 public:
-    Exporter(const NetworkSpec& spec, const NirExportOptions& opt) : spec_(spec), opt_(opt) {
-        if (opt.time_unit == "s")
-            ms_per_unit_ = 1000.0;
-        else if (opt.time_unit == "ms")
-            ms_per_unit_ = 1.0;
-        else if (opt.time_unit == "us")
-            ms_per_unit_ = 1e-3;
-        else
-            throw UsageError("--time-unit must be s, ms or us, not '" + opt.time_unit + "'");
-    }
+    Exporter(const NetworkSpec& spec, const NirExportOptions& opt)
+        : spec_(spec), opt_(opt), ms_per_unit_(ms_per_time_unit(opt.time_unit)) {}
 
     NirFile run() {
         infer_shapes();
@@ -316,31 +309,16 @@ private:
         std::vector<double> m(src.size * tgt.size, 0.0);
         std::uint32_t delay = 0;
         bool first = true;
-        gen.generate_from_sources(
-            0, src.size, tgt.first_id, tgt.first_id + tgt.size,
-            [&](std::uint64_t s, std::uint64_t t, double weight, std::uint32_t d) {
-                m[(t - tgt.first_id) * src.size + s] += weight;
-                if (first) delay = d;
-                first = false;
-                if (d != delay)
-                    refuse("projections." + pr.name,
-                           "synapses of one projection differ in delay (NIR delays are per "
-                           "output)");
-            });
-        if (!gen.source_driven()) {
-            // Target-driven rules enumerate by target: same matrix, another order.
-            std::fill(m.begin(), m.end(), 0.0);
-            first = true;
-            gen.generate(tgt.first_id, tgt.first_id + tgt.size,
-                         [&](std::uint64_t s, std::uint64_t t, double weight, std::uint32_t d) {
-                             m[(t - tgt.first_id) * src.size + s] += weight;
-                             if (first) delay = d;
-                             first = false;
-                             if (d != delay)
-                                 refuse("projections." + pr.name,
-                                        "synapses of one projection differ in delay");
-                         });
-        }
+        // generate() enumerates any rule (by source or by target): every synapse into this population.
+        gen.generate(tgt.first_id, tgt.first_id + tgt.size,
+                     [&](std::uint64_t s, std::uint64_t t, double weight, std::uint32_t d) {
+                         m[(t - tgt.first_id) * src.size + s] += weight;
+                         if (first) delay = d;
+                         first = false;
+                         if (d != delay)
+                             refuse("projections." + pr.name,
+                                    "synapses of one projection differ in delay (NIR delays are per output)");
+                     });
         std::map<std::string, NirArray> a = {{"weight", array(std::move(m), {tgt.size, src.size})}};
         if (!bias.empty()) a["bias"] = array(bias);
         add_node(w, bias.empty() ? "Linear" : "Affine", std::move(a));

@@ -57,15 +57,8 @@ struct Node {
 
 class Translator {
 public:
-    Translator(const std::string& path, const NirImportOptions& opt) : path_(path), opt_(opt) {
-        if (opt.time_unit == "s")
-            ms_per_unit_ = 1000.0;
-        else if (opt.time_unit == "ms")
-            ms_per_unit_ = 1.0;
-        else if (opt.time_unit == "us")
-            ms_per_unit_ = 1e-3;
-        else
-            throw UsageError("--time-unit must be s, ms or us, not '" + opt.time_unit + "'");
+    Translator(const std::string& path, const NirImportOptions& opt)
+        : path_(path), opt_(opt), ms_per_unit_(ms_per_time_unit(opt.time_unit)) {
         if (!(opt.dt > 0.0) || !std::isfinite(opt.dt)) throw UsageError("--dt must be a positive number");
         if (opt.reset != "v_reset" && opt.reset != "subtract")
             throw UsageError("--reset must be v_reset or subtract, not '" + opt.reset + "'");
@@ -910,6 +903,13 @@ private:
 };
 
 } // namespace
+
+double ms_per_time_unit(const std::string& unit) {
+    if (unit == "s") return 1000.0;
+    if (unit == "ms") return 1.0;
+    if (unit == "us") return 1e-3;
+    throw UsageError("--time-unit must be s, ms or us, not '" + unit + "'");
+}
 
 bool is_nir_path(const std::string& path) {
     const std::string ext = std::filesystem::path(path).extension().string();

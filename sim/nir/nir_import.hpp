@@ -40,6 +40,9 @@ NetworkSpec load_nir(const std::string& path, const NirImportOptions& options,
 std::vector<std::string> convert_nir(const std::string& path, const NirImportOptions& options,
                                      const std::string& yaml_path);
 
+// Milliseconds in one unit of a graph's time ("s", "ms", "us"); UsageError otherwise.
+double ms_per_time_unit(const std::string& unit);
+
 // A NIR graph (by its extension or HDF5 signature) rather than a YAML config.
 bool is_nir_path(const std::string& path);
 

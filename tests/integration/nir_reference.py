@@ -201,3 +201,46 @@ def simulate(path, events, dt, steps, time_unit="s", reset="v_reset"):
                 for i in ev[k].get(s, []):
                     prev[k][i] += 1.0
     return spikes, volts
+
+
+# ---- helpers shared by the tests and scripts/bench/nir.sh ------------------------------------------
+
+# The NIR paper's LIF input (paper/01_lif/lif_exact_sim.py): one value per 1 ms, each followed by 9 zeros
+# at dt = 0.1 ms.
+PAPER_LIF_INPUT = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1,
+                   1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                   0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                   0, 0, 0, 0, 0]
+
+
+def paper_lif_steps():
+    """The paper's input per 0.1 ms step."""
+    return [x for t in PAPER_LIF_INPUT for x in [t] + [0] * 9]
+
+
+def write_paper_lif_csv(path):
+    with open(path, "w") as f:
+        f.write("time,node,index,value\n")
+        for k, v in enumerate(PAPER_LIF_INPUT):
+            if v:
+                f.write(f"{k * 10 * 1e-4!r},input,0,1\n")
+
+
+def events_from_csv(path, dt):
+    """{input node: [(step, index), ...]} from a time,node,index,value file."""
+    import csv
+    ev = {}
+    for row in csv.DictReader(open(path)):
+        ev.setdefault(row["node"], []).append((round(float(row["time"]) / dt), int(row["index"])))
+    return ev
+
+
+def nmsim_spikes(path, pop, n, steps, dt_ms):
+    """bool[steps, n] from nmsim's SONATA output: a spike stamped t was emitted in step t/dt - 1."""
+    z = np.zeros((steps, n), dtype=bool)
+    f = h5py.File(path, "r")
+    for t, i in zip(f[f"/spikes/{pop}/timestamps"][:], f[f"/spikes/{pop}/node_ids"][:]):
+        s = round(t / dt_ms) - 1
+        if s < steps:
+            z[s, i] = True
+    return z

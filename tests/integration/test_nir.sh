@@ -11,24 +11,13 @@ for f in lif_norse two_lif_neurons braille_noDelay_bias_zero cnn_sinabs; do
 done
 
 # --- the NIR paper's LIF neuron (Norse export) under its step input, against the exact solution
-$PY - <<'EOF'
-d0 = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0,
-      0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-with open("lif_in.csv", "w") as f:
-    f.write("time,node,index,value\n")
-    for k, v in enumerate(d0):
-        if v:
-            f.write(f"{k * 10 * 1e-4!r},input,0,1\n")
-EOF
+PYTHONPATH=$SRC/tests/integration $PY -c "from nir_reference import write_paper_lif_csv; write_paper_lif_csv('lif_in.csv')"
 expect_exit 0 "run lif_norse.nir with the paper's input" \
     "$NMSIM" run "$DATA/lif_norse.nir" --input lif_in.csv --record-state --set simulation.duration=100.1 -o lif.h5
-$PY - <<'EOF' && pass "LIF trace equals the exact solution (to the report's float32) and spikes match" || fail "LIF against the exact solution"
+PYTHONPATH=$SRC/tests/integration $PY - <<'EOF' && pass "LIF trace equals the exact solution (to the report's float32) and spikes match" || fail "LIF against the exact solution"
 import math, h5py, numpy as np
-d0 = [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0,
-      0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-u = [x for t in d0 for x in [t] + [0] * 9]
+from nir_reference import paper_lif_steps
+u = paper_lif_steps()
 tau, dt = float(np.float32(0.0025)), 1e-4  # lif_norse.nir (float32): tau 2.5 ms, r 1, v_leak 0
 thr = float(np.float32(0.1))
 # Exact solution of tau dv/dt = -v + u(t), u held over each step, sampled at the step ends; the
@@ -80,23 +69,10 @@ expect_exit 0 "run cnn_sinabs.nir (dt = 1: Sinabs' IF integrates per step)" \
     --threads 2 -o cnn.h5
 PYTHONPATH=$SRC/tests/integration $PY - "$DATA" <<'EOF' && pass "Braille and CNN spikes equal the NumPy/SciPy reference" || fail "NIR graphs against the reference"
 import sys, csv, h5py, numpy as np
-from nir_reference import simulate
+from nir_reference import simulate, events_from_csv as events, nmsim_spikes
 data = sys.argv[1]
 
-def events(path, dt):
-    ev = {}
-    for row in csv.DictReader(open(path)):
-        ev.setdefault(row["node"], []).append((round(float(row["time"]) / dt), int(row["index"])))
-    return ev
 
-def nmsim_spikes(path, pop, n, steps, dt_ms):
-    z = np.zeros((steps, n), dtype=bool)
-    f = h5py.File(path, "r")
-    for t, i in zip(f[f"/spikes/{pop}/timestamps"][:], f[f"/spikes/{pop}/node_ids"][:]):
-        s = round(t / dt_ms) - 1
-        if s < steps:
-            z[s, i] = True
-    return z
 
 ok = True
 # Braille: 300 steps of 0.1 ms
@@ -147,21 +123,9 @@ expect_exit 0 "export the CNN to NIR" "$NMSIM" export "$DATA/cnn_sinabs.nir" -o 
 expect_exit 0 "export the Braille RNN to NIR" "$NMSIM" export "$DATA/braille_noDelay_bias_zero.nir" -o braille_rt.nir
 PYTHONPATH=$SRC/tests/integration $PY - <<'EOF' && pass "exported graphs give the original's spikes (NumPy reference)" || fail "exported graphs differ"
 import csv, h5py, numpy as np
-from nir_reference import simulate, read_graph
+from nir_reference import simulate, read_graph, events_from_csv as events, nmsim_spikes
 
-def events(path, dt):
-    ev = {}
-    for row in csv.DictReader(open(path)):
-        ev.setdefault(row["node"], []).append((round(float(row["time"]) / dt), int(row["index"])))
-    return ev
 
-def nmsim_spikes(path, pop, n, steps, dt_ms):
-    z = np.zeros((steps, n), dtype=bool)
-    f = h5py.File(path, "r")
-    for t, i in zip(f[f"/spikes/{pop}/timestamps"][:], f[f"/spikes/{pop}/node_ids"][:]):
-        if round(t / dt_ms) - 1 < steps:
-            z[round(t / dt_ms) - 1, i] = True
-    return z
 
 types = sorted(n["type"] for n in read_graph("cnn_rt.nir")["nodes"].values())
 print("exported CNN nodes:", types)
