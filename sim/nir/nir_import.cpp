@@ -556,6 +556,11 @@ private:
             // The layout the dense layer reads: the pooling's output, else the source's own shape.
             const Shape in = ops.size() == 2 ? nodes_[ops[0]].shape : nodes_[p.source].shape;
             const NirArray& w = param(nodes_[main], "weight");
+            // A mostly-zero matrix is cheaper as an edge list of its non-zero weights (4-8 B each with
+            // the index) than as a kernel (4 B per entry, zeros included).
+            const auto nonzero =
+                std::count_if(w.values.begin(), w.values.end(), [](double x) { return x != 0.0; });
+            if (2 * static_cast<std::uint64_t>(nonzero) < w.values.size()) return nullptr;
             c = std::make_shared<ConvConnector>();
             c->in_c = static_cast<std::uint32_t>(in.size() == 3 ? in[0] : volume(in));
             c->in_h = static_cast<std::uint32_t>(in.size() == 3 ? in[1] : 1);

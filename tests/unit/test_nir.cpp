@@ -507,7 +507,8 @@ std::map<std::string, std::vector<double>> network_of(const NetworkSpec& spec) {
     // Targets by population name and local id (graphs may order populations differently).
     auto local = [&](std::uint64_t t) {
         for (const auto& p : spec.populations)
-            if (t >= p.first_id && t < p.first_id + p.size) return fmt::format("{} {}", p.name, t - p.first_id);
+            if (t >= p.first_id && t < p.first_id + p.size)
+                return fmt::format("{} {}", p.name, t - p.first_id);
         return std::string("?");
     };
     std::map<std::string, double> w;
@@ -575,6 +576,34 @@ TEST(NirExport, RefusesWhatNirCannotSay) {
         }
     EXPECT_THROW(export_nir(listed, small), ConfigError);
     EXPECT_NO_THROW(export_nir(listed));
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(NirGraphs, SparseDenseLayersBecomeEdgeLists) {
+    // A Linear with 1 non-zero weight of 6 is stored as an edge list (its one synapse), a full one as a
+    // kernel; both deliver the same.
+    for (const bool sparse : {true, false}) {
+        const std::vector<double> w =
+            sparse ? std::vector<double>{0, 0, 2.5, 0, 0, 0} : std::vector<double>{1, 1, 2.5, 1, 1, 1};
+        NirFile f;
+        f.graph.nodes = {input({3}), node("w", "Linear", {{"weight", arr(w, {2, 3})}}),
+                         integrator("acc", {2}), output({2})};
+        f.graph.edges = {{"input", "w"}, {"w", "acc"}, {"acc", "output"}};
+        const std::string path = (dir_ / "g.nir").string();
+        write_nir(path, f);
+        NirImportOptions opt;
+        const NetworkSpec spec = load_nir(path, opt);
+        EXPECT_EQ(spec.projections.at(0).connector.rule,
+                  sparse ? ConnectorRule::from_file : ConnectorRule::conv);
+        if (sparse) {
+            EXPECT_EQ(spec.projections.at(0).connector.edge_list->size(), 1u);
+        }
+        const auto o = run(f.graph.nodes, f.graph.edges, "0,input,2,1\n", 3);
+        EXPECT_EQ(v(o, "acc", 1, 0), 2.5f);
+    }
 }
 
 } // namespace
