@@ -23,19 +23,31 @@ EdgeList collect_edges(const BuiltNetwork& net, std::size_t j) {
     }
     std::sort(spans.begin(), spans.end());
     const double dt = spec.simulation.dt;
-    for (const Partition& part : net.partitions)
-        for (std::uint64_t row = 0; row < src.size; ++row)
+    auto add = [&](std::uint64_t row, std::uint64_t t, double w, std::uint32_t d) {
+        const auto it = std::upper_bound(spans.begin(), spans.end(), t,
+                                         [](std::uint64_t v, const auto& s) { return v < s.first; });
+        const auto& [first, off] = *(it - 1);
+        e.source_ids.push_back(row);
+        e.target_ids.push_back(off + (t - first));
+        e.weights.push_back(w);
+        e.delays_ms.push_back(d * dt);
+    };
+    for (const Partition& part : net.partitions) {
+        const PlasticWeights* learned =
+            part.plastic.size() > j && !part.plastic[j].row_start.empty() ? &part.plastic[j] : nullptr;
+        for (std::uint64_t row = 0; row < src.size; ++row) {
+            if (learned) { // a plastic projection: the weights as learned so far
+                std::uint64_t k = learned->row_start[row];
+                for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
+                                        part.end, [&](std::uint64_t t, std::uint32_t d) {
+                                            add(row, t, net.rules[j].decode(learned->level[k++]), d);
+                                        });
+                continue;
+            }
             for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-                             [&](std::uint64_t t, double w, std::uint32_t d) {
-                                 const auto it = std::upper_bound(
-                                     spans.begin(), spans.end(), t,
-                                     [](std::uint64_t v, const auto& s) { return v < s.first; });
-                                 const auto& [first, off] = *(it - 1);
-                                 e.source_ids.push_back(row);
-                                 e.target_ids.push_back(off + (t - first));
-                                 e.weights.push_back(w);
-                                 e.delays_ms.push_back(d * dt);
-                             });
+                             [&](std::uint64_t t, double w, std::uint32_t d) { add(row, t, w, d); });
+        }
+    }
     // Partitions split rows by target: merge back into (source, target) order, keeping row order.
     std::vector<std::size_t> order(e.source_ids.size());
     std::iota(order.begin(), order.end(), 0);

@@ -142,6 +142,23 @@ void initialise_state(const NetworkSpec& spec, std::size_t pop_index, const Mode
     }
 }
 
+// A plastic projection's weights in one partition: each synapse's initial weight on the rule's grid,
+// in the order delivery enumerates them, and where each source's row starts.
+PlasticWeights initial_weights(const BuiltNetwork& net, std::size_t j, const Partition& part) {
+    PlasticWeights pw;
+    const ProjectionGenerator& gen = net.generators[j];
+    const StdpRule& rule = net.rules[j];
+    pw.row_start.reserve(gen.source_size() + 1);
+    for (std::uint64_t s = 0; s < gen.source_size(); ++s) {
+        pw.row_start.push_back(pw.level.size());
+        for_each_synapse(
+            net.storage[j], part.tables[j], gen, s, part.begin, part.end,
+            [&](std::uint64_t t, double w, std::uint32_t) { pw.level.push_back(rule.encode(w, s, t, 0)); });
+    }
+    pw.row_start.push_back(pw.level.size());
+    return pw;
+}
+
 } // namespace
 
 BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const SynapseMap* map,
@@ -160,6 +177,9 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     for (const auto& pr : spec.projections) {
         net.generators.emplace_back(spec, pr);
         net.routes.push_back(route_receptor(spec, pr.targets, pr.receptor));
+        net.rules.push_back(pr.plasticity.enabled
+                                ? StdpRule(pr.plasticity, spec.simulation.dt, spec.simulation.seed, pr.index)
+                                : StdpRule{});
     }
     net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr)
                                   : std::move(storage);
@@ -170,6 +190,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         net.partitions[p].begin = ranges[p].first;
         net.partitions[p].end = ranges[p].second;
         net.partitions[p].tables.resize(spec.projections.size());
+        net.partitions[p].plastic.resize(spec.projections.size());
     }
     std::vector<std::vector<QuantisationError>> errors(
         partitions, std::vector<QuantisationError>(spec.projections.size()));
@@ -194,6 +215,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
             Partition& part = net.partitions[p];
             part.tables[j] =
                 build_table(net.generators[j], net.storage[j], j, part.begin, part.end, map, errors[p][j]);
+            if (spec.projections[j].plasticity.enabled) part.plastic[j] = initial_weights(net, j, part);
         } catch (...) {
 #pragma omp critical
             failure = std::current_exception();
@@ -201,6 +223,11 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     }
     if (failure) std::rethrow_exception(failure);
 
+    for (const auto& part : net.partitions)
+        for (const auto& pw : part.plastic) {
+            net.plastic_synapses += pw.level.size();
+            net.plastic_bytes += pw.bytes();
+        }
     for (const auto& part : net.partitions)
         for (const auto& t : part.tables) {
             net.tables.synapses += t.synapses();

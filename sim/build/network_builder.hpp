@@ -10,6 +10,7 @@
 #include "sim/build/connectivity.hpp"
 #include "sim/build/receptors.hpp"
 #include "sim/build/storage.hpp"
+#include "sim/plasticity/stdp.hpp"
 #include "sim/spec/network_spec.hpp"
 #include "sim/table/packed_table.hpp"
 
@@ -19,6 +20,7 @@ struct Partition {
     std::uint64_t begin = 0, end = 0; // global target ids [begin, end)
     std::vector<PackedTable>
         tables; // one per projection, indexed like spec.projections (empty if procedural)
+    std::vector<PlasticWeights> plastic; // one per projection: the learned weights (empty if static)
 };
 
 struct TableStats {
@@ -35,6 +37,7 @@ struct BuiltNetwork {
     std::vector<ProjectionGenerator> generators; // per projection: regenerates rows and values
     std::vector<ProjectionStorage> storage;      // per projection: the rung it is held in
     std::vector<ReceptorRoute> routes;           // per projection: the input channel per target population
+    std::vector<StdpRule> rules;                 // per projection: its plasticity (unused if static)
     std::vector<Partition> partitions;
     std::vector<std::unique_ptr<NeuronGroup>> groups; // per population
     std::vector<const ModelInfo*> models;             // per population
@@ -42,6 +45,7 @@ struct BuiltNetwork {
     std::uint32_t max_delay_steps = 1;
     bool float32_weights = true; // every synaptic weight is exactly a float32 (compact delivery queues)
     TableStats tables;
+    std::uint64_t plastic_synapses = 0, plastic_bytes = 0; // learned weights and their row index
     double build_seconds = 0.0;
 };
 

@@ -104,7 +104,14 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
         const ProjectionSpec& pr = spec.projections[j];
         const ProjectionGenerator& gen = generators[j];
         ProjectionStorage& st = out[j];
-        if (chip_run) {
+        if (pr.plasticity.enabled && !chip_run) {
+            // Learned weights live in their own array of levels: the table holds connectivity only.
+            st.kind = gen.rows_regenerable() ? StorageKind::procedural
+                      : values_drawn(pr)     ? StorageKind::procedural_weights
+                                             : StorageKind::packed;
+            st.reason = "plastic: weights learned in their own 16-bit levels, connectivity " +
+                        std::string(st.kind == StorageKind::procedural ? "regenerated" : "in a packed table");
+        } else if (chip_run) {
             st.reason = "chip run: values stored as the chip rounds them";
         } else if (pr.storage.kind == StorageKind::automatic) {
             // The least memory among exact rungs within the delivery budget.

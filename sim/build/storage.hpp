@@ -83,4 +83,20 @@ inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable
     }
 }
 
+// Calls f(target, delay_steps) for every synapse of a row, in for_each_synapse's order, without the
+// stored or regenerated weight (plastic projections keep theirs aside): regenerated rows with a
+// constant delay draw nothing.
+template <class F>
+inline void for_each_synapse_target(const ProjectionStorage& storage, const PackedTable& table,
+                                    const ProjectionGenerator& gen, std::uint64_t row, std::uint64_t t_begin,
+                                    std::uint64_t t_end, F&& f) {
+    if (storage.kind == StorageKind::procedural && !gen.values().delay_drawn() && !gen.has_kernel()) {
+        const std::uint32_t d = gen.values().delay_constant();
+        gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t) { f(t, d); });
+        return;
+    }
+    for_each_synapse(storage, table, gen, row, t_begin, t_end,
+                     [&](std::uint64_t t, double, std::uint32_t d) { f(t, d); });
+}
+
 } // namespace nmsim

@@ -93,6 +93,7 @@ private:
     void load_population(const std::string& name, const YAML::Node& n);
     void load_projection(const std::string& name, const YAML::Node& n);
     void load_dense(ProjectionSpec& pr, const MapReader& s);
+    void load_plasticity(ProjectionSpec& pr, const YAML::Node& n, const std::string& path);
     std::map<std::string, std::size_t> dense_ports_; // loihi_lif population -> Dense ports taken
     void load_stimulus(const std::string& name, const YAML::Node& n);
     void load_recorder(const std::string& name, const YAML::Node& n);
@@ -526,7 +527,8 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
 
     const bool file_rule = conn.rule == ConnectorRule::from_file;
     MapReader s(src_, file_rule && !m.has("synapse") ? YAML::Node(YAML::NodeType::Map) : m.require("synapse"),
-                m.sub("synapse"), {"weight", "delay", "storage", "receptor", "weight_exp", "num_weight_bits"});
+                m.sub("synapse"),
+                {"weight", "delay", "storage", "receptor", "weight_exp", "num_weight_bits", "plasticity"});
     pr.weight = s.has("weight") ? value_spec(s.get("weight"), s.sub("weight")) : ValueSpec::constant_of(0.0);
     if (!s.has("weight") && !file_rule) fail(src_, s.node(), s.sub("weight"), "required key is missing");
     pr.delay = s.has("delay") ? value_spec(s.get("delay"), s.sub("delay"))
@@ -535,6 +537,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
     check_delay(pr.delay, s.has("delay") ? s.get("delay") : s.node(), s.sub("delay"));
     if (s.has("receptor")) pr.receptor = receptor(s.get("receptor"), s.sub("receptor"), pr.targets);
     load_dense(pr, s);
+    if (s.has("plasticity")) load_plasticity(pr, s.get("plasticity"), s.sub("plasticity"));
     if (s.has("storage")) {
         pr.storage = storage(s.get("storage"), s.sub("storage"));
         check_storage(pr, s.get("storage"), s.sub("storage"));
@@ -563,7 +566,8 @@ void Loader::load_dense(ProjectionSpec& pr, const MapReader& s) {
                  "only for projections into loihi_lif (Lava's Dense); target " + t + " is " +
                      spec_.find_population(t)->model);
     if (s.has("num_weight_bits"))
-        pr.num_weight_bits = static_cast<int>(integer(s.get("num_weight_bits"), s.sub("num_weight_bits"), 1, 8));
+        pr.num_weight_bits =
+            static_cast<int>(integer(s.get("num_weight_bits"), s.sub("num_weight_bits"), 1, 8));
     if (!s.has("weight_exp")) return;
     const YAML::Node node = s.get("weight_exp");
     const double x = number_in(node, s.sub("weight_exp"), -8, 7);
@@ -571,7 +575,8 @@ void Loader::load_dense(ProjectionSpec& pr, const MapReader& s) {
     const auto v = static_cast<std::int64_t>(x);
     pr.dense_weight_exp = static_cast<int>(v);
     if (s.has("receptor"))
-        fail(src_, s.get("receptor"), s.sub("receptor"), "weight_exp chooses the Dense port itself (dense_a, dense_b)");
+        fail(src_, s.get("receptor"), s.sub("receptor"),
+             "weight_exp chooses the Dense port itself (dense_a, dense_b)");
     std::size_t port = 0;
     for (const auto& t : pr.targets) port = std::max(port, dense_ports_[t]);
     if (port > 1)
@@ -590,6 +595,49 @@ void Loader::load_dense(ProjectionSpec& pr, const MapReader& s) {
             }
         dense_ports_[t] = port + 1;
     }
+}
+
+// synapse.plasticity: {rule: stdp, pairing, weight_dependence, tau_plus, tau_minus, A_plus, A_minus, w_min,
+// w_max, weight_bits, rounding}.
+void Loader::load_plasticity(ProjectionSpec& pr, const YAML::Node& n, const std::string& path) {
+    MapReader m(src_, n, path,
+                {"rule", "pairing", "weight_dependence", "tau_plus", "tau_minus", "A_plus", "A_minus",
+                 "w_min", "w_max", "weight_bits", "rounding"});
+    PlasticitySpec& p = pr.plasticity;
+    p.enabled = true;
+    const std::string rule = text(m.require("rule"), m.sub("rule"));
+    if (rule != "stdp") fail(src_, m.get("rule"), m.sub("rule"), "unknown rule '" + rule + "' (known: stdp)");
+    auto choice = [&](const char* key, std::initializer_list<std::string> options) -> std::string {
+        if (!m.has(key)) return *options.begin();
+        const std::string v = text(m.get(key), m.sub(key));
+        for (const auto& o : options)
+            if (o == v) return v;
+        std::string known;
+        for (const auto& o : options) known += (known.empty() ? "" : ", ") + o;
+        fail(src_, m.get(key), m.sub(key), "'" + v + "' is not one of " + known);
+    };
+    p.pairing = choice("pairing", {"all_to_all", "nearest"}) == "nearest"
+                    ? PlasticitySpec::Pairing::nearest
+                    : PlasticitySpec::Pairing::all_to_all;
+    p.dependence = choice("weight_dependence", {"additive", "multiplicative"}) == "multiplicative"
+                       ? PlasticitySpec::Dependence::multiplicative
+                       : PlasticitySpec::Dependence::additive;
+    p.stochastic_rounding = choice("rounding", {"nearest", "stochastic"}) == "stochastic";
+    auto number = [&](const char* key, double dflt, double lo, double hi) {
+        return m.has(key) ? number_in(m.get(key), m.sub(key), lo, hi) : dflt;
+    };
+    p.tau_plus = number("tau_plus", p.tau_plus, 1e-9, 1e9);
+    p.tau_minus = number("tau_minus", p.tau_minus, 1e-9, 1e9);
+    p.a_plus = number("A_plus", p.a_plus, 0.0, 1e6);
+    p.a_minus = number("A_minus", p.a_minus, 0.0, 1e6);
+    p.w_min = number("w_min", p.w_min, -1e12, 1e12);
+    p.w_max = number("w_max", p.w_max, -1e12, 1e12);
+    if (!(p.w_max > p.w_min))
+        fail(src_, m.has("w_max") ? m.get("w_max") : n, m.sub("w_max"), "must be > w_min");
+    p.weight_bits = static_cast<unsigned>(
+        m.has("weight_bits") ? integer(m.get("weight_bits"), m.sub("weight_bits"), 2, 16) : 16);
+    if (pr.connector.rule == ConnectorRule::conv)
+        fail(src_, n, path, "a shared kernel cannot learn per synapse");
 }
 
 void Loader::load_stimulus(const std::string& name, const YAML::Node& n) {

@@ -10,6 +10,7 @@
 #include "sim/engine/input_buffer.hpp"
 #include "sim/engine/stimuli.hpp"
 #include "sim/engine/touch_schedule.hpp"
+#include "sim/plasticity/stdp.hpp"
 
 namespace nmsim {
 namespace {
@@ -35,6 +36,10 @@ struct PartitionState {
     TouchSchedule touch;                    // event mode: the neurons to advance at coming steps
     std::vector<std::uint32_t> ids, active; // event mode: one segment's touched / still active neurons
     std::vector<std::uint64_t> touches;     // per population: neurons advanced in event mode, steps >= 1
+    // Plastic projections (docs/plasticity.md), per projection: the learned weights (the run holds
+    // them, then hands them back to the network) and the neurons' STDP state.
+    std::vector<PlasticWeights> plastic;
+    std::vector<StdpState> stdp;
 };
 
 bool has_event_segments(const PartitionState& ps) {
@@ -66,7 +71,9 @@ struct Layout {
     std::vector<std::vector<std::size_t>> projections_from; // per population
     std::vector<char> record_spikes;                        // per population
     std::vector<ReportPlan> plans;
-    std::vector<char> event; // per population: event mode
+    std::vector<char> event;                            // per population: event mode
+    std::vector<std::vector<std::size_t>> plastic_into; // per population: plastic projections into it
+    std::vector<std::uint64_t> stdp_keep;               // per projection: stamps of post history kept
 };
 
 Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
@@ -79,6 +86,15 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
     for (std::size_t j = 0; j < spec.projections.size(); ++j)
         for (std::size_t i = 0; i < spec.populations.size(); ++i)
             if (spec.populations[i].name == spec.projections[j].source) l.projections_from[i].push_back(j);
+    l.plastic_into.resize(spec.populations.size());
+    l.stdp_keep.assign(spec.projections.size(), 0);
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        if (!spec.projections[j].plasticity.enabled) continue;
+        for (const auto& t : spec.projections[j].targets)
+            for (std::size_t i = 0; i < spec.populations.size(); ++i)
+                if (spec.populations[i].name == t) l.plastic_into[i].push_back(j);
+        l.stdp_keep[j] = net.rules[j].horizon() + net.generators[j].values().max_delay_steps() + 1;
+    }
     l.record_spikes.assign(spec.populations.size(), 0);
     for (const auto& r : spec.recorders)
         if (r.kind == RecorderSpec::Kind::spikes)
@@ -111,7 +127,7 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
     return l;
 }
 
-void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, InputBufferKind kind,
+void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBufferKind kind,
                      PartitionState& ps) {
     const NetworkSpec& spec = *net.spec;
     ps.begin = net.partitions[p].begin;
@@ -128,12 +144,71 @@ void setup_partition(const BuiltNetwork& net, const Layout& layout, int p, Input
     }
     ps.stimuli = StimulusDriver(spec, ps.begin, ps.begin + ps.size, net.channels);
     ps.touches.assign(spec.populations.size(), 0);
+    ps.plastic.resize(spec.projections.size());
+    ps.stdp.resize(spec.projections.size());
+    for (std::size_t j = 0; j < spec.projections.size(); ++j)
+        if (spec.projections[j].plasticity.enabled) {
+            ps.plastic[j].level.swap(net.partitions[p].plastic[j].level); // the run holds them
+            ps.plastic[j].row_start.swap(net.partitions[p].plastic[j].row_start);
+            ps.stdp[j].init(net.generators[j].source_size(), ps.begin, ps.size);
+        }
     if (!has_event_segments(ps)) return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
     // that initial states above threshold fire as in a clock run.
     ps.touch.init(ps.size, net.max_delay_steps);
     for (const Segment& seg : ps.segments)
         if (seg.event) ps.touch.mark_range(seg.offset, seg.offset + (seg.local_end - seg.local_begin), 0);
+}
+
+// A plastic row at a presynaptic spike stamped `pre`: each synapse catches up with the post spikes
+// since the source's last spike, is depressed by the post trace, is stored, and is sent with the new
+// weight; then the source's trace moves on and its flush is due `horizon` steps later.
+template <class Send>
+void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
+                     std::uint64_t pre, PartitionState& ps, Send&& send) {
+    const StdpRule& rule = net.rules[j];
+    PlasticWeights& pw = ps.plastic[j];
+    StdpState& st = ps.stdp[j];
+    StdpState::Source& src = st.source[row];
+    std::uint64_t k = pw.row_start[row];
+    for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                            [&](std::uint64_t t, std::uint32_t d) {
+                                const double w = stdp_update(rule, src, st.history(t - ps.begin),
+                                                             rule.decode(pw.level[k]), pre, d, true);
+                                pw.level[k] = rule.encode(w, row, t, pre);
+                                send(t, d, rule.decode(pw.level[k]));
+                                ++k;
+                            });
+    src.k_plus = next_k_plus(rule, src, pre);
+    src.last = static_cast<std::int64_t>(pre);
+    src.flushed = false;
+    st.flushes.push_back({pre + rule.horizon(), row, src.last});
+}
+
+// Flushes due by the start of `step`: rows whose source's trace has faded catch up with the post
+// spikes it could still reach (nothing is sent), so no post history older than the horizon is needed.
+void flush_plastic(const BuiltNetwork& net, int p, std::uint64_t step, PartitionState& ps) {
+    const Partition& part = net.partitions[p];
+    for (std::size_t j = 0; j < ps.stdp.size(); ++j) {
+        if (ps.plastic[j].row_start.empty()) continue;
+        StdpState& st = ps.stdp[j];
+        const StdpRule& rule = net.rules[j];
+        while (!st.flushes.empty() && st.flushes.front().step <= step) {
+            const StdpState::Flush f = st.flushes.front();
+            st.flushes.pop_front();
+            StdpState::Source& src = st.source[f.source];
+            if (src.last != f.last || src.flushed) continue; // the source spiked again since
+            std::uint64_t k = ps.plastic[j].row_start[f.source];
+            for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], f.source, part.begin,
+                                    part.end, [&](std::uint64_t t, std::uint32_t d) {
+                                        auto& level = ps.plastic[j].level[k++];
+                                        const double w = stdp_update(rule, src, st.history(t - ps.begin),
+                                                                     rule.decode(level), f.step, d, false);
+                                        level = rule.encode(w, f.source, t, f.step);
+                                    });
+            src.flushed = true;
+        }
+    }
 }
 
 // Delivers the spikes emitted in step `emitted` (all partitions' lists, ascending ids) into this
@@ -159,6 +234,17 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
             while (g >= layout.pop_end[pop]) ++pop;
             const std::uint64_t row = g - net.spec->populations[pop].first_id;
             for (const std::size_t j : layout.projections_from[pop]) {
+                if (!ps.plastic[j].row_start.empty()) {
+                    const ReceptorRoute& route = net.routes[j];
+                    std::size_t k = 0;
+                    deliver_plastic(net, j, part, row, emitted + 1, ps,
+                                    [&](std::uint64_t t, std::uint32_t d, double w) {
+                                        if (net.channels == 1) return sink(t, 0, d, w);
+                                        while (t >= route.segments[k].end) ++k;
+                                        sink(t, route.channel(k, w), d, w);
+                                    });
+                    continue;
+                }
                 if (net.channels == 1)
                     for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
                                      part.end,
@@ -248,6 +334,10 @@ void advance(const BuiltNetwork& net, const Layout& layout, RunResult& result, i
             ps.updates += seg.local_end - seg.local_begin;
         }
         const std::uint64_t first = net.spec->populations[seg.population].first_id;
+        for (const std::size_t j : layout.plastic_into[seg.population])
+            for (const std::uint32_t local : ps.local_spikes)
+                ps.stdp[j].post_spike(net.rules[j], seg.offset + (local - seg.local_begin), step + 1,
+                                      layout.stdp_keep[j]);
         for (const std::uint32_t local : ps.local_spikes) {
             const auto g = static_cast<std::uint32_t>(first + local);
             out.push_back(g);
@@ -372,6 +462,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
             if (step == window) settle_auto(net, state, tid, nth, window, result.engines);
             for (int p = tid; p < parts; p += nth) {
+                flush_plastic(net, p, step, state[p]);
                 if (step > 0)
                     deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1,
                                    state[p]);
@@ -383,6 +474,11 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         }
         if (!failure)
             for (int p = tid; p < parts; p += nth) finish_event_mode(net, state[p], steps);
+        for (int p = tid; p < parts; p += nth) // the learned weights go back to the network
+            for (std::size_t j = 0; j < state[p].plastic.size(); ++j) {
+                net.partitions[p].plastic[j].level.swap(state[p].plastic[j].level);
+                net.partitions[p].plastic[j].row_start.swap(state[p].plastic[j].row_start);
+            }
     }
     if (failure) std::rethrow_exception(failure);
     for (auto& e : result.engines)

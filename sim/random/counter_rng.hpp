@@ -23,7 +23,8 @@ enum class RngPurpose : std::uint32_t {
     spike_source = 10,  // spike_source_poisson: keyed by (population, neuron / 4, step)
     noise_current = 11, // noisy current source: keyed by (stimulus, neuron, interval)
     connect_pair = 12,  // distance_dependent: one uniform per (projection, source, target index)
-    poisson_stream = 13 // sparse Poisson stimulus: keyed by (stimulus, neuron, arrival index)
+    poisson_stream = 13, // sparse Poisson stimulus: keyed by (stimulus, neuron, arrival index)
+    stdp_rounding = 14   // stochastic rounding of a plastic weight: keyed by (projection, synapse, step)
 };
 
 using Philox = r123::Philox4x32;

@@ -99,6 +99,21 @@ struct StorageSpec {
     unsigned bits = 0; // quantised
 };
 
+// Spike-timing-dependent plasticity of a projection (synapse.plasticity; docs/plasticity.md), with the
+// semantics of NEST's stdp_synapse and PyNN's STDPMechanism: pair-based traces, delays dendritic.
+struct PlasticitySpec {
+    enum class Pairing : std::uint8_t { all_to_all, nearest };
+    enum class Dependence : std::uint8_t { additive, multiplicative };
+    bool enabled = false;
+    Pairing pairing = Pairing::all_to_all;
+    Dependence dependence = Dependence::additive;
+    double tau_plus = 20.0, tau_minus = 20.0; // ms
+    double a_plus = 0.01, a_minus = 0.012;    // PyNN's A_plus, A_minus
+    double w_min = 0.0, w_max = 1.0;
+    unsigned weight_bits = 16;        // the stored weight: a level of 2^bits - 1 steps over [w_min, w_max]
+    bool stochastic_rounding = false; // else to nearest (ties to even)
+};
+
 struct ProjectionSpec {
     std::string name;
     std::uint32_t index = 0;          // position in NetworkSpec::projections; keys the RNG streams
@@ -117,6 +132,7 @@ struct ProjectionSpec {
     // shift of this projection's own accumulator (a port of the target, assigned by the loader).
     int dense_weight_exp = -99;
     int num_weight_bits = 8;
+    PlasticitySpec plasticity;
 };
 
 struct StimulusSpec {

@@ -1,0 +1,50 @@
+#include "sim/plasticity/stdp.hpp"
+
+namespace nmsim {
+
+StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection)
+    : nearest_(p.pairing == PlasticitySpec::Pairing::nearest),
+      additive_(p.dependence == PlasticitySpec::Dependence::additive), stochastic_(p.stochastic_rounding),
+      dt_over_plus_(dt / p.tau_plus), dt_over_minus_(dt / p.tau_minus), a_plus_(p.a_plus),
+      a_minus_(p.a_minus), w_min_(p.w_min), w_max_(p.w_max),
+      levels_(std::ldexp(1.0, static_cast<int>(p.weight_bits)) - 1.0), step_((p.w_max - p.w_min) / levels_),
+      horizon_(static_cast<std::uint64_t>(std::ceil(32.0 * p.tau_plus / dt))), seed_(seed),
+      projection_(projection) {}
+
+std::uint16_t StdpRule::encode(double w, std::uint64_t source, std::uint64_t target,
+                               std::uint64_t step) const {
+    const double x = std::clamp((w - w_min_) / step_, 0.0, levels_);
+    if (!stochastic_) return static_cast<std::uint16_t>(std::nearbyint(x));
+    // Up with probability equal to the fraction: unbiased on average, keyed by ids, never by thread.
+    const double lo = std::floor(x);
+    const auto r = philox_block(seed_, RngPurpose::stdp_rounding, projection_, (source << 32) ^ target, step);
+    const double u = static_cast<double>(r[0]) * 0x1p-32;
+    return static_cast<std::uint16_t>(lo + (u < x - lo ? 1.0 : 0.0));
+}
+
+void StdpState::init(std::uint64_t sources, std::uint64_t, std::uint64_t targets) {
+    source.assign(sources, Source{});
+    post_.assign(targets, {});
+    flushes.clear();
+}
+
+void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint64_t stamp,
+                           std::uint64_t keep) {
+    std::vector<Post>& h = post_[local];
+    double k = 1.0;
+    if (!rule.nearest() && !h.empty()) k += h.back().k_after * rule.decay_minus(stamp - h.back().stamp);
+    // Older spikes than `keep` stamps are no longer reached; the newest of them still gives K- later.
+    const std::uint64_t cutoff = stamp > keep ? stamp - keep : 0;
+    std::size_t first = 0;
+    while (first + 1 < h.size() && h[first + 1].stamp < cutoff) ++first;
+    if (first > 0) h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first));
+    h.push_back({stamp, k});
+}
+
+std::uint64_t StdpState::bytes() const {
+    std::uint64_t b = source.size() * sizeof(Source) + flushes.size() * sizeof(Flush);
+    for (const auto& h : post_) b += sizeof(h) + h.capacity() * sizeof(Post);
+    return b;
+}
+
+} // namespace nmsim

@@ -1,0 +1,144 @@
+// Pair-based STDP on nmsim's tables (docs/plasticity.md), with the semantics of NEST's stdp_synapse
+// (and PyNN's STDPMechanism over it): delays are dendritic, updates are deferred to the next
+// presynaptic spike, traces are online.
+//
+// Memory: a plastic synapse is its connectivity (regenerated rows, or a packed table of targets) plus
+// one weight level of `weight_bits` (16: 2 bytes) on the [w_min, w_max] grid. Everything else is per
+// neuron: per source (in each partition) the time of its last spike and its trace K+ after it; per
+// target its recent spikes with the trace K- after each, kept for a bounded window.
+//
+// Deferred updates without unbounded history: a synapse catches up with the postsynaptic spikes since
+// its source's last spike when the source spikes again (NEST) or, at the latest, `horizon` steps after
+// that spike, when the pre trace has decayed below e^-32 of its value (a "flush": the row is visited,
+// nothing is transmitted). Later post spikes would move the weight by less than 1e-14 of A+ w_max
+// (below double precision for every weight within 1e2 of w_max), so the history a target keeps spans
+// only horizon + max delay steps, whatever the sources do.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "sim/random/counter_rng.hpp"
+#include "sim/spec/network_spec.hpp"
+
+namespace nmsim {
+
+// The rule of one plastic projection, in steps and weight units.
+class StdpRule {
+public:
+    StdpRule() = default;
+    StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection);
+
+    bool nearest() const { return nearest_; }
+    // e^(-steps dt / tau+) and e^(-steps dt / tau-); steps may be 0.
+    double decay_plus(std::uint64_t steps) const {
+        return std::exp(-static_cast<double>(steps) * dt_over_plus_);
+    }
+    double decay_minus(std::uint64_t steps) const {
+        return std::exp(-static_cast<double>(steps) * dt_over_minus_);
+    }
+    // Potentiation by the pre trace x at a post spike; depression by the post trace y at a pre spike
+    // (PyNN: additive dw = +-A w_max trace, multiplicative dw = A+ (w_max - w) x, -A- (w - w_min) y),
+    // clipped to [w_min, w_max].
+    double facilitate(double w, double x) const {
+        const double d = additive_ ? a_plus_ * w_max_ * x : a_plus_ * (w_max_ - w) * x;
+        return std::min(w + d, w_max_);
+    }
+    double depress(double w, double y) const {
+        const double d = additive_ ? a_minus_ * w_max_ * y : a_minus_ * (w - w_min_) * y;
+        return std::max(w - d, w_min_);
+    }
+    // The stored level of a weight: nearest grid point (ties to even), or stochastic rounding keyed by
+    // (projection, source, target, pre spike step); and back.
+    std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target, std::uint64_t step) const;
+    double decode(std::uint16_t q) const { return q >= levels_ ? w_max_ : w_min_ + q * step_; } // ends exact
+    std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
+    std::uint64_t bytes_per_weight() const { return 2; }
+
+private:
+    bool nearest_ = false, additive_ = true, stochastic_ = false;
+    double dt_over_plus_ = 0.0, dt_over_minus_ = 0.0, a_plus_ = 0.0, a_minus_ = 0.0, w_min_ = 0.0,
+           w_max_ = 1.0;
+    double levels_ = 65535.0, step_ = 1.0 / 65535.0;
+    std::uint64_t horizon_ = 1, seed_ = 0;
+    std::uint32_t projection_ = 0;
+};
+
+// One plastic projection's weights in one partition, in the order the partition's rows enumerate
+// their synapses (targets ascending within a row). Built once, mutated by the owning thread only.
+struct PlasticWeights {
+    std::vector<std::uint16_t> level;     // per synapse
+    std::vector<std::uint64_t> row_start; // per source, + 1: its first synapse in `level`
+    std::uint64_t bytes() const { return level.size() * 2 + row_start.size() * 8; }
+};
+
+// The neurons' side of STDP in one partition: per source its last spike and trace, per target its
+// recent spikes. Stamps are step + 1 (a spike emitted in step k is stamped k + 1, as in the output).
+class StdpState {
+public:
+    // `sources`: the projection's source population size; `targets`: the partition's size.
+    void init(std::uint64_t sources, std::uint64_t target_first, std::uint64_t targets);
+    // A target (partition-local) fired with stamp `stamp`; `keep` stamps of history are kept.
+    void post_spike(const StdpRule& rule, std::uint64_t local, std::uint64_t stamp, std::uint64_t keep);
+
+    struct Post {
+        std::uint64_t stamp;
+        double k_after; // K- just after this spike
+    };
+    // Recent spikes of a target (partition-local), oldest first.
+    const std::vector<Post>& history(std::uint64_t local) const { return post_[local]; }
+
+    struct Source {
+        std::int64_t last = -1; // stamp of the last spike, -1: none yet
+        double k_plus = 0.0;    // K+ just after it
+        bool flushed = true;    // the post spikes its trace can still reach have been applied
+    };
+    std::vector<Source> source;
+    struct Flush {
+        std::uint64_t step;   // when
+        std::uint64_t source; // source-local id
+        std::int64_t last;    // the source's spike it belongs to (stale if the source spiked again)
+    };
+    std::deque<Flush> flushes;
+    std::uint64_t bytes() const;
+
+private:
+    std::vector<std::vector<Post>> post_;
+};
+
+// K- of a target at stamp t from its history: the last spike strictly before t, decayed.
+inline double post_trace_before(const StdpRule& rule, const std::vector<StdpState::Post>& h,
+                                std::uint64_t t) {
+    for (auto it = h.rbegin(); it != h.rend(); ++it)
+        if (it->stamp < t) return it->k_after * rule.decay_minus(t - it->stamp);
+    return 0.0;
+}
+
+// One synapse's catch-up at a pre spike (transmit) or a flush: potentiation by every post spike the
+// source's previous spike can still reach, then (at a spike) depression by the post trace; returns the
+// new weight. `pre` is the stamp of the spike (or of the flush), `d` the synapse's delay in steps.
+inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
+                          const std::vector<StdpState::Post>& post, double w, std::uint64_t pre,
+                          std::uint32_t d, bool spike) {
+    // Post spikes at stamps p with last < p + d <= pre (NEST: (t_last - d, t_pre - d]).
+    if (src.last >= 0 && !src.flushed)
+        for (const auto& p : post) {
+            const std::uint64_t arrive = p.stamp + d;
+            if (arrive <= static_cast<std::uint64_t>(src.last)) continue;
+            if (arrive > pre) break;
+            w = rule.facilitate(w,
+                                src.k_plus * rule.decay_plus(arrive - static_cast<std::uint64_t>(src.last)));
+        }
+    if (spike && pre > d) w = rule.depress(w, post_trace_before(rule, post, pre - d));
+    return w;
+}
+
+// The pre trace after a spike at stamp `pre` (all-to-all: K+ e^(-dt/tau+) + 1; nearest: 1).
+inline double next_k_plus(const StdpRule& rule, const StdpState::Source& src, std::uint64_t pre) {
+    if (rule.nearest() || src.last < 0) return 1.0;
+    return src.k_plus * rule.decay_plus(pre - static_cast<std::uint64_t>(src.last)) + 1.0;
+}
+
+} // namespace nmsim
