@@ -178,7 +178,8 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
         net.generators.emplace_back(spec, pr);
         net.routes.push_back(route_receptor(spec, pr.targets, pr.receptor));
         net.rules.push_back(pr.plasticity.enabled
-                                ? StdpRule(pr.plasticity, spec.simulation.dt, spec.simulation.seed, pr.index)
+                                ? StdpRule(pr.plasticity, spec.simulation.dt, spec.simulation.seed, pr.index,
+                                           net.generators.back().values().max_delay_steps())
                                 : StdpRule{});
     }
     net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr)

@@ -2,18 +2,29 @@
 
 namespace nmsim {
 
-StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection)
+StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection,
+                   std::uint32_t max_delay)
     : nearest_(p.pairing == PlasticitySpec::Pairing::nearest),
       additive_(p.dependence == PlasticitySpec::Dependence::additive), stochastic_(p.stochastic_rounding),
       dt_over_plus_(dt / p.tau_plus), dt_over_minus_(dt / p.tau_minus), a_plus_(p.a_plus),
       a_minus_(p.a_minus), w_min_(p.w_min), w_max_(p.w_max),
       levels_(std::ldexp(1.0, static_cast<int>(p.weight_bits)) - 1.0), step_((p.w_max - p.w_min) / levels_),
       horizon_(static_cast<std::uint64_t>(std::ceil(32.0 * p.tau_plus / dt))), seed_(seed),
-      projection_(projection) {}
+      projection_(projection) {
+    // Facilitation reaches horizon + max_delay steps after a pre spike; depression reads K- up to the
+    // post history's span, the same.
+    inverse_step_ = 1.0 / step_;
+    plus_.resize(horizon_ + max_delay + 2);
+    for (std::uint64_t k = 0; k < plus_.size(); ++k)
+        plus_[k] = std::exp(-static_cast<double>(k) * dt_over_plus_);
+    minus_.resize(static_cast<std::uint64_t>(std::ceil(32.0 * p.tau_minus / dt)) + max_delay + 2);
+    for (std::uint64_t k = 0; k < minus_.size(); ++k)
+        minus_[k] = std::exp(-static_cast<double>(k) * dt_over_minus_);
+}
 
 std::uint16_t StdpRule::encode(double w, std::uint64_t source, std::uint64_t target,
                                std::uint64_t step) const {
-    const double x = std::clamp((w - w_min_) / step_, 0.0, levels_);
+    const double x = std::clamp((w - w_min_) * inverse_step_, 0.0, levels_);
     if (!stochastic_) return static_cast<std::uint16_t>(std::nearbyint(x));
     // Up with probability equal to the fraction: unbiased on average, keyed by ids, never by thread.
     const double lo = std::floor(x);

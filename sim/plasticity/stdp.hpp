@@ -29,7 +29,9 @@ namespace nmsim {
 class StdpRule {
 public:
     StdpRule() = default;
-    StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection);
+    // max_delay: the longest delay of the projection, in steps (sizes the decay tables).
+    StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection,
+             std::uint32_t max_delay);
 
     bool nearest() const { return nearest_; }
     // e^(-steps dt / tau+) and e^(-steps dt / tau-); steps may be 0.
@@ -61,9 +63,10 @@ private:
     bool nearest_ = false, additive_ = true, stochastic_ = false;
     double dt_over_plus_ = 0.0, dt_over_minus_ = 0.0, a_plus_ = 0.0, a_minus_ = 0.0, w_min_ = 0.0,
            w_max_ = 1.0;
-    double levels_ = 65535.0, step_ = 1.0 / 65535.0;
+    double levels_ = 65535.0, step_ = 1.0 / 65535.0, inverse_step_ = 65535.0;
     std::uint64_t horizon_ = 1, seed_ = 0;
     std::uint32_t projection_ = 0;
+    std::vector<double> plus_, minus_;
 };
 
 // One plastic projection's weights in one partition, in the order the partition's rows enumerate
@@ -122,15 +125,15 @@ inline double post_trace_before(const StdpRule& rule, const std::vector<StdpStat
 inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
                           const std::vector<StdpState::Post>& post, double w, std::uint64_t pre,
                           std::uint32_t d, bool spike) {
-    // Post spikes at stamps p with last < p + d <= pre (NEST: (t_last - d, t_pre - d]).
-    if (src.last >= 0 && !src.flushed)
-        for (const auto& p : post) {
-            const std::uint64_t arrive = p.stamp + d;
-            if (arrive <= static_cast<std::uint64_t>(src.last)) continue;
-            if (arrive > pre) break;
-            w = rule.facilitate(w,
-                                src.k_plus * rule.decay_plus(arrive - static_cast<std::uint64_t>(src.last)));
-        }
+    // Post spikes at stamps p with last < p + d <= pre (NEST: (t_last - d, t_pre - d]): found from the
+    // newest back (a source spikes again after few post spikes), applied oldest first.
+    if (src.last >= 0 && !src.flushed) {
+        const auto last = static_cast<std::uint64_t>(src.last);
+        std::size_t i = post.size();
+        while (i > 0 && post[i - 1].stamp + d > last) --i;
+        for (; i < post.size() && post[i].stamp + d <= pre; ++i)
+            w = rule.facilitate(w, src.k_plus * rule.decay_plus(post[i].stamp + d - last));
+    }
     if (spike && pre > d) w = rule.depress(w, post_trace_before(rule, post, pre - d));
     return w;
 }

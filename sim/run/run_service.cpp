@@ -164,6 +164,12 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
                             net.storage[j], 0, net.tables.widths[j]};
         for (const auto& part : net.partitions) p.bytes += part.tables[j].bytes();
         if (p.storage.kind == StorageKind::procedural) p.bytes += net.generators[j].row_state_bytes();
+        for (const auto& part : net.partitions) {
+            p.plastic_synapses += part.plastic[j].level.size();
+            p.plastic_weight_bytes += part.plastic[j].level.size() * sizeof(std::uint16_t);
+            p.plastic_index_bytes += part.plastic[j].row_start.size() * sizeof(std::uint64_t);
+        }
+        s.table_bytes += p.plastic_weight_bytes + p.plastic_index_bytes;
         s.projections.push_back(std::move(p));
     }
     s.peak_rss = peak_rss_bytes();

@@ -54,6 +54,13 @@ nlohmann::json RunSummary::to_json() const {
              {"weight_mode", to_string(w.weight_mode)},
              {"delay_bits", w.delay},
              {"delay_mode", to_string(w.delay_mode)}};
+        if (p.plastic_synapses)
+            t["plastic"] = {{"synapses", p.plastic_synapses},
+                            {"weight_bytes", p.plastic_weight_bytes},
+                            {"row_index_bytes", p.plastic_index_bytes},
+                            // connectivity + learned weight per synapse; the row index is per neuron
+                            {"bytes_per_synapse", static_cast<double>(p.bytes + p.plastic_weight_bytes) /
+                                                      static_cast<double>(p.plastic_synapses)}};
         if (p.storage.kind == StorageKind::quantised)
             t["quantisation"] = {{"bits", p.storage.bits},
                                  {"grid_step", p.storage.grid_step},

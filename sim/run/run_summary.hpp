@@ -28,6 +28,8 @@ struct ProjectionSummary {
     ProjectionStorage storage;
     std::uint64_t bytes = 0; // tables of all partitions (procedural: the row state it regenerates from)
     FieldWidths widths;      // of partition 0
+    // Plastic projections: learned weights (2 B each at 16 bits) and each partition's row index (O(sources)).
+    std::uint64_t plastic_synapses = 0, plastic_weight_bytes = 0, plastic_index_bytes = 0;
 };
 
 struct RunSummary {

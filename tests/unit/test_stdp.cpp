@@ -11,6 +11,7 @@
 #include "sim/engine/simulator.hpp"
 #include "sim/plasticity/stdp.hpp"
 #include "sim/run/run_service.hpp"
+#include "sim/spec/errors.hpp"
 
 using namespace nmsim;
 
@@ -73,7 +74,7 @@ struct Reference {
     // The stored weight is a 16-bit level over [w_min, w_max]: the initial weight and each update's
     // result are rounded to it (to nearest).
     double level(double w) const {
-        const double step = (w_max - w_min) / 65535.0, q = std::nearbyint((w - w_min) / step);
+        const double step = (w_max - w_min) / 65535.0, q = std::nearbyint((w - w_min) * (1.0 / step));
         return q >= 65535.0 ? w_max : w_min + q * step;
     }
     double run(double w, const std::vector<double>& pre, const std::vector<double>& post) const {
@@ -210,6 +211,36 @@ TEST(Stdp, BitwiseTheSameForOneTwoAndThreeThreads) {
     for (std::size_t k = 0; k < initial.size(); ++k) moved += initial[k] != weights[0][k];
     EXPECT_GT(moved, initial.size() / 10);
     EXPECT_GT(weights[0].size(), 8000u);
+}
+
+} // namespace
+
+namespace {
+
+TEST(Stdp, ConfigErrorsNameTheKey) {
+    auto error = [](const std::string& plasticity) -> std::string {
+        try {
+            load_config_text(
+                "nmsim: 1\npopulations:\n  A: {size: 2, model: lif_delta}\nprojections:\n"
+                "  p: {source: A, target: A, connector: {rule: all_to_all}, synapse: {weight: 0.1, "
+                "delay: 1.0, plasticity: " +
+                    plasticity + "}}\n",
+                "p.yaml");
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.line, 5) << e.what();
+            return e.key_path;
+        }
+        return "no error";
+    };
+    EXPECT_EQ(error("{rule: hebb}"), "projections.p.synapse.plasticity.rule");
+    EXPECT_EQ(error("{rule: stdp, pairing: sometimes}"), "projections.p.synapse.plasticity.pairing");
+    EXPECT_EQ(error("{rule: stdp, weight_dependence: gutig}"),
+              "projections.p.synapse.plasticity.weight_dependence");
+    EXPECT_EQ(error("{rule: stdp, w_min: 1, w_max: 0.5}"), "projections.p.synapse.plasticity.w_max");
+    EXPECT_EQ(error("{rule: stdp, weight_bits: 17}"), "projections.p.synapse.plasticity.weight_bits");
+    EXPECT_EQ(error("{rule: stdp, tau_plus: 0}"), "projections.p.synapse.plasticity.tau_plus");
+    EXPECT_EQ(error("{rule: stdp, learning_rate: 1}"), "projections.p.synapse.plasticity.learning_rate");
+    EXPECT_EQ(error("{rule: stdp, rounding: up}"), "projections.p.synapse.plasticity.rounding");
 }
 
 } // namespace
