@@ -77,7 +77,8 @@ def network_config(state, t_stop, build_only=False, record_edges=()):
                                   "ids": sorted(int(i) - pop.first_id for i in ids),
                                   "interval": float(r.sampling_interval)}
                 longest = max(longest, float(r.sampling_interval))
-    for prj in record_edges:
+    learned = [] if build_only else [p for p in state.projections if p._plastic() and p not in record_edges]
+    for prj in list(record_edges) + learned:
         for key, _ in prj._nmsim_entries():
             recorders["w_" + key] = {"type": "weights", "projection": key}
     # State signals include the sample at t_stop, so the run goes one interval past it.

@@ -180,6 +180,8 @@ class Projection(common.Projection):
         """(key, projection entry) pairs: one for a rule, one per source population for edge lists."""
         key = "j%d" % self._index
         synapse = {"receptor": self.receptor_type}
+        if self._plastic():
+            synapse["plasticity"] = self.synapse_type.nmsim_plasticity()
         if self._rule is not None:
             synapse.update(weight=self._weight, delay=self._delay)
             return [(key, {"source": self.pre._nmsim_name, "target": self.post._nmsim_name,
@@ -217,12 +219,15 @@ class Projection(common.Projection):
             files.append((state.populations[p]._nmsim_name, [state.populations[t]._nmsim_name for t in targets], path))
         return files
 
+    def _plastic(self):
+        return hasattr(self.synapse_type, "nmsim_plasticity")
+
     # --- reading connections back -------------------------------------------------------------------
     def _connections(self):
         """(pre index, post index, weight, delay) of every connection, as nmsim holds them (rounded
-        delays, float32-exact weights)."""
+        delays, float32-exact weights; plastic projections after a run: the learned weights)."""
         state = simulator.state
-        edges = state.edges()
+        edges = state.results.edges if self._plastic() and state.t > 0 else state.edges()
         entries = self._nmsim_entries()
         if self._rule is not None:
             return edges[entries[0][0]]

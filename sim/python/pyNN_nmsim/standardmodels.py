@@ -83,6 +83,67 @@ class StaticSynapse(synapses.StaticSynapse):
         return simulator.state.dt if d == "auto" else d
 
 
+# --- plasticity (docs/plasticity.md): NEST's stdp_synapse semantics, delays dendritic ---------------
+
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
+                 dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        if dendritic_delay_fraction != 1:
+            raise ValueError("pyNN.nmsim treats delays as dendritic for STDP, as NEST does "
+                             "(dendritic_delay_fraction = 1)")
+        if voltage_dependence is not None:
+            raise errors.NoModelAvailableError("pyNN.nmsim: no voltage-dependent plasticity")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence, dendritic_delay_fraction,
+                         weight, delay)
+
+    def _get_minimum_delay(self):
+        d = simulator.state.min_delay
+        return simulator.state.dt if d == "auto" else d
+
+    def nmsim_plasticity(self):
+        """synapse.plasticity of the nmsim config."""
+        params = self.native_parameters
+        def value(name):
+            v = params[name]
+            if not v.is_homogeneous:
+                raise errors.InvalidParameterValueError(
+                    "pyNN.nmsim: STDP parameter %s must be one value per projection" % name)
+            v.shape = (1,)
+            return float(v.evaluate(simplify=True))
+        out = {"rule": "stdp", "pairing": "all_to_all",
+               "weight_dependence": self.weight_dependence.nmsim_dependence}
+        for name in ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max"):
+            out[name] = value(name)
+        return out
+
+    @property
+    def possible_models(self):
+        return {"stdp"}
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+    possible_models = {"stdp"}
+
+
+class AdditiveWeightDependence(synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+    possible_models = {"stdp"}
+    nmsim_dependence = "additive"
+
+
+class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+    possible_models = {"stdp"}
+    nmsim_dependence = "multiplicative"
+
+
 # --- current sources ------------------------------------------------------------------------------
 
 class _CurrentSource(StandardCurrentSource):
