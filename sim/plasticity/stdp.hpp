@@ -34,13 +34,14 @@ public:
              std::uint32_t max_delay);
 
     bool nearest() const { return nearest_; }
-    // e^(-steps dt / tau+) and e^(-steps dt / tau-); steps may be 0.
+    // e^(-steps dt / tau+) and e^(-steps dt / tau-); steps may be 0. Tabled over the window the updates
+    // reach (the same doubles std::exp gives), std::exp beyond it.
     double decay_plus(std::uint64_t steps) const {
-        return std::exp(-static_cast<double>(steps) * dt_over_plus_);
+        return steps < plus_.size() ? plus_[steps] : std::exp(-static_cast<double>(steps) * dt_over_plus_);
     }
-    double decay_minus(std::uint64_t steps) const {
-        return std::exp(-static_cast<double>(steps) * dt_over_minus_);
-    }
+    // Past 32 tau- (the table's end) K- is below e^-32 of its value: taken as 0, as the flush drops
+    // facilitation past 32 tau+.
+    double decay_minus(std::uint64_t steps) const { return steps < minus_.size() ? minus_[steps] : 0.0; }
     // Potentiation by the pre trace x at a post spike; depression by the post trace y at a pre spike
     // (PyNN: additive dw = +-A w_max trace, multiplicative dw = A+ (w_max - w) x, -A- (w - w_min) y),
     // clipped to [w_min, w_max].
