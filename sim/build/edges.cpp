@@ -5,14 +5,15 @@
 
 #include "sim/build/network_builder.hpp"
 #include "sim/build/storage.hpp"
+#include "sim/engine/simulator.hpp"
 
 namespace nmsim {
 
-EdgeList collect_edges(const BuiltNetwork& net, std::size_t j) {
+EdgeList collect_edges(const BuiltNetwork& net, std::size_t j, const WeightSamples* samples, double interval_ms) {
     const NetworkSpec& spec = *net.spec;
     const ProjectionSpec& pr = spec.projections[j];
     const PopulationSpec& src = *spec.find_population(pr.source);
-    EdgeList e{pr.name, pr.source, pr.targets, {}, {}, {}, {}};
+    EdgeList e{pr.name, pr.source, pr.targets, {}, {}, {}, {}, 0.0, {}};
     // Global target id -> index over the listed target populations.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans; // (first global id, offset), by id
     std::uint64_t offset = 0;
@@ -55,12 +56,24 @@ EdgeList collect_edges(const BuiltNetwork& net, std::size_t j) {
         return e.source_ids[a] != e.source_ids[b] ? e.source_ids[a] < e.source_ids[b]
                                                   : e.target_ids[a] < e.target_ids[b];
     });
-    EdgeList sorted{e.projection, e.source, e.targets, {}, {}, {}, {}};
+    EdgeList sorted{e.projection, e.source, e.targets, {}, {}, {}, {}, interval_ms, {}};
     for (const std::size_t k : order) {
         sorted.source_ids.push_back(e.source_ids[k]);
         sorted.target_ids.push_back(e.target_ids[k]);
         sorted.weights.push_back(e.weights[k]);
         sorted.delays_ms.push_back(e.delays_ms[k]);
+    }
+    if (samples) {
+        // Edge i of the partition-by-partition enumeration is level i - (levels of earlier partitions).
+        for (const auto& sample : samples->levels) {
+            std::vector<double> flat;
+            for (const auto& part : sample)
+                for (const std::uint16_t q : part) flat.push_back(net.rules[j].decode(q));
+            std::vector<double> row;
+            row.reserve(order.size());
+            for (const std::size_t k : order) row.push_back(flat.at(k));
+            sorted.series.push_back(std::move(row));
+        }
     }
     return sorted;
 }

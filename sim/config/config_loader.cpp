@@ -744,7 +744,7 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
     const std::string type = text(m.require("type"), m.sub("type"));
     const std::vector<std::string> spike_keys = {"populations"},
                                    state_keys = {"population", "variable", "ids", "interval"},
-                                   weight_keys = {"projection"};
+                                   weight_keys = {"projection", "interval"};
     if (type != "spikes" && type != "state" && type != "weights")
         fail(src_, m.get("type"), m.sub("type"),
              "unknown recorder type '" + type + "' (known: spikes, state, weights)");
@@ -769,6 +769,17 @@ void Loader::load_recorder(const std::string& name, const YAML::Node& n) {
             if (other.kind == RecorderSpec::Kind::weights && other.projection == r.projection)
                 fail(src_, m.get("projection"), m.sub("projection"),
                      "projection '" + r.projection + "' is already recorded by '" + other.name + "'");
+        if (m.has("interval")) { // snapshots of a plastic projection's weights during the run
+            const double dt = spec_.simulation.dt;
+            r.interval = number_in(m.get("interval"), m.sub("interval"), dt * (1 - 1e-9), 1e12);
+            const double k = r.interval / dt;
+            if (std::fabs(k - std::round(k)) > 1e-9 * k)
+                fail(src_, m.get("interval"), m.sub("interval"), "must be a multiple of dt");
+            for (const auto& pr : prs)
+                if (pr.name == r.projection && !pr.plasticity.enabled)
+                    fail(src_, m.get("interval"), m.sub("interval"),
+                         "projection '" + r.projection + "' is not plastic: its weights do not change");
+        }
     } else {
         r.kind = RecorderSpec::Kind::state;
         r.population = text(m.require("population"), m.sub("population"));

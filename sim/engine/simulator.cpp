@@ -101,6 +101,17 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
             for (const auto& name : r.populations)
                 for (std::size_t i = 0; i < spec.populations.size(); ++i)
                     if (spec.populations[i].name == name) l.record_spikes[i] = 1;
+    for (const auto& r : spec.recorders)
+        if (r.kind == RecorderSpec::Kind::weights && r.interval > 0)
+            for (std::size_t j = 0; j < spec.projections.size(); ++j)
+                if (spec.projections[j].name == r.projection) {
+                    WeightSamples ws;
+                    ws.projection = j;
+                    ws.steps_per_sample = static_cast<std::uint64_t>(std::llround(r.interval / spec.simulation.dt));
+                    ws.levels.assign((steps + ws.steps_per_sample - 1) / ws.steps_per_sample,
+                                     std::vector<std::vector<std::uint16_t>>(parts));
+                    result.weight_samples.push_back(std::move(ws));
+                }
     for (const auto& r : spec.recorders) {
         if (r.kind != RecorderSpec::Kind::state) continue;
         ReportPlan plan;
@@ -462,6 +473,9 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
             if (step == window) settle_auto(net, state, tid, nth, window, result.engines);
             for (int p = tid; p < parts; p += nth) {
+                for (auto& ws : result.weight_samples) // learned weights at the start of the step
+                    if (step % ws.steps_per_sample == 0)
+                        ws.levels[step / ws.steps_per_sample][p] = state[p].plastic[ws.projection].level;
                 flush_plastic(net, p, step, state[p]);
                 if (step > 0)
                     deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1,

@@ -31,10 +31,19 @@ struct StateReport {
     std::vector<float> data; // [time][element]
 };
 
+// A plastic projection's weight levels sampled during the run (weights recorders with an interval):
+// [sample][partition] each partition's levels in its own order (collect_edges puts them in edge order).
+struct WeightSamples {
+    std::size_t projection = 0;
+    std::uint64_t steps_per_sample = 1;
+    std::vector<std::vector<std::vector<std::uint16_t>>> levels;
+};
+
 struct RunResult {
     std::map<std::string, SpikeRecord> spikes; // recorded populations
     std::vector<StateReport> reports;
     std::vector<EdgeList> edges;                  // `weights` recorders, written as /edges/<projection>
+    std::vector<WeightSamples> weight_samples;    // `weights` recorders with an interval
     std::vector<std::uint32_t> spike_counts;      // per neuron (global id), always kept
     std::vector<std::uint64_t> population_spikes; // per population
     std::uint64_t steps = 0;

@@ -144,6 +144,26 @@ void write_file(hid_t file, const NetworkSpec& spec, const RunResult& result, co
             Handle d(H5Dopen2(g0, "delay", H5P_DEFAULT), H5Dclose, "open delay");
             string_attr(d, "units", "ms");
         }
+        // Weights sampled during the run: /report/<projection>/syn_weight/{data [time][edge],
+        // mapping/{time, edge_ids}}, edge ids indexing /edges/<projection> (SONATA report layout).
+        for (const auto& e : result.edges) {
+            if (e.series.empty()) continue;
+            if (H5Lexists(file, "report", H5P_DEFAULT) <= 0) group(file, "report");
+            Handle report(H5Gopen2(file, "report", H5P_DEFAULT), H5Gclose, "open report");
+            if (H5Lexists(report, e.projection.c_str(), H5P_DEFAULT) <= 0) group(report, e.projection);
+            Handle proj(H5Gopen2(report, e.projection.c_str(), H5P_DEFAULT), H5Gclose, "open report group");
+            Handle w = group(proj, "syn_weight");
+            const std::uint64_t times = e.series.size(), n = e.weights.size();
+            std::vector<double> data;
+            data.reserve(times * n);
+            for (const auto& row : e.series) data.insert(data.end(), row.begin(), row.end());
+            dataset(w, "data", H5T_IEEE_F64LE, data, {times, n});
+            Handle m = group(w, "mapping");
+            dataset(m, "time", H5T_IEEE_F64LE, std::vector<double>{0.0, times * e.interval_ms, e.interval_ms}, {3});
+            std::vector<std::uint64_t> ids(n);
+            for (std::uint64_t i = 0; i < n; ++i) ids[i] = i;
+            dataset(m, "edge_ids", H5T_STD_U64LE, ids, {n});
+        }
     }
     Handle nm = group(file, "nmsim");
     string_attr(nm, "version", NMSIM_VERSION);

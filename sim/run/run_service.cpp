@@ -225,8 +225,12 @@ RunOutcome run_network(NetworkSpec spec_in, const RunSettings& settings) {
     for (const auto& r : spec.recorders)
         if (r.kind == RecorderSpec::Kind::weights)
             for (std::size_t j = 0; j < spec.projections.size(); ++j)
-                if (spec.projections[j].name == r.projection)
-                    out.result.edges.push_back(collect_edges(net, j));
+                if (spec.projections[j].name == r.projection) {
+                    const WeightSamples* samples = nullptr;
+                    for (const auto& ws : out.result.weight_samples)
+                        if (ws.projection == j) samples = &ws;
+                    out.result.edges.push_back(collect_edges(net, j, samples, r.interval));
+                }
     summarise(spec, net, out.result, out.summary);
     if (chip_map) out.summary.fidelity = compare_runs(spec, settings.chip, reference, out.result);
     out.provenance = provenance_of(spec, out.summary);
