@@ -62,7 +62,7 @@ std::vector<LayerMemory> conv_layer_memory(const NetworkSpec& spec) {
                 // The kernel is allocated over all input channels (groups are not mapped).
                 const ConvConnector& c = *pr.connector.conv;
                 m.channels_in += c.in_c;
-                m.channels_out = c.has_kernel ? c.out_c : c.in_c;
+                m.channels_out = c.out_c;
                 m.k_h = std::max<std::uint64_t>(m.k_h, c.k_h);
                 m.k_w = std::max<std::uint64_t>(m.k_w, c.k_w);
                 m.out_h = c.out_h;
@@ -113,9 +113,10 @@ ChipFootprint conv_layer_footprint(const ChipProfile& chip, const NetworkSpec& s
     }
     for (const auto& pop : spec.populations)
         if (!has_input(spec, pop.name))
-            f.populations.push_back({pop.name, pop.size, 0, "",
-                                     fmt::format("population {}: {} inputs, events from the sensor or host (no core)",
-                                                 pop.name, commas(pop.size))});
+            f.populations.push_back(
+                {pop.name, pop.size, 0, "",
+                 fmt::format("population {}: {} inputs, events from the sensor or host (no core)", pop.name,
+                             commas(pop.size))});
     double used = 0.0, available = 0.0, tightest = -1.0;
     for (std::size_t l = 0; l < layers.size(); ++l) {
         const LayerMemory& m = layers[l];

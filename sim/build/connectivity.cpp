@@ -220,13 +220,9 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
 void ProjectionGenerator::clip_as_lava_dense(const NetworkSpec& spec) {
     for (const auto& t : pr_.targets)
         if (spec.find_population(t)->model != "loihi_lif") return;
-    // Sign mode from the weights: the edges', the kernel's, or what the draws can reach.
-    auto [lo, hi] = weight_range();
-    if (has_kernel() || pr_.connector.rule == ConnectorRule::from_file) {
-        // weight_range() of a kernel or edge list holds its non-zero weights; a matrix's zeros count too.
-        lo = std::min(lo, 0.0);
-        hi = std::max(hi, 0.0);
-    }
+    // Sign mode from the weights: the edges', the kernel's, or what the draws can reach (a matrix's
+    // zeros change no sign mode: all >= 0 is excitatory, all <= 0 inhibitory).
+    const auto [lo, hi] = weight_range();
     values_.clip_as_lava_dense(lo, hi, pr_.num_weight_bits);
 }
 
@@ -274,7 +270,6 @@ void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std:
 std::pair<double, double> ProjectionGenerator::weight_range() const {
     if (has_kernel()) {
         const ConvConnector& c = *pr_.connector.conv;
-        if (!c.has_kernel) return {c.pool_scale, c.pool_scale};
         double lo = 0.0, hi = 0.0;
         bool any = false;
         for (double w : c.weights())

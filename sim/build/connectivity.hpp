@@ -78,8 +78,12 @@ public:
     std::uint32_t min_delay_steps() const { return min_delay_; }
     std::uint32_t max_delay_steps() const { return max_delay_; }
     // The range of weights the draws can reach.
-    double lowest_weight() const { return weight_drawn_ ? clip(float_of(weight_.lowest())) : weight_constant_; }
-    double highest_weight() const { return weight_drawn_ ? clip(float_of(weight_.highest())) : weight_constant_; }
+    double lowest_weight() const {
+        return weight_drawn_ ? clip(float_of(weight_.lowest())) : weight_constant_;
+    }
+    double highest_weight() const {
+        return weight_drawn_ ? clip(float_of(weight_.highest())) : weight_constant_;
+    }
     // Projections into loihi_lif: every weight as Lava's Dense holds it, from here on.
     void clip_as_lava_dense(double lowest, double highest, int num_weight_bits) {
         dense_ = DenseWeightClip(lowest, highest, num_weight_bits);

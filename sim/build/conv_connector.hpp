@@ -3,7 +3,7 @@
 // as (channels, height, width) and a target laid out as (out_channels, out_height, out_width), both
 // row-major as PyTorch and NIR flatten them. The kernel is stored once per projection; a source's
 // row of synapses is expanded from it when the source spikes (procedural storage) or once at build
-// (packed). A pooling alone (no kernel) is the same connector with every weight the pool's scale.
+// (packed). A pooling alone is a depthwise convolution whose kernel holds the pool's weights.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -18,8 +18,7 @@ struct ConvConnector {
     std::uint32_t pool_h = 1, pool_w = 1, pool_pad_h = 0, pool_pad_w = 0;
     std::uint32_t pool_out_h = 1, pool_out_w = 1;
     double pool_scale = 1.0;
-    // The convolution (absent: the pooled layout is the target layout).
-    bool has_kernel = false;
+    // The convolution (a pooling alone is a depthwise kernel of its window's weights).
     std::uint32_t out_c = 1, k_h = 1, k_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
     std::uint32_t dil_h = 1, dil_w = 1, groups = 1;
     std::vector<double> kernel;  // out_c x (in_c / groups) x k_h x k_w
@@ -28,7 +27,7 @@ struct ConvConnector {
     std::uint32_t out_h = 1, out_w = 1;
 
     std::uint64_t source_size() const { return std::uint64_t{in_c} * in_h * in_w; }
-    std::uint64_t target_size() const { return std::uint64_t{has_kernel ? out_c : in_c} * out_h * out_w; }
+    std::uint64_t target_size() const { return std::uint64_t{out_c} * out_h * out_w; }
     // Synapses with a non-zero weight, over all sources (for estimates and reports).
     std::uint64_t synapse_count() const;
     std::uint64_t kernel_bytes() const {
@@ -58,7 +57,6 @@ private:
         // Pooling: the one window holding (y, x), if any.
         const std::uint32_t py = (y + pool_pad_h) / pool_h, px = (x + pool_pad_w) / pool_w;
         if (py >= pool_out_h || px >= pool_out_w) return;
-        if (!has_kernel) return f((std::uint64_t{c} * out_h + py) * out_w + px, pool_scale);
         const std::uint32_t in_per_group = in_c / groups, out_per_group = out_c / groups;
         const std::uint32_t g = c / in_per_group, ci = c % in_per_group;
         // Output oy reads pooled row oy*stride - pad + ky*dil: walking ky down walks oy up.

@@ -9,7 +9,8 @@
 
 namespace nmsim {
 
-EdgeList collect_edges(const BuiltNetwork& net, std::size_t j, const WeightSamples* samples, double interval_ms) {
+EdgeList collect_edges(const BuiltNetwork& net, std::size_t j, const WeightSamples* samples,
+                       double interval_ms) {
     const NetworkSpec& spec = *net.spec;
     const ProjectionSpec& pr = spec.projections[j];
     const PopulationSpec& src = *spec.find_population(pr.source);

@@ -19,7 +19,7 @@ struct EdgeList {
 };
 
 // `samples`: a plastic projection's weights sampled during the run, put into `series` in edge order.
-EdgeList collect_edges(const BuiltNetwork& net, std::size_t projection, const struct WeightSamples* samples = nullptr,
-                       double interval_ms = 0.0);
+EdgeList collect_edges(const BuiltNetwork& net, std::size_t projection,
+                       const struct WeightSamples* samples = nullptr, double interval_ms = 0.0);
 
 } // namespace nmsim

@@ -225,11 +225,6 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     if (failure) std::rethrow_exception(failure);
 
     for (const auto& part : net.partitions)
-        for (const auto& pw : part.plastic) {
-            net.plastic_synapses += pw.level.size();
-            net.plastic_bytes += pw.bytes();
-        }
-    for (const auto& part : net.partitions)
         for (const auto& t : part.tables) {
             net.tables.synapses += t.synapses();
             net.tables.bytes += t.bytes();

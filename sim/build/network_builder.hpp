@@ -45,7 +45,6 @@ struct BuiltNetwork {
     std::uint32_t max_delay_steps = 1;
     bool float32_weights = true; // every synaptic weight is exactly a float32 (compact delivery queues)
     TableStats tables;
-    std::uint64_t plastic_synapses = 0, plastic_bytes = 0; // learned weights and their row index
     double build_seconds = 0.0;
 };
 

@@ -107,7 +107,8 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
                 if (spec.projections[j].name == r.projection) {
                     WeightSamples ws;
                     ws.projection = j;
-                    ws.steps_per_sample = static_cast<std::uint64_t>(std::llround(r.interval / spec.simulation.dt));
+                    ws.steps_per_sample =
+                        static_cast<std::uint64_t>(std::llround(r.interval / spec.simulation.dt));
                     ws.levels.assign((steps + ws.steps_per_sample - 1) / ws.steps_per_sample,
                                      std::vector<std::vector<std::uint16_t>>(parts));
                     result.weight_samples.push_back(std::move(ws));
@@ -161,7 +162,7 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
         if (spec.projections[j].plasticity.enabled) {
             ps.plastic[j].level.swap(net.partitions[p].plastic[j].level); // the run holds them
             ps.plastic[j].row_start.swap(net.partitions[p].plastic[j].row_start);
-            ps.stdp[j].init(net.generators[j].source_size(), ps.begin, ps.size);
+            ps.stdp[j].init(net.generators[j].source_size(), ps.size);
         }
     if (!has_event_segments(ps)) return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so
@@ -171,25 +172,36 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
         if (seg.event) ps.touch.mark_range(seg.offset, seg.offset + (seg.local_end - seg.local_begin), 0);
 }
 
-// A plastic row at a presynaptic spike stamped `pre`: each synapse catches up with the post spikes
-// since the source's last spike, is depressed by the post trace, is stored, and is sent with the new
-// weight; then the source's trace moves on and its flush is due `horizon` steps later.
+// A plastic row's catch-up at stamp `at`: each synapse is potentiated by the post spikes its source's
+// last spike can still reach, then, at a spike, depressed by the post trace, stored, and sent with the
+// new weight (send(target, delay, weight)); a flush sends nothing.
 template <class Send>
-void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
-                     std::uint64_t pre, PartitionState& ps, Send&& send) {
+void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
+                  std::uint64_t at, bool spike, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
     PlasticWeights& pw = ps.plastic[j];
     StdpState& st = ps.stdp[j];
-    StdpState::Source& src = st.source[row];
+    const StdpState::Source& src = st.source[row];
     std::uint64_t k = pw.row_start[row];
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {
                                 const double w = stdp_update(rule, src, st.history(t - ps.begin),
-                                                             rule.decode(pw.level[k]), pre, d, true);
-                                pw.level[k] = rule.encode(w, row, t, pre);
-                                send(t, d, rule.decode(pw.level[k]));
+                                                             rule.decode(pw.level[k]), at, d, spike);
+                                pw.level[k] = rule.encode(w, row, t, at);
+                                if (spike) send(t, d, rule.decode(pw.level[k]));
                                 ++k;
                             });
+}
+
+// A presynaptic spike stamped `pre` on a plastic row: the catch-up, then the source's trace moves on
+// and its flush is due `horizon` steps later.
+template <class Send>
+void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
+                     std::uint64_t pre, PartitionState& ps, Send&& send) {
+    catch_up_row(net, j, part, row, pre, true, ps, send);
+    const StdpRule& rule = net.rules[j];
+    StdpState& st = ps.stdp[j];
+    StdpState::Source& src = st.source[row];
     src.k_plus = next_k_plus(rule, src, pre);
     src.last = static_cast<std::int64_t>(pre);
     src.flushed = false;
@@ -199,24 +211,16 @@ void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& pa
 // Flushes due by the start of `step`: rows whose source's trace has faded catch up with the post
 // spikes it could still reach (nothing is sent), so no post history older than the horizon is needed.
 void flush_plastic(const BuiltNetwork& net, int p, std::uint64_t step, PartitionState& ps) {
-    const Partition& part = net.partitions[p];
     for (std::size_t j = 0; j < ps.stdp.size(); ++j) {
         if (ps.plastic[j].row_start.empty()) continue;
         StdpState& st = ps.stdp[j];
-        const StdpRule& rule = net.rules[j];
         while (!st.flushes.empty() && st.flushes.front().step <= step) {
             const StdpState::Flush f = st.flushes.front();
             st.flushes.pop_front();
             StdpState::Source& src = st.source[f.source];
             if (src.last != f.last || src.flushed) continue; // the source spiked again since
-            std::uint64_t k = ps.plastic[j].row_start[f.source];
-            for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], f.source, part.begin,
-                                    part.end, [&](std::uint64_t t, std::uint32_t d) {
-                                        auto& level = ps.plastic[j].level[k++];
-                                        const double w = stdp_update(rule, src, st.history(t - ps.begin),
-                                                                     rule.decode(level), f.step, d, false);
-                                        level = rule.encode(w, f.source, t, f.step);
-                                    });
+            catch_up_row(net, j, net.partitions[p], f.source, f.step, false, ps,
+                         [](std::uint64_t, std::uint32_t, double) {});
             src.flushed = true;
         }
     }

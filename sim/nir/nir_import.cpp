@@ -67,7 +67,6 @@ public:
 
     NirImport run() {
         const NirFile file = read_nir(path_);
-        version_ = file.version;
         flatten(file.graph, "");
         connect_edges();
         classify();
@@ -407,7 +406,6 @@ private:
         const std::size_t dims = one_d ? 1 : 2;
         if (n.type == "Conv1d" || n.type == "Conv2d") {
             const NirArray& w = param(n, "weight");
-            c.has_kernel = true;
             c.out_c = static_cast<std::uint32_t>(w.shape[0]);
             c.groups = static_cast<std::uint32_t>(per_dim(n, "groups", 0, 1, 1));
             c.k_h = one_d ? 1 : static_cast<std::uint32_t>(w.shape[2]);
@@ -428,7 +426,6 @@ private:
         } else { // SumPool2d / AvgPool2d as a depthwise kernel of ones
             const std::uint64_t kh = per_dim(n, "kernel_size", 0, 2, 1),
                                 kw = per_dim(n, "kernel_size", 1, 2, 1);
-            c.has_kernel = true;
             c.out_c = c.in_c;
             c.groups = c.in_c;
             c.k_h = static_cast<std::uint32_t>(kh);
@@ -567,7 +564,6 @@ private:
             c->in_w = static_cast<std::uint32_t>(in.size() == 3 ? in[2] : 1);
             c->pool_out_h = c->in_h;
             c->pool_out_w = c->in_w;
-            c->has_kernel = true;
             c->out_c = static_cast<std::uint32_t>(w.shape[0]);
             c->k_h = c->in_h;
             c->k_w = c->in_w;
@@ -586,7 +582,7 @@ private:
         c->pool_w = pre.k_w;
         c->pool_out_h = pre.out_h;
         c->pool_out_w = pre.out_w;
-        c->pool_scale = pre.kernel.empty() ? 1.0 : pre.kernel[0];
+        c->pool_scale = pre.kernel[0]; // a pool's kernel holds its one weight
         return c;
     }
 
@@ -899,7 +895,6 @@ private:
     std::string path_;
     NirImportOptions opt_;
     double ms_per_unit_ = 1000.0, dt_ms_ = 0.1;
-    std::string version_;
     std::vector<Node> nodes_;
     std::map<std::string, std::size_t> index_;
     std::vector<std::tuple<std::string, std::string, std::string>> edge_names_; // (prefix, a, b)
@@ -935,7 +930,6 @@ NetworkSpec load_nir(const std::string& path, const NirImportOptions& options,
     for (const auto& [name, connector] : imp.connectors)
         for (auto& pr : spec.projections)
             if (pr.name == name) {
-                const ConnectorSpec yaml = pr.connector;
                 pr.connector = connector;
                 pr.connector.allow_autapses = true;
                 pr.connector.allow_multapses = true;
@@ -945,7 +939,6 @@ NetworkSpec load_nir(const std::string& path, const NirImportOptions& options,
                     for (const ListedEdge& e : *connector.edge_list)
                         pr.latency_only =
                             pr.latency_only && delay_to_steps(e.delay_ms, spec.simulation.dt) == 1;
-                (void)yaml;
                 if (connector.rule == ConnectorRule::conv && pr.storage.kind == StorageKind::packed &&
                     spec.simulation.storage.kind == StorageKind::automatic)
                     pr.storage.kind =

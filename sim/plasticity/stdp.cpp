@@ -33,7 +33,7 @@ std::uint16_t StdpRule::encode(double w, std::uint64_t source, std::uint64_t tar
     return static_cast<std::uint16_t>(lo + (u < x - lo ? 1.0 : 0.0));
 }
 
-void StdpState::init(std::uint64_t sources, std::uint64_t, std::uint64_t targets) {
+void StdpState::init(std::uint64_t sources, std::uint64_t targets) {
     source.assign(sources, Source{});
     post_.assign(targets, {});
     flushes.clear();
@@ -50,12 +50,6 @@ void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint6
     while (first + 1 < h.size() && h[first + 1].stamp < cutoff) ++first;
     if (first > 0) h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first));
     h.push_back({stamp, k});
-}
-
-std::uint64_t StdpState::bytes() const {
-    std::uint64_t b = source.size() * sizeof(Source) + flushes.size() * sizeof(Flush);
-    for (const auto& h : post_) b += sizeof(h) + h.capacity() * sizeof(Post);
-    return b;
 }
 
 } // namespace nmsim

@@ -58,7 +58,6 @@ public:
     std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target, std::uint64_t step) const;
     double decode(std::uint16_t q) const { return q >= levels_ ? w_max_ : w_min_ + q * step_; } // ends exact
     std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
-    std::uint64_t bytes_per_weight() const { return 2; }
 
 private:
     bool nearest_ = false, additive_ = true, stochastic_ = false;
@@ -75,7 +74,6 @@ private:
 struct PlasticWeights {
     std::vector<std::uint16_t> level;     // per synapse
     std::vector<std::uint64_t> row_start; // per source, + 1: its first synapse in `level`
-    std::uint64_t bytes() const { return level.size() * 2 + row_start.size() * 8; }
 };
 
 // The neurons' side of STDP in one partition: per source its last spike and trace, per target its
@@ -83,7 +81,7 @@ struct PlasticWeights {
 class StdpState {
 public:
     // `sources`: the projection's source population size; `targets`: the partition's size.
-    void init(std::uint64_t sources, std::uint64_t target_first, std::uint64_t targets);
+    void init(std::uint64_t sources, std::uint64_t targets);
     // A target (partition-local) fired with stamp `stamp`; `keep` stamps of history are kept.
     void post_spike(const StdpRule& rule, std::uint64_t local, std::uint64_t stamp, std::uint64_t keep);
 
@@ -106,7 +104,6 @@ public:
         std::int64_t last;    // the source's spike it belongs to (stale if the source spiked again)
     };
     std::deque<Flush> flushes;
-    std::uint64_t bytes() const;
 
 private:
     std::vector<std::vector<Post>> post_;

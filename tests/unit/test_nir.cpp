@@ -81,7 +81,6 @@ TEST(ConvConnector, RowsEqualTheGatherDefinition) {
         c.pool_h = c.pool_w = g.pool;
         c.pool_out_h = g.in_h / g.pool;
         c.pool_out_w = g.in_w / g.pool;
-        c.has_kernel = true;
         c.out_c = g.out_c;
         c.k_h = g.k_h;
         c.k_w = g.k_w;
