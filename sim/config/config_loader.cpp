@@ -597,16 +597,26 @@ void Loader::load_dense(ProjectionSpec& pr, const MapReader& s) {
     }
 }
 
-// synapse.plasticity: {rule: stdp, pairing, weight_dependence, tau_plus, tau_minus, A_plus, A_minus, w_min,
-// w_max, weight_bits, rounding}.
+// synapse.plasticity: {rule: stdp | triplet, pairing, weight_dependence, tau_plus, tau_minus, A_plus,
+// A_minus, w_min, w_max, weight_bits, rounding}; triplet also tau_x, tau_y, A3_plus, A3_minus (defaults:
+// Pfister & Gerstner 2006, visual cortex, all-to-all).
 void Loader::load_plasticity(ProjectionSpec& pr, const YAML::Node& n, const std::string& path) {
     MapReader m(src_, n, path,
                 {"rule", "pairing", "weight_dependence", "tau_plus", "tau_minus", "A_plus", "A_minus",
-                 "w_min", "w_max", "weight_bits", "rounding"});
+                 "w_min", "w_max", "weight_bits", "rounding", "tau_x", "tau_y", "A3_plus", "A3_minus"});
     PlasticitySpec& p = pr.plasticity;
     p.enabled = true;
     const std::string rule = text(m.require("rule"), m.sub("rule"));
-    if (rule != "stdp") fail(src_, m.get("rule"), m.sub("rule"), "unknown rule '" + rule + "' (known: stdp)");
+    if (rule != "stdp" && rule != "triplet")
+        fail(src_, m.get("rule"), m.sub("rule"), "unknown rule '" + rule + "' (known: stdp, triplet)");
+    if (rule == "triplet") {
+        p.rule = PlasticitySpec::Rule::triplet;
+        p.tau_plus = 16.8, p.tau_minus = 33.7, p.a_plus = 5e-10, p.a_minus = 7e-3;
+    } else {
+        for (const char* key : {"tau_x", "tau_y", "A3_plus", "A3_minus"})
+            if (m.has(key))
+                fail(src_, m.get(key), m.sub(key), "only the triplet rule has it (rule: triplet)");
+    }
     auto choice = [&](const char* key, std::initializer_list<std::string> options) -> std::string {
         if (!m.has(key)) return *options.begin();
         const std::string v = text(m.get(key), m.sub(key));
@@ -630,6 +640,13 @@ void Loader::load_plasticity(ProjectionSpec& pr, const YAML::Node& n, const std:
     p.tau_minus = number("tau_minus", p.tau_minus, 1e-9, 1e9);
     p.a_plus = number("A_plus", p.a_plus, 0.0, 1e6);
     p.a_minus = number("A_minus", p.a_minus, 0.0, 1e6);
+    p.tau_x = number("tau_x", p.tau_x, 1e-9, 1e9);
+    p.tau_y = number("tau_y", p.tau_y, 1e-9, 1e9);
+    p.a3_plus = number("A3_plus", p.a3_plus, 0.0, 1e6);
+    p.a3_minus = number("A3_minus", p.a3_minus, 0.0, 1e6);
+    if (p.rule == PlasticitySpec::Rule::triplet && p.dependence != PlasticitySpec::Dependence::additive)
+        fail(src_, m.get("weight_dependence"), m.sub("weight_dependence"),
+             "the triplet rule is additive (Pfister & Gerstner 2006; NEST's stdp_triplet_synapse)");
     p.w_min = number("w_min", p.w_min, -1e12, 1e12);
     p.w_max = number("w_max", p.w_max, -1e12, 1e12);
     if (!(p.w_max > p.w_min))

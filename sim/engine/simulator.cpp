@@ -182,11 +182,12 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
     PlasticWeights& pw = ps.plastic[j];
     StdpState& st = ps.stdp[j];
     const StdpState::Source& src = st.source[row];
+    const double r2 = spike ? r2_before(rule, src, at) : 0.0;
     std::uint64_t k = pw.row_start[row];
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {
                                 const double w = stdp_update(rule, src, st.history(t - ps.begin),
-                                                             rule.decode(pw.level[k]), at, d, spike);
+                                                             rule.decode(pw.level[k]), at, d, spike, r2);
                                 pw.level[k] = rule.encode(w, row, t, at);
                                 if (spike) send(t, d, rule.decode(pw.level[k]));
                                 ++k;
@@ -202,6 +203,7 @@ void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& pa
     const StdpRule& rule = net.rules[j];
     StdpState& st = ps.stdp[j];
     StdpState::Source& src = st.source[row];
+    src.r2 = next_r2(rule, r2_before(rule, src, pre));
     src.k_plus = next_k_plus(rule, src, pre);
     src.last = static_cast<std::int64_t>(pre);
     src.flushed = false;

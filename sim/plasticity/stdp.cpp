@@ -6,9 +6,13 @@ StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::
                    std::uint32_t max_delay)
     : nearest_(p.pairing == PlasticitySpec::Pairing::nearest),
       additive_(p.dependence == PlasticitySpec::Dependence::additive), stochastic_(p.stochastic_rounding),
-      dt_over_plus_(dt / p.tau_plus), dt_over_minus_(dt / p.tau_minus), a_plus_(p.a_plus),
-      a_minus_(p.a_minus), w_min_(p.w_min), w_max_(p.w_max),
-      levels_(std::ldexp(1.0, static_cast<int>(p.weight_bits)) - 1.0), step_((p.w_max - p.w_min) / levels_),
+      triplet_(p.rule == PlasticitySpec::Rule::triplet), dt_over_plus_(dt / p.tau_plus),
+      dt_over_minus_(dt / p.tau_minus), dt_over_x_(dt / p.tau_x), dt_over_y_(dt / p.tau_y),
+      a_plus_(triplet_ || !additive_ ? p.a_plus : p.a_plus * p.w_max),
+      a_minus_(triplet_ || !additive_ ? p.a_minus : p.a_minus * p.w_max),
+      a3_plus_(triplet_ ? p.a3_plus : 0.0), a3_minus_(triplet_ ? p.a3_minus : 0.0), w_min_(p.w_min),
+      w_max_(p.w_max), levels_(std::ldexp(1.0, static_cast<int>(p.weight_bits)) - 1.0),
+      step_((p.w_max - p.w_min) / levels_),
       horizon_(static_cast<std::uint64_t>(std::ceil(32.0 * p.tau_plus / dt))), seed_(seed),
       projection_(projection) {
     // Facilitation reaches horizon + max_delay steps after a pre spike; depression reads K- up to the
@@ -42,14 +46,16 @@ void StdpState::init(std::uint64_t sources, std::uint64_t targets) {
 void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint64_t stamp,
                            std::uint64_t keep) {
     std::vector<Post>& h = post_[local];
-    double k = 1.0;
+    double k = 1.0, o2 = 0.0;
     if (!rule.nearest() && !h.empty()) k += h.back().k_after * rule.decay_minus(stamp - h.back().stamp);
+    if (rule.triplet() && !h.empty())
+        o2 = (rule.nearest() ? 1.0 : h.back().o2_before + 1.0) * rule.decay_y(stamp - h.back().stamp);
     // Older spikes than `keep` stamps are no longer reached; the newest of them still gives K- later.
     const std::uint64_t cutoff = stamp > keep ? stamp - keep : 0;
     std::size_t first = 0;
     while (first + 1 < h.size() && h[first + 1].stamp < cutoff) ++first;
     if (first > 0) h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first));
-    h.push_back({stamp, k});
+    h.push_back({stamp, k, o2});
 }
 
 } // namespace nmsim

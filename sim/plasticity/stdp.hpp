@@ -1,11 +1,13 @@
-// Pair-based STDP on nmsim's tables (docs/plasticity.md), with the semantics of NEST's stdp_synapse
-// (and PyNN's STDPMechanism over it): delays are dendritic, updates are deferred to the next
-// presynaptic spike, traces are online.
+// STDP on nmsim's tables (docs/plasticity.md): pair-based with the semantics of NEST's stdp_synapse
+// (and PyNN's STDPMechanism over it), and the triplet rule of Pfister & Gerstner (2006) as NEST's
+// stdp_triplet_synapse has it. Delays are dendritic, updates are deferred to the next presynaptic
+// spike, traces are online.
 //
 // Memory: a plastic synapse is its connectivity (regenerated rows, or a packed table of targets) plus
 // one weight level of `weight_bits` (16: 2 bytes) on the [w_min, w_max] grid. Everything else is per
-// neuron: per source (in each partition) the time of its last spike and its trace K+ after it; per
-// target its recent spikes with the trace K- after each, kept for a bounded window.
+// neuron: per source (in each partition) the time of its last spike and its traces after it (K+, and
+// the triplet rule's slow r2); per target its recent spikes with the traces around each (K- after it,
+// the slow o2 just before it), kept for a bounded window.
 //
 // Deferred updates without unbounded history: a synapse catches up with the postsynaptic spikes since
 // its source's last spike when the source spikes again (NEST) or, at the latest, `horizon` steps after
@@ -34,6 +36,7 @@ public:
              std::uint32_t max_delay);
 
     bool nearest() const { return nearest_; }
+    bool triplet() const { return triplet_; }
     // e^(-steps dt / tau+) and e^(-steps dt / tau-); steps may be 0. Tabled over the window the updates
     // reach (the same doubles std::exp gives), std::exp beyond it.
     double decay_plus(std::uint64_t steps) const {
@@ -42,15 +45,19 @@ public:
     // Past 32 tau- (the table's end) K- is below e^-32 of its value: taken as 0, as the flush drops
     // facilitation past 32 tau+.
     double decay_minus(std::uint64_t steps) const { return steps < minus_.size() ? minus_[steps] : 0.0; }
+    // The triplet rule's slow traces over any gap (read once per spike, not per synapse).
+    double decay_x(std::uint64_t steps) const { return std::exp(-static_cast<double>(steps) * dt_over_x_); }
+    double decay_y(std::uint64_t steps) const { return std::exp(-static_cast<double>(steps) * dt_over_y_); }
     // Potentiation by the pre trace x at a post spike; depression by the post trace y at a pre spike
     // (PyNN: additive dw = +-A w_max trace, multiplicative dw = A+ (w_max - w) x, -A- (w - w_min) y),
-    // clipped to [w_min, w_max].
-    double facilitate(double w, double x) const {
-        const double d = additive_ ? a_plus_ * w_max_ * x : a_plus_ * (w_max_ - w) * x;
+    // clipped to [w_min, w_max]. Triplet (additive only): dw = x (A2+ + A3+ o2) at a post spike and
+    // -y (A2- + A3- r2) at a pre spike, o2 and r2 the slow traces just before that spike (0 for pairs).
+    double facilitate(double w, double x, double o2) const {
+        const double d = additive_ ? (a_plus_ + a3_plus_ * o2) * x : a_plus_ * (w_max_ - w) * x;
         return std::min(w + d, w_max_);
     }
-    double depress(double w, double y) const {
-        const double d = additive_ ? a_minus_ * w_max_ * y : a_minus_ * (w - w_min_) * y;
+    double depress(double w, double y, double r2) const {
+        const double d = additive_ ? (a_minus_ + a3_minus_ * r2) * y : a_minus_ * (w - w_min_) * y;
         return std::max(w - d, w_min_);
     }
     // The stored level of a weight: nearest grid point (ties to even), or stochastic rounding keyed by
@@ -60,9 +67,10 @@ public:
     std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
 
 private:
-    bool nearest_ = false, additive_ = true, stochastic_ = false;
-    double dt_over_plus_ = 0.0, dt_over_minus_ = 0.0, a_plus_ = 0.0, a_minus_ = 0.0, w_min_ = 0.0,
-           w_max_ = 1.0;
+    bool nearest_ = false, additive_ = true, stochastic_ = false, triplet_ = false;
+    double dt_over_plus_ = 0.0, dt_over_minus_ = 0.0, dt_over_x_ = 0.0, dt_over_y_ = 0.0;
+    // Additive pair amplitudes are stored times w_max (PyNN), triplet ones as given (NEST).
+    double a_plus_ = 0.0, a_minus_ = 0.0, a3_plus_ = 0.0, a3_minus_ = 0.0, w_min_ = 0.0, w_max_ = 1.0;
     double levels_ = 65535.0, step_ = 1.0 / 65535.0, inverse_step_ = 65535.0;
     std::uint64_t horizon_ = 1, seed_ = 0;
     std::uint32_t projection_ = 0;
@@ -87,7 +95,8 @@ public:
 
     struct Post {
         std::uint64_t stamp;
-        double k_after; // K- just after this spike
+        double k_after;   // K- just after this spike
+        double o2_before; // triplet: the slow post trace just before this spike
     };
     // Recent spikes of a target (partition-local), oldest first.
     const std::vector<Post>& history(std::uint64_t local) const { return post_[local]; }
@@ -95,6 +104,7 @@ public:
     struct Source {
         std::int64_t last = -1; // stamp of the last spike, -1: none yet
         double k_plus = 0.0;    // K+ just after it
+        double r2 = 0.0;        // triplet: the slow pre trace just after it
         bool flushed = true;    // the post spikes its trace can still reach have been applied
     };
     std::vector<Source> source;
@@ -117,12 +127,19 @@ inline double post_trace_before(const StdpRule& rule, const std::vector<StdpStat
     return 0.0;
 }
 
+// The triplet rule's slow pre trace r2 just before a spike of the source at stamp `pre` (0: pairs).
+inline double r2_before(const StdpRule& rule, const StdpState::Source& src, std::uint64_t pre) {
+    if (!rule.triplet() || src.last < 0) return 0.0;
+    return src.r2 * rule.decay_x(pre - static_cast<std::uint64_t>(src.last));
+}
+
 // One synapse's catch-up at a pre spike (transmit) or a flush: potentiation by every post spike the
 // source's previous spike can still reach, then (at a spike) depression by the post trace; returns the
-// new weight. `pre` is the stamp of the spike (or of the flush), `d` the synapse's delay in steps.
+// new weight. `pre` is the stamp of the spike (or of the flush), `d` the synapse's delay in steps, `r2`
+// the source's slow trace just before the spike (r2_before).
 inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
                           const std::vector<StdpState::Post>& post, double w, std::uint64_t pre,
-                          std::uint32_t d, bool spike) {
+                          std::uint32_t d, bool spike, double r2) {
     // Post spikes at stamps p with last < p + d <= pre (NEST: (t_last - d, t_pre - d]): found from the
     // newest back (a source spikes again after few post spikes), applied oldest first.
     if (src.last >= 0 && !src.flushed) {
@@ -130,9 +147,9 @@ inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
         std::size_t i = post.size();
         while (i > 0 && post[i - 1].stamp + d > last) --i;
         for (; i < post.size() && post[i].stamp + d <= pre; ++i)
-            w = rule.facilitate(w, src.k_plus * rule.decay_plus(post[i].stamp + d - last));
+            w = rule.facilitate(w, src.k_plus * rule.decay_plus(post[i].stamp + d - last), post[i].o2_before);
     }
-    if (spike && pre > d) w = rule.depress(w, post_trace_before(rule, post, pre - d));
+    if (spike && pre > d) w = rule.depress(w, post_trace_before(rule, post, pre - d), r2);
     return w;
 }
 
@@ -140,6 +157,11 @@ inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
 inline double next_k_plus(const StdpRule& rule, const StdpState::Source& src, std::uint64_t pre) {
     if (rule.nearest() || src.last < 0) return 1.0;
     return src.k_plus * rule.decay_plus(pre - static_cast<std::uint64_t>(src.last)) + 1.0;
+}
+
+// The slow pre trace after that spike, from its value before it (all-to-all: + 1; nearest: 1).
+inline double next_r2(const StdpRule& rule, double before) {
+    return rule.nearest() ? 1.0 : before + 1.0;
 }
 
 } // namespace nmsim

@@ -104,11 +104,17 @@ struct StorageSpec {
 struct PlasticitySpec {
     enum class Pairing : std::uint8_t { all_to_all, nearest };
     enum class Dependence : std::uint8_t { additive, multiplicative };
+    // pair: stdp_synapse (PyNN's SpikePairRule); triplet: Pfister & Gerstner (2006), as NEST's
+    // stdp_triplet_synapse (additive, amplitudes in weight units, not scaled by w_max).
+    enum class Rule : std::uint8_t { pair, triplet };
     bool enabled = false;
+    Rule rule = Rule::pair;
     Pairing pairing = Pairing::all_to_all;
     Dependence dependence = Dependence::additive;
-    double tau_plus = 20.0, tau_minus = 20.0; // ms
-    double a_plus = 0.01, a_minus = 0.012;    // PyNN's A_plus, A_minus
+    double tau_plus = 20.0, tau_minus = 20.0;   // ms
+    double a_plus = 0.01, a_minus = 0.012;      // PyNN's A_plus, A_minus
+    double tau_x = 101.0, tau_y = 125.0;        // triplet: the slow pre (r2) and post (o2) traces, ms
+    double a3_plus = 6.2e-3, a3_minus = 2.3e-4; // triplet: A3+, A3- (A_plus, A_minus are A2+, A2-)
     double w_min = 0.0, w_max = 1.0;
     unsigned weight_bits = 16;        // the stored weight: a level of 2^bits - 1 steps over [w_min, w_max]
     bool stochastic_rounding = false; // else to nearest (ties to even)
