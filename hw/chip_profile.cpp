@@ -21,7 +21,7 @@ public:
                       {"chip", "name", "vendor", "description", "timestep_ms", "cores_per_chip", "max_chips",
                        "neurons_per_core", "synaptic_memory_bits", "input_axons_per_core",
                        "output_axons_per_core", "fan_in_per_neuron", "target_cores_per_neuron", "weight",
-                       "delay", "state_bits", "encoding"});
+                       "delay", "state_bits", "encoding", "learning"});
         const YAML::Node version = top.require("chip");
         if (!version.IsScalar() || version.Scalar() != "1")
             fail(src_, version, "chip", "profile version must be 1");
@@ -43,6 +43,7 @@ public:
         load_weight(top, c.weight);
         load_delay(top, c.delay);
         load_encoding(top, c.encoding);
+        if (top.has("learning")) load_learning(top, c.learning);
         return c;
     }
 
@@ -183,15 +184,54 @@ private:
         if (e.kind == EncodingKind::conv_layer)
             for (const char* key : {"kernel_memory", "neuron_memory", "bias_memory"})
                 if (e.lists[key].size() != e.lists["kernel_memory"].size())
-                    fail(src_, m.get(key), m.sub(key), "must be a list with one value per core, as kernel_memory");
+                    fail(src_, m.get(key), m.sub(key),
+                         "must be a list with one value per core, as kernel_memory");
         e.source = text(m.require("source"), m.sub("source"));
         e.uncertain = flag(m, "uncertain");
+    }
+
+    // learning: {on_chip, rules, synapse_extra_bits, row_header_bits, axon_slots, pre_trace_bits,
+    // post_history, post_time_bits, post_trace_bits, post_count_bits, source, uncertain}
+    void load_learning(const MapReader& top, LearningFormat& l) const {
+        static const std::vector<std::string> bit_keys = {
+            "synapse_extra_bits", "row_header_bits", "axon_slots",      "pre_trace_bits",
+            "post_history",       "post_time_bits",  "post_trace_bits", "post_count_bits"};
+        std::vector<std::string> keys = {"on_chip", "rules", "source", "uncertain"};
+        keys.insert(keys.end(), bit_keys.begin(), bit_keys.end());
+        MapReader m(src_, top.require("learning"), "learning", keys);
+        m.require("on_chip");
+        l.on_chip = flag(m, "on_chip");
+        if (m.has("rules")) {
+            const YAML::Node r = m.get("rules");
+            if (!r.IsSequence()) fail(src_, r, m.sub("rules"), "must be a list (stdp, triplet)");
+            for (std::size_t i = 0; i < r.size(); ++i) {
+                const std::string rule = text(r[i], m.sub("rules") + "[" + std::to_string(i) + "]");
+                if (rule != "stdp" && rule != "triplet")
+                    fail(src_, r[i], m.sub("rules"), "unknown rule '" + rule + "' (known: stdp, triplet)");
+                l.rules.push_back(rule);
+            }
+        }
+        if (!l.on_chip && (!l.rules.empty() || m.has("axon_slots")))
+            fail(src_, m.get("on_chip"), m.sub("on_chip"),
+                 "a chip without on-chip learning has no learning format");
+        double* fields[] = {&l.synapse_extra_bits, &l.row_header_bits, &l.axon_slots,
+                            &l.pre_trace_bits,     &l.post_history,    &l.post_time_bits,
+                            &l.post_trace_bits,    &l.post_count_bits};
+        for (std::size_t i = 0; i < bit_keys.size(); ++i)
+            if (m.has(bit_keys[i])) *fields[i] = number(m.get(bit_keys[i]), m.sub(bit_keys[i]), 0, 1e6);
+        if (l.axon_slots < 1) fail(src_, m.get("axon_slots"), m.sub("axon_slots"), "must be >= 1");
+        l.source = text(m.require("source"), m.sub("source"));
+        l.uncertain = flag(m, "uncertain");
     }
 
     Source src_;
 };
 
 } // namespace
+
+bool LearningFormat::runs(const std::string& rule) const {
+    return on_chip && std::find(rules.begin(), rules.end(), rule) != rules.end();
+}
 
 const char* to_string(EncodingKind k) {
     switch (k) {

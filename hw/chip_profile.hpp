@@ -1,6 +1,7 @@
 // ChipProfile: one neuromorphic chip's resources and synapse encoding, loaded from hw/chips/*.yaml
 // (or a user's --chip-file) with strict validation. Every number keeps the source it came from.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -55,6 +56,25 @@ struct Encoding {
     double param(const std::string& key) const { return params.at(key); }
 };
 
+// On-chip learning (the profile's `learning` section): whether the chip runs STDP, and what a plastic
+// synapse costs in its format. Pre traces live per plastic input axon, post state per neuron.
+struct LearningFormat {
+    bool on_chip = false;
+    std::vector<std::string> rules; // nmsim rules the chip runs: stdp, triplet
+    double synapse_extra_bits = 0;  // per plastic synapse beyond the static entry (tag bits)
+    double row_header_bits = 0;     // per plastic row (spinnaker_rows: the pre-event history)
+    double axon_slots = 1;          // input axon slots a plastic source takes in a core
+    double pre_trace_bits = 0;      // per trace (pair 1, triplet 2) per plastic input axon
+    // Per target neuron: count + max(1, history) x (time + traces x trace bits)
+    double post_history = 0, post_time_bits = 0, post_trace_bits = 0, post_count_bits = 0;
+    std::string source;
+    bool uncertain = false;
+    bool runs(const std::string& rule) const;
+    double post_bits(int traces) const {
+        return post_count_bits + std::max(1.0, post_history) * (post_time_bits + traces * post_trace_bits);
+    }
+};
+
 struct ChipProfile {
     std::string name, vendor, description, file;
     SourcedValue timestep_ms, cores_per_chip, max_chips, neurons_per_core, synaptic_memory_bits,
@@ -63,6 +83,7 @@ struct ChipProfile {
     WeightFormat weight;
     DelayFormat delay;
     Encoding encoding;
+    LearningFormat learning;
 };
 
 // Loads and validates one profile (ConfigError naming file:line:col and key on any problem).

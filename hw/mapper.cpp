@@ -60,6 +60,11 @@ public:
           count_(spec.total_neurons(), 0), out_cores_(spec.total_neurons(), 0),
           core_of_(spec.total_neurons(), 0) {
         for (const auto& w : weights) quantisers_.emplace_back(chip.weight, w);
+        for (const auto& pr : spec.projections)
+            traces_.push_back(!pr.plasticity.enabled                                ? 0
+                              : pr.plasticity.rule == PlasticitySpec::Rule::triplet ? 2
+                                                                                    : 1);
+        plastic_count_.assign(spec.projections.size(), 0);
         const auto& e = chip.encoding;
         sized_ = e.kind == EncodingKind::loihi_axon_blocks || e.kind == EncodingKind::spinnaker_rows;
         if (e.kind == EncodingKind::loihi_axon_blocks) {
@@ -71,6 +76,7 @@ public:
                 std::clamp(static_cast<int>(std::ceil(std::log2(npc))), e.index_bits_min, e.index_bits_max);
             const int delay_bits = delays_vary ? static_cast<int>(bits::width_for(chip.delay.max_steps)) : 0;
             synapse_bits_ = chip.weight.bits + delay_bits + index;
+            plastic_synapse_bits_ = synapse_bits_ + chip.learning.synapse_extra_bits;
         }
         if (e.kind == EncodingKind::spinnaker_rows) {
             word_bits_ = e.param("word_bits");
@@ -80,6 +86,7 @@ public:
             neuron_bits_ = e.param("cam_words") * e.param("cam_word_bits") +
                            e.param("routing_words") * e.param("routing_word_bits");
         if (e.kind == EncodingKind::fixed_crossbar) core_fixed_bits_ = chip.synaptic_memory_bits.value;
+        slots_ = chip.learning.on_chip ? static_cast<std::uint64_t>(chip.learning.axon_slots) : 1;
         if (sized_)
             for (std::uint64_t k = 0; k < 256; ++k) axon_bits_table_.push_back(axon_bits_formula(k));
     }
@@ -94,6 +101,7 @@ public:
     void add_neuron(std::uint64_t target, const InSynapse* syn, std::size_t n) {
         if (accounts_) account_quantisation(syn, n);
         synapses_ += n;
+        account_plastic(syn, n);
         if (accounting_only_) return;
         if (!chip_.fan_in_per_neuron.unlimited() && n > chip_.fan_in_per_neuron.value) ++fan_in_violations_;
         if (core_neurons_ > 0) {
@@ -112,11 +120,13 @@ public:
         for (std::size_t i = 0; i < n;) {
             const std::size_t j = run_end(syn, i, n);
             const std::uint32_t s = syn[i].source;
+            const int traces = traces_[syn[i].projection];
             stamp_[s] = core_uid_;
             count_[s] = static_cast<std::uint32_t>(j - i);
             ++out_cores_[s];
-            ++axons;
-            if (sized_) bits += axon_bits(j - i);
+            axons += traces ? slots_ : 1;
+            if (sized_) bits += traces ? plastic_axon_bits(j - i) : axon_bits(j - i);
+            plastic_state_bits_ += traces * chip_.learning.pre_trace_bits;
             i = j;
         }
         const char* reason = nullptr;
@@ -186,6 +196,9 @@ public:
         f.delay_rms_rel_error = delay_sq_ > 0 ? std::sqrt(delay_err_sq_ / delay_sq_) : 0.0;
         f.delay_max_rel_error = delay_max_rel_;
         f.violations = accounting_only_ ? delay_violations() : violations(f);
+        for (auto& v : learning_violations()) f.violations.push_back(std::move(v));
+        for (const auto c : plastic_count_) f.plastic_synapses += c;
+        f.plastic_state_bytes = static_cast<std::uint64_t>(std::ceil(plastic_state_bits_ / 8.0));
         return f;
     }
 
@@ -206,6 +219,54 @@ private:
         default:
             return 0.0;
         }
+    }
+
+    // A plastic source's bits: the chip's plastic format (tag bits per synapse; a plastic row's
+    // pre-event history).
+    double plastic_axon_bits(std::uint64_t k) const {
+        if (k == 0) return 0.0;
+        if (chip_.encoding.kind == EncodingKind::loihi_axon_blocks) {
+            const double blocks = std::ceil(k / block_synapses_);
+            return std::ceil((blocks * block_header_bits_ + k * plastic_synapse_bits_) / word_bits_) *
+                   word_bits_;
+        }
+        if (chip_.encoding.kind == EncodingKind::spinnaker_rows)
+            return (row_header_words_ + std::ceil(chip_.learning.row_header_bits / word_bits_) + k) *
+                   word_bits_;
+        return 0.0;
+    }
+
+    // Plastic synapses per projection, and the post-synaptic learning state of a neuron that has any
+    // (its traces or spike history; the triplet rule keeps two traces).
+    void account_plastic(const InSynapse* syn, std::size_t n) {
+        int traces = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (traces_[syn[i].projection]) {
+                ++plastic_count_[syn[i].projection];
+                traces = std::max(traces, traces_[syn[i].projection]);
+            }
+        if (traces) plastic_state_bits_ += chip_.learning.post_bits(traces);
+    }
+
+    // Plastic projections on a chip that cannot learn them: on-chip learning missing, or not this rule.
+    std::vector<std::string> learning_violations() const {
+        std::vector<std::string> v;
+        for (std::size_t j = 0; j < plastic_count_.size(); ++j) {
+            if (!plastic_count_[j]) continue;
+            const std::string rule = traces_[j] == 2 ? "triplet" : "stdp";
+            const std::string what =
+                fmt::format("{} plastic synapses of projection {} ({} rule)", with_commas(plastic_count_[j]),
+                            spec_.projections[j].name, rule);
+            if (!chip_.learning.on_chip)
+                v.push_back(
+                    fmt::format("{}: {} has no on-chip learning (weights are fixed once mapped: learn "
+                                "in nmsim, then map the learned weights with connector from_file)",
+                                what, chip_.name));
+            else if (!chip_.learning.runs(rule))
+                v.push_back(
+                    fmt::format("{}: {}'s learning does not run the {} rule", what, chip_.name, rule));
+        }
+        return v;
     }
 
     // Adds the neuron's quantised weights to `levels`; false once more than `limit`.
@@ -231,22 +292,26 @@ private:
         const std::uint64_t max_axons =
             axon_limit ? static_cast<std::uint64_t>(chip_.input_axons_per_core.value) : 0;
         std::uint64_t new_axons = 0;
-        double delta_bits = neuron_bits_;
+        double delta_bits = neuron_bits_, delta_state = 0.0;
         const char* reason = nullptr;
         std::size_t i = 0;
         while (i < n) {
             const std::size_t j = run_end(syn, i, n);
             const std::uint32_t s = syn[i].source;
+            const int traces = traces_[syn[i].projection];
             std::uint32_t have = 0;
             if (stamp_[s] == core_uid_) {
                 have = count_[s];
             } else {
                 stamp_[s] = core_uid_;
                 ++out_cores_[s];
-                ++new_axons;
+                new_axons += traces ? slots_ : 1;
+                delta_state += traces * chip_.learning.pre_trace_bits;
             }
             count_[s] = have + static_cast<std::uint32_t>(j - i);
-            if (sized_) delta_bits += axon_bits(have + (j - i)) - axon_bits(have);
+            if (sized_)
+                delta_bits += traces ? plastic_axon_bits(have + (j - i)) - plastic_axon_bits(have)
+                                     : axon_bits(have + (j - i)) - axon_bits(have);
             i = j;
             // Stop at the limit: the core closes anyway.
             if (axon_limit && core_axons_ + new_axons > max_axons) {
@@ -274,6 +339,7 @@ private:
         }
         core_axons_ += new_axons;
         core_bits_ += delta_bits;
+        plastic_state_bits_ += delta_state;
         ++core_neurons_;
         core_of_[target] = static_cast<std::uint32_t>(cores_); // index of the open core (counted on close)
         return nullptr;
@@ -397,8 +463,13 @@ private:
     bool accounts_ = true;
     const ChipMapper* owner_ = nullptr;
     std::vector<WeightQuantiser> quantisers_;
-    double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
-    bool sized_ = false; // memory grows with each source's synapses (axon blocks, rows)
+    double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0, plastic_synapse_bits_ = 0.0;
+    // Per projection: 0 static, else the number of traces its rule keeps (pair 1, triplet 2).
+    std::vector<int> traces_;
+    std::vector<std::uint64_t> plastic_count_;
+    double plastic_state_bits_ = 0.0;
+    std::uint64_t slots_ = 1; // input axon slots of a plastic source
+    bool sized_ = false;      // memory grows with each source's synapses (axon blocks, rows)
     double block_synapses_ = 1, block_header_bits_ = 0, word_bits_ = 1, row_header_words_ = 0;
     // Per source neuron: which core last saw it, how many synapses there, how many cores it reaches.
     std::vector<std::uint32_t> stamp_, count_, out_cores_, core_of_;
@@ -716,6 +787,8 @@ FootprintReport compute_footprints(const NetworkSpec& spec, const std::vector<Ch
             dense.weight_max_rel_error = f.weight_max_rel_error;
             dense.delay_rms_rel_error = f.delay_rms_rel_error;
             dense.delay_max_rel_error = f.delay_max_rel_error;
+            dense.plastic_synapses = f.plastic_synapses;
+            dense.plastic_state_bytes = f.plastic_state_bytes;
             dense.violations.insert(dense.violations.end(), f.violations.begin(), f.violations.end());
             f = std::move(dense);
         }

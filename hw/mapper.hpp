@@ -27,6 +27,8 @@ struct ChipFootprint {
     double axon_utilisation = 0.0;    // mean input axons per core / limit (0 when unlimited)
     std::uint64_t synaptic_bytes = 0; // on-chip synaptic memory the mapping uses
     std::uint64_t synapses = 0;
+    std::uint64_t plastic_synapses = 0;    // synapses of plastic projections
+    std::uint64_t plastic_state_bytes = 0; // learning state beside the synapses: traces, spike histories
     std::string binding_constraint;
     std::vector<std::string> violations;
     double weight_rms_rel_error = 0.0, weight_max_rel_error = 0.0;

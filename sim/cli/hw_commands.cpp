@@ -1,5 +1,6 @@
 #include "sim/cli/hw_commands.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <sstream>
@@ -23,6 +24,8 @@ nlohmann::json footprint_json(const FootprintReport& report, const std::string& 
                             {"memory_utilisation", f.memory_utilisation},
                             {"axon_utilisation", f.axon_utilisation},
                             {"synaptic_bytes", f.synaptic_bytes},
+                            {"plastic_synapses", f.plastic_synapses},
+                            {"plastic_state_bytes", f.plastic_state_bytes},
                             {"nmsim_table_bytes", report.nmsim_table_bytes},
                             {"binding_constraint", f.binding_constraint},
                             {"violations", f.violations},
@@ -60,6 +63,12 @@ std::string footprint_table(const FootprintReport& r) {
         [](const ChipFootprint& f) { return fmt::format("{:.1f}%", 100 * f.axon_utilisation); });
     row("synaptic bytes on chip", [](const ChipFootprint& f) { return format_bytes(f.synaptic_bytes); });
     row("nmsim packed table", [&](const ChipFootprint&) { return format_bytes(r.nmsim_table_bytes); });
+    const bool plastic = std::any_of(r.chips.begin(), r.chips.end(),
+                                     [](const ChipFootprint& f) { return f.plastic_synapses > 0; });
+    if (plastic) {
+        row("plastic synapses", [](const ChipFootprint& f) { return std::to_string(f.plastic_synapses); });
+        row("learning state", [](const ChipFootprint& f) { return format_bytes(f.plastic_state_bytes); });
+    }
     row("weight error rms / max", [](const ChipFootprint& f) {
         return fmt::format("{:.1f}/{:.0f}%", 100 * f.weight_rms_rel_error, 100 * f.weight_max_rel_error);
     });
@@ -109,7 +118,7 @@ std::string chips_list(const std::vector<ChipProfile>& chips) {
               &c.input_axons_per_core, &c.output_axons_per_core, &c.fan_in_per_neuron,
               &c.target_cores_per_neuron, &c.state_bits})
             uncertain += v->uncertain;
-        uncertain += c.weight.uncertain + c.delay.uncertain + c.encoding.uncertain;
+        uncertain += c.weight.uncertain + c.delay.uncertain + c.encoding.uncertain + c.learning.uncertain;
         os << fmt::format("{:<14}{:<26}{:>10}{:>14}{:>16}{:>10}{:>12}\n", c.name, c.vendor.substr(0, 25),
                           value_text(c.cores_per_chip), value_text(c.neurons_per_core),
                           format_bytes(static_cast<std::uint64_t>(c.synaptic_memory_bits.value / 8)) +
@@ -154,6 +163,21 @@ std::string chip_details(const ChipProfile& c) {
     if (c.encoding.index_bits_max)
         os << fmt::format("    {:<24}{:>14}\n", "index_bits",
                           fmt::format("{}..{}", c.encoding.index_bits_min, c.encoding.index_bits_max));
+    const LearningFormat& l = c.learning;
+    std::string rules;
+    for (const auto& r : l.rules) rules += (rules.empty() ? "" : ", ") + r;
+    os << fmt::format("  {:<26}{:>14}  {}{}\n", "on-chip learning",
+                      !l.on_chip      ? "none"
+                      : rules.empty() ? "no STDP"
+                                      : rules,
+                      l.source.empty() ? "the profile does not describe it" : l.source,
+                      l.uncertain ? "  [uncertain]" : "");
+    if (l.on_chip)
+        os << fmt::format("    {:<24}{:>14g}\n    {:<24}{:>14g}\n    {:<24}{:>14g}\n    {:<24}{:>14g}\n"
+                          "    {:<24}{:>14}\n",
+                          "axon slots (plastic)", l.axon_slots, "extra bits / synapse", l.synapse_extra_bits,
+                          "row header bits", l.row_header_bits, "pre trace bits / axon", l.pre_trace_bits,
+                          "post state bits", fmt::format("{:g} / {:g}", l.post_bits(1), l.post_bits(2)));
     return os.str();
 }
 

@@ -57,8 +57,8 @@ TEST(ChipProfiles, AllShippedProfilesLoadWithSources) {
         EXPECT_FALSE(c.weight.source.empty()) << c.name;
         EXPECT_FALSE(c.encoding.source.empty()) << c.name;
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"akida", "brainscales2", "dynapse", "loihi1", "loihi2", "speck",
-                                               "spinnaker1", "spinnaker2", "truenorth", "xylo"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"akida", "brainscales2", "dynapse", "loihi1", "loihi2",
+                                               "speck", "spinnaker1", "spinnaker2", "truenorth", "xylo"}));
     EXPECT_EQ(chip("loihi1").neurons_per_core.value, 1024);
     EXPECT_TRUE(chip("loihi2").neurons_per_core.uncertain);
     EXPECT_TRUE(chip("spinnaker1").input_axons_per_core.unlimited());
@@ -308,4 +308,88 @@ TEST(Footprint, BrainScaleS2CrossbarByHand) {
     EXPECT_EQ(f.chips, 1u);
     EXPECT_FALSE(has_violation(f, "receive more than"));
     EXPECT_TRUE(has_violation(f, "10,000 synapses lose their delay"));
+}
+
+namespace {
+const std::string plastic_synapse =
+    "{weight: 0.5, delay: 1.0, plasticity: {rule: stdp, A_plus: 0.01, A_minus: 0.012, w_max: 1.0}}";
+const std::string triplet_synapse = "{weight: 0.5, delay: 1.0, plasticity: {rule: triplet, w_max: 1.0}}";
+} // namespace
+
+TEST(FootprintLearning, SpinnakerPlasticRowsByHand) {
+    // 1000 -> 1000 all-to-all, plastic: as SpinnakerAllToAllCountsExactWords, each of the 4 rows per
+    // source adds its 2-word pre-event history: 1000 x (4 x (3 + 2) + 1000) words. Each B neuron keeps
+    // its post-event history: 32 + 4 x (32 + 16) bits (pair), 32 + 4 x (32 + 2 x 16) (triplet).
+    const auto f = footprint(a_to_b(1000, 1000, "{rule: all_to_all}", plastic_synapse), "spinnaker1");
+    EXPECT_EQ(f.synaptic_bytes, 1000u * (4u * 5u + 1000u) * 4u);
+    EXPECT_EQ(f.plastic_synapses, 1000000u);
+    EXPECT_EQ(f.plastic_state_bytes, 1000u * 224u / 8u);
+    EXPECT_TRUE(f.violations.empty()) << fmt_violations(f);
+    const auto t = footprint(a_to_b(1000, 1000, "{rule: all_to_all}", triplet_synapse), "spinnaker1");
+    EXPECT_EQ(t.plastic_state_bytes, 1000u * 288u / 8u);
+}
+
+TEST(FootprintLearning, LoihiLearningAxonsTakeTwoSlots) {
+    // 3000 -> 100 all-to-all: static, 3,000 input axons fit one core's 4,096 and memory decides; plastic,
+    // each source takes 2 slots, so no core holds all 3,000 sources: one neuron alone exceeds the
+    // limit (a violation) and gets its own core.
+    const auto still = footprint(a_to_b(3000, 100, "{rule: all_to_all}"), "loihi1");
+    const auto learn = footprint(a_to_b(3000, 100, "{rule: all_to_all}", plastic_synapse), "loihi1");
+    EXPECT_FALSE(has_violation(still, "input axons")) << fmt_violations(still);
+    EXPECT_TRUE(has_violation(learn, "do not fit in an empty core alone (input axons per core"))
+        << fmt_violations(learn);
+    EXPECT_EQ(learn.populations.at(1).cores, 100u);
+    // Pre traces: 7 bits per plastic axon per core (one pair trace); post: 7 bits per neuron; in bytes,
+    // rounded up.
+    EXPECT_EQ(learn.plastic_state_bytes, (100u * 3000u * 7u + 100u * 7u + 7u) / 8u);
+    EXPECT_FALSE(has_violation(learn, "learning")) << fmt_violations(learn);
+}
+
+TEST(FootprintLearning, ChipsWithoutOnChipLearningAreViolations) {
+    const auto spec = a_to_b(16, 16, "{rule: one_to_one}", plastic_synapse);
+    const auto report = compute_footprints(spec, select_chips("all", {}), {2, 64});
+    for (const auto& f : report.chips) {
+        const bool learns = chip(f.chip).learning.on_chip;
+        EXPECT_EQ(f.plastic_synapses, 16u) << f.chip;
+        EXPECT_EQ(has_violation(f, "has no on-chip learning"), !learns) << f.chip << "\n"
+                                                                        << fmt_violations(f);
+    }
+    for (const char* name : {"truenorth", "speck", "xylo", "akida", "dynapse"})
+        EXPECT_FALSE(chip(name).learning.on_chip) << name;
+    for (const char* name : {"loihi1", "loihi2", "spinnaker1", "spinnaker2", "brainscales2"})
+        EXPECT_TRUE(chip(name).learning.runs("triplet")) << name;
+    // A static network has no plastic synapses and no learning violation anywhere.
+    for (const auto& f :
+         compute_footprints(a_to_b(16, 16, "{rule: one_to_one}"), select_chips("all", {}), {2, 64}).chips) {
+        EXPECT_EQ(f.plastic_synapses, 0u);
+        EXPECT_FALSE(has_violation(f, "learning")) << f.chip;
+    }
+}
+
+TEST(FootprintLearning, ProfileLearningSectionIsValidated) {
+    const auto dir = std::filesystem::temp_directory_path() / "nmsim_chip_learning_test";
+    std::filesystem::create_directories(dir);
+    std::ifstream in(chips_dir() + "/spinnaker1.yaml");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string good = buf.str();
+    const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+        {"rules: [stdp, triplet]", "rules: [stdp, hebb]", "learning.rules"},
+        {"post_history: 4", "post_history: -4", "learning.post_history"},
+        {"on_chip: true", "on_chip: maybe", "learning.on_chip"},
+        {"row_header_bits: 64", "row_header_bitz: 64", "learning.row_header_bitz"},
+    };
+    for (const auto& [from, to, key] : cases) {
+        std::string text = good;
+        ASSERT_NE(text.find(from), std::string::npos) << from;
+        text.replace(text.find(from), from.size(), to);
+        std::ofstream(dir / "bad.yaml") << text;
+        try {
+            load_chip_profile((dir / "bad.yaml").string());
+            ADD_FAILURE() << "accepted: " << to;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.key_path, key) << e.what();
+            EXPECT_GT(e.line, 0) << e.what();
+        }
+    }
 }
