@@ -186,8 +186,8 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
     std::uint64_t k = pw.row_start[row];
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {
-                                const double w = stdp_update(rule, src, st.history(t - ps.begin),
-                                                             rule.decode(pw.level[k]), at, d, spike, r2);
+                                const double w = stdp_update_recent(
+                                    rule, src, st, t - ps.begin, rule.decode(pw.level[k]), at, d, spike, r2);
                                 pw.level[k] = rule.encode(w, row, t, at);
                                 if (spike) send(t, d, rule.decode(pw.level[k]));
                                 ++k;

@@ -26,10 +26,8 @@ StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::
         minus_[k] = std::exp(-static_cast<double>(k) * dt_over_minus_);
 }
 
-std::uint16_t StdpRule::encode(double w, std::uint64_t source, std::uint64_t target,
-                               std::uint64_t step) const {
-    const double x = std::clamp((w - w_min_) * inverse_step_, 0.0, levels_);
-    if (!stochastic_) return static_cast<std::uint16_t>(std::nearbyint(x));
+std::uint16_t StdpRule::encode_stochastic(double x, std::uint64_t source, std::uint64_t target,
+                                          std::uint64_t step) const {
     // Up with probability equal to the fraction: unbiased on average, keyed by ids, never by thread.
     const double lo = std::floor(x);
     const auto r = philox_block(seed_, RngPurpose::stdp_rounding, projection_, (source << 32) ^ target, step);
@@ -40,6 +38,7 @@ std::uint16_t StdpRule::encode(double w, std::uint64_t source, std::uint64_t tar
 void StdpState::init(std::uint64_t sources, std::uint64_t targets) {
     source.assign(sources, Source{});
     post_.assign(targets, {});
+    recent_.assign(targets, Recent{});
     flushes.clear();
 }
 
@@ -56,6 +55,9 @@ void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint6
     while (first + 1 < h.size() && h[first + 1].stamp < cutoff) ++first;
     if (first > 0) h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first));
     h.push_back({stamp, k, o2});
+    Post* r = recent_[local].spike;
+    for (int i = recent_spikes - 1; i > 0; --i) r[i] = r[i - 1];
+    r[0] = h.back();
 }
 
 } // namespace nmsim

@@ -62,11 +62,17 @@ public:
     }
     // The stored level of a weight: nearest grid point (ties to even), or stochastic rounding keyed by
     // (projection, source, target, pre spike step); and back.
-    std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target, std::uint64_t step) const;
+    std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target, std::uint64_t step) const {
+        const double x = std::clamp((w - w_min_) * inverse_step_, 0.0, levels_);
+        return stochastic_ ? encode_stochastic(x, source, target, step)
+                           : static_cast<std::uint16_t>(std::nearbyint(x));
+    }
     double decode(std::uint16_t q) const { return q >= levels_ ? w_max_ : w_min_ + q * step_; } // ends exact
     std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
 
 private:
+    std::uint16_t encode_stochastic(double x, std::uint64_t source, std::uint64_t target,
+                                    std::uint64_t step) const;
     bool nearest_ = false, additive_ = true, stochastic_ = false, triplet_ = false;
     double dt_over_plus_ = 0.0, dt_over_minus_ = 0.0, dt_over_x_ = 0.0, dt_over_y_ = 0.0;
     // Additive pair amplitudes are stored times w_max (PyNN), triplet ones as given (NEST).
@@ -100,6 +106,13 @@ public:
     };
     // Recent spikes of a target (partition-local), oldest first.
     const std::vector<Post>& history(std::uint64_t local) const { return post_[local]; }
+    // A target's newest spikes, newest first, in one flat array that stays in cache: most catch-ups
+    // need no more, and reading a target's history is a cache miss per synapse (stamp 0: none).
+    static constexpr int recent_spikes = 4;
+    struct Recent {
+        Post spike[recent_spikes] = {};
+    };
+    const Recent& recent(std::uint64_t local) const { return recent_[local]; }
 
     struct Source {
         std::int64_t last = -1; // stamp of the last spike, -1: none yet
@@ -117,6 +130,7 @@ public:
 
 private:
     std::vector<std::vector<Post>> post_;
+    std::vector<Recent> recent_;
 };
 
 // K- of a target at stamp t from its history: the last spike strictly before t, decayed.
@@ -150,6 +164,32 @@ inline double stdp_update(const StdpRule& rule, const StdpState::Source& src,
             w = rule.facilitate(w, src.k_plus * rule.decay_plus(post[i].stamp + d - last), post[i].o2_before);
     }
     if (spike && pre > d) w = rule.depress(w, post_trace_before(rule, post, pre - d), r2);
+    return w;
+}
+
+// stdp_update from a target's newest spikes when they hold all it needs (the usual case), else from
+// its history: the same operations on the same values either way.
+inline double stdp_update_recent(const StdpRule& rule, const StdpState::Source& src, const StdpState& st,
+                                 std::uint64_t local, double w, std::uint64_t pre, std::uint32_t d,
+                                 bool spike, double r2) {
+    constexpr int n = StdpState::recent_spikes;
+    const StdpState::Post* p = st.recent(local).spike;
+    if (src.last >= 0 && !src.flushed) {
+        const auto last = static_cast<std::uint64_t>(src.last);
+        // The oldest one kept still reaches the window: older ones may too.
+        if (p[n - 1].stamp + d > last) return stdp_update(rule, src, st.history(local), w, pre, d, spike, r2);
+        for (int i = n - 1; i >= 0; --i) // oldest first, as stdp_update
+            if (p[i].stamp + d > last && p[i].stamp + d <= pre)
+                w = rule.facilitate(w, src.k_plus * rule.decay_plus(p[i].stamp + d - last), p[i].o2_before);
+    }
+    if (spike && pre > d) {
+        const std::uint64_t t = pre - d;
+        for (int i = 0; i < n; ++i)
+            if (p[i].stamp < t) // the last spike strictly before t; stamp 0: none (K- 0)
+                return rule.depress(w, p[i].stamp ? p[i].k_after * rule.decay_minus(t - p[i].stamp) : 0.0,
+                                    r2);
+        return rule.depress(w, post_trace_before(rule, st.history(local), t), r2);
+    }
     return w;
 }
 
