@@ -46,6 +46,28 @@ std::string fmt_violations(const ChipFootprint& f) {
     return all;
 }
 
+// A shipped profile with `from` replaced by `to` must be refused naming `key`, its line and `words`.
+void expect_profile_error(const std::string& profile, const std::string& from, const std::string& to,
+                          const std::string& key, const std::string& words = "") {
+    const auto dir = std::filesystem::temp_directory_path() / "nmsim_chip_test";
+    std::filesystem::create_directories(dir);
+    std::ifstream in(chips_dir() + "/" + profile + ".yaml");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string text = buf.str();
+    ASSERT_NE(text.find(from), std::string::npos) << from;
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(dir / "bad.yaml") << text;
+    try {
+        load_chip_profile((dir / "bad.yaml").string());
+        ADD_FAILURE() << "accepted: " << to;
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.key_path, key) << e.what();
+        EXPECT_GT(e.line, 0) << e.what();
+        EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+}
+
 } // namespace
 
 TEST(ChipProfiles, AllShippedProfilesLoadWithSources) {
@@ -66,12 +88,6 @@ TEST(ChipProfiles, AllShippedProfilesLoadWithSources) {
 }
 
 TEST(ChipProfiles, StrictValidationNamesFileLineAndKey) {
-    const auto dir = std::filesystem::temp_directory_path() / "nmsim_chip_test";
-    std::filesystem::create_directories(dir);
-    std::ifstream in(chips_dir() + "/truenorth.yaml");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    const std::string good = buf.str();
     struct Case {
         std::string from, to, key, words;
     };
@@ -89,20 +105,7 @@ TEST(ChipProfiles, StrictValidationNamesFileLineAndKey) {
         {"timestep_ms: {value: 1.0, source: ", "timestep_ms: {value: 1.0, sauce: ", "timestep_ms.sauce",
          "unknown key"},
     };
-    for (const auto& c : cases) {
-        std::string text = good;
-        ASSERT_NE(text.find(c.from), std::string::npos) << c.from;
-        text.replace(text.find(c.from), c.from.size(), c.to);
-        std::ofstream(dir / "bad.yaml") << text;
-        try {
-            load_chip_profile((dir / "bad.yaml").string());
-            ADD_FAILURE() << "accepted: " << c.to;
-        } catch (const ConfigError& e) {
-            EXPECT_EQ(e.key_path, c.key) << e.what();
-            EXPECT_GT(e.line, 0) << e.what();
-            EXPECT_NE(std::string(e.what()).find(c.words), std::string::npos) << e.what();
-        }
-    }
+    for (const auto& c : cases) expect_profile_error("truenorth", c.from, c.to, c.key, c.words);
     EXPECT_THROW(select_chips("loihi9", {}), UsageError);
 }
 
@@ -367,29 +370,14 @@ TEST(FootprintLearning, ChipsWithoutOnChipLearningAreViolations) {
 }
 
 TEST(FootprintLearning, ProfileLearningSectionIsValidated) {
-    const auto dir = std::filesystem::temp_directory_path() / "nmsim_chip_learning_test";
-    std::filesystem::create_directories(dir);
-    std::ifstream in(chips_dir() + "/spinnaker1.yaml");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    const std::string good = buf.str();
-    const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
-        {"rules: [stdp, triplet]", "rules: [stdp, hebb]", "learning.rules"},
-        {"post_history: 4", "post_history: -4", "learning.post_history"},
-        {"on_chip: true", "on_chip: maybe", "learning.on_chip"},
-        {"row_header_bits: 64", "row_header_bitz: 64", "learning.row_header_bitz"},
-    };
-    for (const auto& [from, to, key] : cases) {
-        std::string text = good;
-        ASSERT_NE(text.find(from), std::string::npos) << from;
-        text.replace(text.find(from), from.size(), to);
-        std::ofstream(dir / "bad.yaml") << text;
-        try {
-            load_chip_profile((dir / "bad.yaml").string());
-            ADD_FAILURE() << "accepted: " << to;
-        } catch (const ConfigError& e) {
-            EXPECT_EQ(e.key_path, key) << e.what();
-            EXPECT_GT(e.line, 0) << e.what();
-        }
-    }
+    expect_profile_error("spinnaker1", "rules: [stdp, triplet]", "rules: [stdp, hebb]", "learning.rules",
+                         "unknown rule");
+    expect_profile_error("spinnaker1", "post_history: 4", "post_history: -4", "learning.post_history",
+                         "between");
+    expect_profile_error("spinnaker1", "on_chip: true", "on_chip: maybe", "learning.on_chip",
+                         "true or false");
+    expect_profile_error("spinnaker1", "row_header_bits: 64", "row_header_bitz: 64",
+                         "learning.row_header_bitz", "unknown key");
+    expect_profile_error("truenorth", "on_chip: false", "on_chip: false\n  axon_slots: 2", "learning.on_chip",
+                         "no learning format");
 }
