@@ -18,6 +18,50 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint6
     return r;
 }
 
+std::vector<std::pair<std::uint64_t, std::uint64_t>>
+plastic_balanced_ranges(const NetworkSpec& spec, const std::vector<ProjectionGenerator>& generators,
+                        int parts) {
+    // Work per neuron in neuron-updates: 1, plus its expected plastic synapses at 1/100 each (Brunel with
+    // plastic E->E at ~35 Hz, docs/plasticity.md: a neuron's step, input and static synapses cost about
+    // as much as 100 plastic catch-ups). Static networks keep equal ranges (weighting PD14's by static
+    // in-degree measured no faster).
+    std::vector<double> weight(spec.populations.size(), 1.0);
+    bool plastic = false;
+    for (std::size_t j = 0; j < spec.projections.size(); ++j) {
+        const auto& pr = spec.projections[j];
+        if (!pr.plasticity.enabled) continue;
+        plastic = true;
+        const double per_target =
+            generators[j].expected_synapses() /
+            static_cast<double>(std::max<std::uint64_t>(1, generators[j].target_size()));
+        for (std::size_t i = 0; i < spec.populations.size(); ++i)
+            if (std::find(pr.targets.begin(), pr.targets.end(), spec.populations[i].name) != pr.targets.end())
+                weight[i] += per_target / 100.0;
+    }
+    if (!plastic || parts <= 1) return partition_ranges(spec.total_neurons(), parts);
+    double total = 0.0;
+    for (std::size_t i = 0; i < spec.populations.size(); ++i) total += weight[i] * spec.populations[i].size;
+    // Cut where the cumulative work passes p/parts of the total (population by population, in id order).
+    std::vector<std::uint64_t> cuts = {0};
+    double before = 0.0;
+    for (std::size_t i = 0; i < spec.populations.size() && static_cast<int>(cuts.size()) < parts; ++i) {
+        const auto& pop = spec.populations[i];
+        const double work = weight[i] * pop.size;
+        while (static_cast<int>(cuts.size()) < parts && before + work >= total * cuts.size() / parts) {
+            const double into = (total * cuts.size() / parts - before) / weight[i];
+            const std::uint64_t cut =
+                pop.first_id + std::min<std::uint64_t>(pop.size, static_cast<std::uint64_t>(into));
+            cuts.push_back(std::max(cut, cuts.back()));
+        }
+        before += work;
+    }
+    while (static_cast<int>(cuts.size()) < parts) cuts.push_back(spec.total_neurons());
+    cuts.push_back(spec.total_neurons());
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> r;
+    for (int p = 0; p < parts; ++p) r.emplace_back(cuts[p], cuts[p + 1]);
+    return r;
+}
+
 namespace {
 
 // Quantisation error of one table, summed over its synapses.
@@ -185,7 +229,7 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
     net.storage = storage.empty() ? resolve_storage(spec, net.generators, partitions, map != nullptr)
                                   : std::move(storage);
 
-    const auto ranges = partition_ranges(spec.total_neurons(), partitions);
+    const auto ranges = plastic_balanced_ranges(spec, net.generators, partitions);
     net.partitions.resize(partitions);
     for (int p = 0; p < partitions; ++p) {
         net.partitions[p].begin = ranges[p].first;

@@ -50,6 +50,11 @@ struct BuiltNetwork {
 
 // Contiguous, near-equal ranges of [0, n) for `parts` partitions.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint64_t n, int parts);
+// The partitions of a run: equal ranges, or with plastic projections ranges of equal expected work
+// (plastic catch-ups cost far more than static events and fall on their targets' partition).
+std::vector<std::pair<std::uint64_t, std::uint64_t>>
+plastic_balanced_ranges(const NetworkSpec& spec, const std::vector<ProjectionGenerator>& generators,
+                        int parts);
 
 // Optional rewrite of every synapse at build time (quantised chip runs); never on the hot path.
 class SynapseMap {

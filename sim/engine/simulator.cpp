@@ -74,12 +74,14 @@ struct Layout {
     std::vector<char> event;                            // per population: event mode
     std::vector<std::vector<std::size_t>> plastic_into; // per population: plastic projections into it
     std::vector<std::uint64_t> stdp_keep;               // per projection: stamps of post history kept
+    bool stdp_stamps32 = true;                          // every stamp of the run fits 32 bits
 };
 
 Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
     const NetworkSpec& spec = *net.spec;
     const int parts = static_cast<int>(net.partitions.size());
     Layout l;
+    l.stdp_stamps32 = steps < 0xFFFFFFFFull;
     for (const auto& e : result.engines) l.event.push_back(e.mode == EngineMode::event);
     for (const auto& p : spec.populations) l.pop_end.push_back(p.first_id + p.size);
     l.projections_from.resize(spec.populations.size());
@@ -162,7 +164,7 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
         if (spec.projections[j].plasticity.enabled) {
             ps.plastic[j].level.swap(net.partitions[p].plastic[j].level); // the run holds them
             ps.plastic[j].row_start.swap(net.partitions[p].plastic[j].row_start);
-            ps.stdp[j].init(net.generators[j].source_size(), ps.size);
+            ps.stdp[j].init(net.generators[j].source_size(), ps.size, layout.stdp_stamps32);
         }
     if (!has_event_segments(ps)) return;
     // Arrivals land up to max_delay steps ahead; every event neuron is advanced once at step 0, so

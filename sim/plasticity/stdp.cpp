@@ -35,10 +35,12 @@ std::uint16_t StdpRule::encode_stochastic(double x, std::uint64_t source, std::u
     return static_cast<std::uint16_t>(lo + (u < x - lo ? 1.0 : 0.0));
 }
 
-void StdpState::init(std::uint64_t sources, std::uint64_t targets) {
+void StdpState::init(std::uint64_t sources, std::uint64_t targets, bool stamps32) {
+    stamps32_ = stamps32;
     source.assign(sources, Source{});
     post_.assign(targets, {});
-    recent_.assign(targets, Recent{});
+    recent_.assign(stamps32 ? targets : 0, Recent{});
+    o2_.clear();
     flushes.clear();
 }
 
@@ -55,9 +57,19 @@ void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint6
     while (first + 1 < h.size() && h[first + 1].stamp < cutoff) ++first;
     if (first > 0) h.erase(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(first));
     h.push_back({stamp, k, o2});
-    Post* r = recent_[local].spike;
-    for (int i = recent_spikes - 1; i > 0; --i) r[i] = r[i - 1];
-    r[0] = h.back();
+    if (!stamps32_) return;
+    Recent& r = recent_[local];
+    for (int i = recent_spikes - 1; i > 0; --i) {
+        r.stamp[i] = r.stamp[i - 1];
+        r.k_after[i] = r.k_after[i - 1];
+    }
+    r.stamp[0] = static_cast<std::uint32_t>(stamp);
+    r.k_after[0] = k;
+    if (!rule.triplet()) return;
+    if (o2_.empty()) o2_.assign(recent_.size() * recent_spikes, 0.0);
+    double* o = &o2_[local * recent_spikes];
+    for (int i = recent_spikes - 1; i > 0; --i) o[i] = o[i - 1];
+    o[0] = o2;
 }
 
 } // namespace nmsim

@@ -94,8 +94,9 @@ struct PlasticWeights {
 // recent spikes. Stamps are step + 1 (a spike emitted in step k is stamped k + 1, as in the output).
 class StdpState {
 public:
-    // `sources`: the projection's source population size; `targets`: the partition's size.
-    void init(std::uint64_t sources, std::uint64_t targets);
+    // `sources`: the projection's source population size; `targets`: the partition's size; stamps32:
+    // every stamp of the run fits 32 bits (else catch-ups always read the history).
+    void init(std::uint64_t sources, std::uint64_t targets, bool stamps32 = true);
     // A target (partition-local) fired with stamp `stamp`; `keep` stamps of history are kept.
     void post_spike(const StdpRule& rule, std::uint64_t local, std::uint64_t stamp, std::uint64_t keep);
 
@@ -106,13 +107,19 @@ public:
     };
     // Recent spikes of a target (partition-local), oldest first.
     const std::vector<Post>& history(std::uint64_t local) const { return post_[local]; }
-    // A target's newest spikes, newest first, in one flat array that stays in cache: most catch-ups
-    // need no more, and reading a target's history is a cache miss per synapse (stamp 0: none).
+    // A target's newest spikes, newest first, one cache line per target in a flat array that stays in
+    // cache: most catch-ups need no more, and reading a target's history is a cache miss per synapse
+    // (stamp 0: none). The triplet rule's o2 beside it, in its own array.
     static constexpr int recent_spikes = 4;
-    struct Recent {
-        Post spike[recent_spikes] = {};
+    struct alignas(64) Recent {
+        std::uint32_t stamp[recent_spikes] = {};
+        double k_after[recent_spikes] = {};
     };
+    bool has_recent() const { return stamps32_; }
     const Recent& recent(std::uint64_t local) const { return recent_[local]; }
+    double recent_o2(std::uint64_t local, int i) const {
+        return o2_.empty() ? 0.0 : o2_[local * recent_spikes + static_cast<std::uint64_t>(i)];
+    }
 
     struct Source {
         std::int64_t last = -1; // stamp of the last spike, -1: none yet
@@ -131,6 +138,8 @@ public:
 private:
     std::vector<std::vector<Post>> post_;
     std::vector<Recent> recent_;
+    std::vector<double> o2_; // triplet: per target recent_spikes values, as Recent
+    bool stamps32_ = true;
 };
 
 // K- of a target at stamp t from its history: the last spike strictly before t, decayed.
@@ -173,21 +182,26 @@ inline double stdp_update_recent(const StdpRule& rule, const StdpState::Source& 
                                  std::uint64_t local, double w, std::uint64_t pre, std::uint32_t d,
                                  bool spike, double r2) {
     constexpr int n = StdpState::recent_spikes;
-    const StdpState::Post* p = st.recent(local).spike;
+    if (!st.has_recent()) return stdp_update(rule, src, st.history(local), w, pre, d, spike, r2);
+    const StdpState::Recent& r = st.recent(local);
     if (src.last >= 0 && !src.flushed) {
         const auto last = static_cast<std::uint64_t>(src.last);
         // The oldest one kept still reaches the window: older ones may too.
-        if (p[n - 1].stamp + d > last) return stdp_update(rule, src, st.history(local), w, pre, d, spike, r2);
-        for (int i = n - 1; i >= 0; --i) // oldest first, as stdp_update
-            if (p[i].stamp + d > last && p[i].stamp + d <= pre)
-                w = rule.facilitate(w, src.k_plus * rule.decay_plus(p[i].stamp + d - last), p[i].o2_before);
+        if (std::uint64_t{r.stamp[n - 1]} + d > last)
+            return stdp_update(rule, src, st.history(local), w, pre, d, spike, r2);
+        for (int i = n - 1; i >= 0; --i) { // oldest first, as stdp_update
+            const std::uint64_t s = r.stamp[i];
+            if (s + d > last && s + d <= pre)
+                w = rule.facilitate(w, src.k_plus * rule.decay_plus(s + d - last), st.recent_o2(local, i));
+        }
     }
     if (spike && pre > d) {
         const std::uint64_t t = pre - d;
-        for (int i = 0; i < n; ++i)
-            if (p[i].stamp < t) // the last spike strictly before t; stamp 0: none (K- 0)
-                return rule.depress(w, p[i].stamp ? p[i].k_after * rule.decay_minus(t - p[i].stamp) : 0.0,
-                                    r2);
+        for (int i = 0; i < n; ++i) {
+            const std::uint64_t s = r.stamp[i];
+            if (s < t) // the last spike strictly before t; stamp 0: none (K- 0)
+                return rule.depress(w, s ? r.k_after[i] * rule.decay_minus(t - s) : 0.0, r2);
+        }
         return rule.depress(w, post_trace_before(rule, st.history(local), t), r2);
     }
     return w;
