@@ -377,3 +377,30 @@ TEST(StdpTriplet, FrequencyDependenceOfPairings) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Stdp, PartitionsBalanceExpectedPlasticWork) {
+    // 1000 E with 500 plastic inputs each, then 1000 I with none: E weighs 1 + 500/100 = 6, I 1, so two
+    // partitions cut E at 7000/2/6 = 583; ranges stay contiguous and cover every neuron. Static: halves.
+    const std::string yaml =
+        "nmsim: 1\npopulations:\n  E: {size: 1000, model: lif_delta}\n  I: {size: 1000, model: lif_delta}\n"
+        "projections:\n  ee: {source: E, target: E, connector: {rule: fixed_indegree, indegree: 500}, synapse: "
+        "{weight: 0.1, delay: 1.0, plasticity: {rule: stdp}}}\n";
+    const NetworkSpec spec = load_config_text(yaml, "b.yaml");
+    std::vector<ProjectionGenerator> generators;
+    for (const auto& pr : spec.projections) generators.emplace_back(spec, pr);
+    const auto r = plastic_balanced_ranges(spec, generators, 2);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].first, 0u);
+    EXPECT_EQ(r[0].second, 583u);
+    EXPECT_EQ(r[1].first, 583u);
+    EXPECT_EQ(r[1].second, 2000u);
+    const NetworkSpec still = load_config_text(
+        yaml.substr(0, yaml.find(", plasticity")) + "}}\n", "s.yaml");
+    std::vector<ProjectionGenerator> g2;
+    for (const auto& pr : still.projections) g2.emplace_back(still, pr);
+    EXPECT_EQ(plastic_balanced_ranges(still, g2, 2), partition_ranges(2000, 2));
+}
+
+} // namespace
