@@ -233,7 +233,9 @@ void PackedTableBuilder::allocate() {
         word += (static_cast<std::uint64_t>(table_.row_entries_[r]) * eb + 63) / 64;
     }
     table_.row_word_[rows] = word;
-    table_.words_.assign(word + 1, 0); // + padding word for the straddling reader
+    // + padding word for the straddling reader. Fresh memory, default-constructed: zero, untouched.
+    decltype(table_.words_)().swap(table_.words_);
+    table_.words_.resize(word + 1);
     row_bit_.resize(rows);
     for (std::uint64_t r = 0; r < rows; ++r) row_bit_[r] = table_.row_word_[r] * 64;
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);

@@ -10,6 +10,7 @@
 
 #include "sim/spec/capacity.hpp"
 #include "sim/table/bit_io.hpp"
+#include "sim/table/zero_page_allocator.hpp"
 
 namespace nmsim {
 
@@ -143,7 +144,8 @@ private:
     }
 
     FieldWidths widths_;
-    std::vector<std::uint64_t> words_;       // rows, each starting on a word; one padding word at the end
+    // Rows, each starting on a word; one padding word at the end. Zeroed lazily (ZeroPageAllocator).
+    std::vector<std::uint64_t, ZeroPageAllocator<std::uint64_t>> words_;
     std::vector<std::uint64_t> row_word_;    // first word of each row
     std::vector<std::uint32_t> row_entries_; // entries (synapses + escapes) per row
     std::uint64_t target_base_ = 0;
