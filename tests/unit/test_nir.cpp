@@ -575,6 +575,15 @@ TEST(NirExport, RefusesWhatNirCannotSay) {
         }
     EXPECT_THROW(export_nir(listed, small), ConfigError);
     EXPECT_NO_THROW(export_nir(listed));
+    // Plasticity: NIR has none; the refusal names the key (a learned network exports via from_file).
+    NetworkSpec plastic = listed;
+    plastic.projections.at(0).plasticity.enabled = true;
+    try {
+        export_nir(plastic);
+        ADD_FAILURE() << "plastic projection exported";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.key_path, "projections." + plastic.projections[0].name + ".synapse.plasticity");
+    }
 }
 
 } // namespace
