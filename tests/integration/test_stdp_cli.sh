@@ -46,6 +46,27 @@ assert np.array_equal(a["/edges/ee/source_node_id"][:], b["/edges/ee/source_node
 assert np.array_equal(a["/edges/ee/target_node_id"][:], b["/edges/ee/target_node_id"][:])
 assert np.array_equal(a["/edges/ee/0/syn_weight"][:], b["/report/ee/syn_weight/data"][0])
 EOF
+# On chips: the plastic network is a violation on TrueNorth (no on-chip learning) and counts its plastic
+# synapses; the learned weights, loaded as a static projection, map without it.
+expect_exit 0 "footprint of the plastic network" "$NMSIM" footprint net.yaml --chips truenorth,loihi1 --format json
+cp "$WORK/stdout" plastic_fp.json
+sed -e 's|, plasticity: {rule: stdp, A_plus: 0.05, A_minus: 0.06, w_max: 1.0}||' -e 's|, interval: 50||' again.yaml >learned_static.yaml
+expect_exit 0 "footprint of the learned weights" "$NMSIM" footprint learned_static.yaml --chips truenorth,loihi1 --format json
+cp "$WORK/stdout" learned_fp.json
+$PY - <<'EOF' && pass "plastic synapses counted; no on-chip learning is a violation; learned weights map" || fail "footprint"
+import json
+p = {c["chip"]: c for c in json.load(open("plastic_fp.json"))["chips"]}
+learned = json.load(open("learned_fp.json"))
+assert learned["synapses"] == 4000, learned["synapses"]
+s = {c["chip"]: c for c in learned["chips"]}
+assert p["truenorth"]["plastic_synapses"] == 4000 and p["loihi1"]["plastic_synapses"] == 4000, p
+assert any("no on-chip learning" in v for v in p["truenorth"]["violations"]), p["truenorth"]["violations"]
+assert not any("learning" in v for v in p["loihi1"]["violations"]), p["loihi1"]["violations"]
+assert p["loihi1"]["plastic_state_bytes"] > 0
+for c in s.values():
+    assert c["plastic_synapses"] == 0, c
+    assert not any("learning" in v for v in c["violations"]), c["violations"]
+EOF
 sed 's|interval: 50|interval: 0.05|' net.yaml >bad.yaml
 expect_exit 2 "an interval that is not a multiple of dt" "$NMSIM" run bad.yaml
 grep -q "recorders.w.interval" "$WORK/stderr" && pass "the error names the key" || fail "message: $(cat "$WORK/stderr")"
