@@ -385,7 +385,8 @@ TEST(Stdp, PartitionsBalanceExpectedPlasticWork) {
     // partitions cut E at 7000/2/6 = 583; ranges stay contiguous and cover every neuron. Static: halves.
     const std::string yaml =
         "nmsim: 1\npopulations:\n  E: {size: 1000, model: lif_delta}\n  I: {size: 1000, model: lif_delta}\n"
-        "projections:\n  ee: {source: E, target: E, connector: {rule: fixed_indegree, indegree: 500}, synapse: "
+        "projections:\n  ee: {source: E, target: E, connector: {rule: fixed_indegree, indegree: 500}, "
+        "synapse: "
         "{weight: 0.1, delay: 1.0, plasticity: {rule: stdp}}}\n";
     const NetworkSpec spec = load_config_text(yaml, "b.yaml");
     std::vector<ProjectionGenerator> generators;
@@ -396,11 +397,56 @@ TEST(Stdp, PartitionsBalanceExpectedPlasticWork) {
     EXPECT_EQ(r[0].second, 583u);
     EXPECT_EQ(r[1].first, 583u);
     EXPECT_EQ(r[1].second, 2000u);
-    const NetworkSpec still = load_config_text(
-        yaml.substr(0, yaml.find(", plasticity")) + "}}\n", "s.yaml");
+    const NetworkSpec still = load_config_text(yaml.substr(0, yaml.find(", plasticity")) + "}}\n", "s.yaml");
     std::vector<ProjectionGenerator> g2;
     for (const auto& pr : still.projections) g2.emplace_back(still, pr);
     EXPECT_EQ(plastic_balanced_ranges(still, g2, 2), partition_ranges(2000, 2));
+}
+
+} // namespace
+
+namespace {
+
+TEST(Stdp, RecentSpikesGiveTheHistorysUpdateExactly) {
+    // The catch-up from a target's four newest spikes (stdp_update_recent) against the one from its whole
+    // history (stdp_update) on random post trains, sources and delays: bitwise the same weight, for the
+    // pair and the triplet rule, at spikes and at flushes, including windows that need the history.
+    for (const bool triplet : {false, true}) {
+        PlasticitySpec p;
+        p.enabled = true;
+        p.rule = triplet ? PlasticitySpec::Rule::triplet : PlasticitySpec::Rule::pair;
+        p.tau_plus = 5.0, p.tau_minus = 8.0, p.a_plus = 0.1, p.a_minus = 0.12, p.w_max = 1.0;
+        const StdpRule rule(p, 0.1, 1, 0, 40);
+        StdpState st;
+        st.init(1, 3);
+        std::uint64_t rng = 12345;
+        auto next = [&] { return (rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+        std::uint64_t stamp = 1;
+        std::size_t compared = 0, via_history = 0;
+        for (int n = 0; n < 3000; ++n) {
+            stamp += 1 + next() % 30; // post spikes 0.1..3 ms apart: windows often hold more than four
+            st.post_spike(rule, next() % 3, stamp, rule.horizon() + 41);
+            StdpState::Source src;
+            src.last = static_cast<std::int64_t>(stamp - next() % 200);
+            src.k_plus = 1.0 + (next() % 100) / 50.0;
+            src.r2 = (next() % 100) / 30.0;
+            src.flushed = next() % 5 == 0;
+            const std::uint64_t pre = stamp + next() % 20;
+            const auto d = static_cast<std::uint32_t>(1 + next() % 40);
+            const bool spike = next() % 4 != 0;
+            for (std::uint64_t t = 0; t < 3; ++t) {
+                const double w = (next() % 1000) / 1000.0;
+                const double a = stdp_update_recent(rule, src, st, t, w, pre, d, spike, 0.3);
+                const double b = stdp_update(rule, src, st.history(t), w, pre, d, spike, 0.3);
+                ASSERT_EQ(a, b) << "triplet " << triplet << " post " << n << " target " << t;
+                ++compared;
+                via_history += st.recent(t).stamp[StdpState::recent_spikes - 1] + d > std::uint64_t(src.last);
+            }
+        }
+        EXPECT_EQ(compared, 9000u);
+        EXPECT_GT(via_history, 500u);            // the history path is exercised
+        EXPECT_GT(compared - via_history, 500u); // and the four-spike path
+    }
 }
 
 } // namespace
