@@ -65,6 +65,7 @@ public:
                               : pr.plasticity.rule == PlasticitySpec::Rule::triplet ? 2
                                                                                     : 1);
         plastic_count_.assign(spec.projections.size(), 0);
+        any_plastic_ = std::any_of(traces_.begin(), traces_.end(), [](int t) { return t > 0; });
         const auto& e = chip.encoding;
         sized_ = e.kind == EncodingKind::loihi_axon_blocks || e.kind == EncodingKind::spinnaker_rows;
         if (e.kind == EncodingKind::loihi_axon_blocks) {
@@ -76,7 +77,6 @@ public:
                 std::clamp(static_cast<int>(std::ceil(std::log2(npc))), e.index_bits_min, e.index_bits_max);
             const int delay_bits = delays_vary ? static_cast<int>(bits::width_for(chip.delay.max_steps)) : 0;
             synapse_bits_ = chip.weight.bits + delay_bits + index;
-            plastic_synapse_bits_ = synapse_bits_ + chip.learning.synapse_extra_bits;
         }
         if (e.kind == EncodingKind::spinnaker_rows) {
             word_bits_ = e.param("word_bits");
@@ -207,38 +207,32 @@ private:
     double axon_bits(std::uint64_t k) const {
         return k < axon_bits_table_.size() ? axon_bits_table_[k] : axon_bits_formula(k);
     }
-    double axon_bits_formula(std::uint64_t k) const {
+    // A plastic source takes the chip's plastic format: tag bits per synapse (axon blocks), the
+    // pre-event history in its row's header (rows).
+    double axon_bits_formula(std::uint64_t k, bool plastic = false) const {
         if (k == 0) return 0.0;
         switch (chip_.encoding.kind) {
         case EncodingKind::loihi_axon_blocks: {
             const double blocks = std::ceil(k / block_synapses_);
-            return std::ceil((blocks * block_header_bits_ + k * synapse_bits_) / word_bits_) * word_bits_;
+            const double per_synapse =
+                plastic ? synapse_bits_ + chip_.learning.synapse_extra_bits : synapse_bits_;
+            return std::ceil((blocks * block_header_bits_ + k * per_synapse) / word_bits_) * word_bits_;
         }
-        case EncodingKind::spinnaker_rows:
-            return (row_header_words_ + k) * word_bits_;
+        case EncodingKind::spinnaker_rows: {
+            const double header =
+                row_header_words_ + (plastic ? std::ceil(chip_.learning.row_header_bits / word_bits_) : 0.0);
+            return (header + k) * word_bits_;
+        }
         default:
             return 0.0;
         }
     }
-
-    // A plastic source's bits: the chip's plastic format (tag bits per synapse; a plastic row's
-    // pre-event history).
-    double plastic_axon_bits(std::uint64_t k) const {
-        if (k == 0) return 0.0;
-        if (chip_.encoding.kind == EncodingKind::loihi_axon_blocks) {
-            const double blocks = std::ceil(k / block_synapses_);
-            return std::ceil((blocks * block_header_bits_ + k * plastic_synapse_bits_) / word_bits_) *
-                   word_bits_;
-        }
-        if (chip_.encoding.kind == EncodingKind::spinnaker_rows)
-            return (row_header_words_ + std::ceil(chip_.learning.row_header_bits / word_bits_) + k) *
-                   word_bits_;
-        return 0.0;
-    }
+    double plastic_axon_bits(std::uint64_t k) const { return axon_bits_formula(k, true); }
 
     // Plastic synapses per projection, and the post-synaptic learning state of a neuron that has any
     // (its traces or spike history; the triplet rule keeps two traces).
     void account_plastic(const InSynapse* syn, std::size_t n) {
+        if (!any_plastic_) return; // static networks: no pass over the synapses
         int traces = 0;
         for (std::size_t i = 0; i < n; ++i)
             if (traces_[syn[i].projection]) {
@@ -463,10 +457,11 @@ private:
     bool accounts_ = true;
     const ChipMapper* owner_ = nullptr;
     std::vector<WeightQuantiser> quantisers_;
-    double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0, plastic_synapse_bits_ = 0.0;
+    double synapse_bits_ = 0.0, neuron_bits_ = 0.0, core_fixed_bits_ = 0.0;
     // Per projection: 0 static, else the number of traces its rule keeps (pair 1, triplet 2).
     std::vector<int> traces_;
     std::vector<std::uint64_t> plastic_count_;
+    bool any_plastic_ = false;
     double plastic_state_bits_ = 0.0;
     std::uint64_t slots_ = 1; // input axon slots of a plastic source
     bool sized_ = false;      // memory grows with each source's synapses (axon blocks, rows)
