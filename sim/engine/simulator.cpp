@@ -176,15 +176,15 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
 
 // A plastic row's catch-up at stamp `at`: each synapse is potentiated by the post spikes its source's
 // last spike can still reach, then, at a spike, depressed by the post trace, stored, and sent with the
-// new weight (send(target, delay, weight)); a flush sends nothing.
+// new weight (send(target, delay, weight)); a flush sends nothing. r2: the source's slow trace just
+// before the spike (r2_before; 0 at a flush).
 template <class Send>
 void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
-                  std::uint64_t at, bool spike, PartitionState& ps, Send&& send) {
+                  std::uint64_t at, bool spike, double r2, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
     PlasticWeights& pw = ps.plastic[j];
     StdpState& st = ps.stdp[j];
     const StdpState::Source& src = st.source[row];
-    const double r2 = spike ? r2_before(rule, src, at) : 0.0;
     std::uint64_t k = pw.row_start[row];
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {
@@ -201,11 +201,12 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
 template <class Send>
 void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
                      std::uint64_t pre, PartitionState& ps, Send&& send) {
-    catch_up_row(net, j, part, row, pre, true, ps, send);
     const StdpRule& rule = net.rules[j];
     StdpState& st = ps.stdp[j];
     StdpState::Source& src = st.source[row];
-    src.r2 = next_r2(rule, r2_before(rule, src, pre));
+    const double r2 = r2_before(rule, src, pre);
+    catch_up_row(net, j, part, row, pre, true, r2, ps, send);
+    src.r2 = next_r2(rule, r2);
     src.k_plus = next_k_plus(rule, src, pre);
     src.last = static_cast<std::int64_t>(pre);
     src.flushed = false;
@@ -223,7 +224,7 @@ void flush_plastic(const BuiltNetwork& net, int p, std::uint64_t step, Partition
             st.flushes.pop_front();
             StdpState::Source& src = st.source[f.source];
             if (src.last != f.last || src.flushed) continue; // the source spiked again since
-            catch_up_row(net, j, net.partitions[p], f.source, f.step, false, ps,
+            catch_up_row(net, j, net.partitions[p], f.source, f.step, false, 0.0, ps,
                          [](std::uint64_t, std::uint32_t, double) {});
             src.flushed = true;
         }

@@ -196,9 +196,8 @@ private:
     void add_projection(const ProjectionSpec& pr, std::map<std::string, bool>& fed) {
         if (pr.plasticity.enabled)
             refuse("projections." + pr.name + ".synapse.plasticity",
-                   "NIR graphs have no plasticity (export the learned weights: run with a weights recorder, "
-                   "then "
-                   "connector from_file on the output)");
+                   "NIR graphs have no plasticity (export the learned weights: run with a weights "
+                   "recorder, then connector from_file on the output)");
         const ProjectionGenerator gen(spec_, pr);
         const PopulationSpec& src = *spec_.find_population(pr.source);
         std::uint64_t offset = 0; // index of each listed target population's first neuron
