@@ -57,9 +57,12 @@ void expect_profile_error(const std::string& profile, const std::string& from, c
     std::string text = buf.str();
     ASSERT_NE(text.find(from), std::string::npos) << from;
     text.replace(text.find(from), from.size(), to);
-    std::ofstream(dir / "bad.yaml") << text;
+    // One file per test: ctest -j runs the tests that share this helper at once.
+    const auto bad =
+        dir / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".yaml");
+    std::ofstream(bad) << text;
     try {
-        load_chip_profile((dir / "bad.yaml").string());
+        load_chip_profile(bad.string());
         ADD_FAILURE() << "accepted: " << to;
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.key_path, key) << e.what();
