@@ -286,14 +286,12 @@ struct TripletReference {
         w = level(w);
         for (std::size_t i = 0; i < pre.size(); ++i) {
             const double t = pre[i];
-            if (i > 0) {
-                const std::vector<double> before(pre.begin(), pre.begin() + static_cast<std::ptrdiff_t>(i));
+            const std::vector<double> earlier(pre.begin(), pre.begin() + static_cast<std::ptrdiff_t>(i));
+            if (i > 0)
                 for (const double p : post)
                     if (p + d > pre[i - 1] + 1e-9 && p + d <= t + 1e-9)
-                        w = std::min(w_max, w + trace(before, p + d, tau_plus, true) *
+                        w = std::min(w_max, w + trace(earlier, p + d, tau_plus, true) *
                                                     (a2p + a3p * trace(post, p, tau_y)));
-            }
-            const std::vector<double> earlier(pre.begin(), pre.begin() + static_cast<std::ptrdiff_t>(i));
             w = level(
                 std::max(w_min, w - trace(post, t - d, tau_minus) * (a2m + a3m * trace(earlier, t, tau_x))));
         }

@@ -34,7 +34,7 @@ def run_nmsim(binary, seed, dt, duration, out):
 
 
 def run_brian2(seed, step_ms, duration):
-    from brian2 import (NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, defaultclock, device, ms, mV,
+    from brian2 import (NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, defaultclock, ms, mV,
                         Hz, prefs, run, set_device)
     import brian2
     outdir = tempfile.mkdtemp(prefix="b2song_")
