@@ -47,18 +47,18 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
 // Calls f(target, weight, delay_steps) for every synapse of source row `row` (local) in one
 // partition's share [t_begin, t_end) of a projection, whatever its storage: decoded from the table,
 // or with values regenerated from (source, target, ordinal), or the whole row regenerated. One
-// branch per row, none per synapse.
+// branch per row, none per synapse. Returns how many synapses f saw.
 template <class F>
-inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable& table,
-                             const ProjectionGenerator& gen, std::uint64_t row, std::uint64_t t_begin,
-                             std::uint64_t t_end, F&& f) {
+inline std::uint32_t for_each_synapse(const ProjectionStorage& storage, const PackedTable& table,
+                                      const ProjectionGenerator& gen, std::uint64_t row,
+                                      std::uint64_t t_begin, std::uint64_t t_end, F&& f) {
     const SynapseValues& values = gen.values();
     const std::uint64_t source = gen.source_first() + row;
     switch (storage.kind) {
     case StorageKind::procedural_weights: {
         std::uint64_t last = ~0ull;
         std::uint32_t ordinal = 0;
-        table.for_each_synapse(row, [&](std::uint64_t t, double, std::uint32_t) {
+        return table.for_each_synapse(row, [&](std::uint64_t t, double, std::uint32_t) {
             ordinal = t == last ? ordinal + 1 : 0; // a row's multapses are adjacent
             last = t;
             double w;
@@ -66,20 +66,27 @@ inline void for_each_synapse(const ProjectionStorage& storage, const PackedTable
             values(source, t, ordinal, w, d);
             f(t, w, d);
         });
-        return;
     }
-    case StorageKind::procedural:
-        if (gen.has_kernel()) return gen.kernel_row(row, t_begin, t_end, f);
+    case StorageKind::procedural: {
+        std::uint32_t count = 0;
+        if (gen.has_kernel()) {
+            gen.kernel_row(row, t_begin, t_end, [&](std::uint64_t t, double w, std::uint32_t d) {
+                ++count;
+                f(t, w, d);
+            });
+            return count;
+        }
         gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
             double w;
             std::uint32_t d;
             values(source, t, ordinal, w, d);
+            ++count;
             f(t, w, d);
         });
-        return;
+        return count;
+    }
     default:
-        table.for_each_synapse(row, f);
-        return;
+        return table.for_each_synapse(row, f);
     }
 }
 

@@ -52,6 +52,10 @@ public:
                 static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31), static_cast<float>(w)};
         }
     }
+    // ring: the slot of (channel c, delay d) for the step being delivered is ring_slots()[c * ring_stride() +
+    // d].
+    double* const* ring_slots() const { return ring_at_.data(); }
+    std::uint64_t ring_stride() const { return stride_; }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
     // consume it and leave it zeroed. Event mode: a queue marks its targets in `touch` as it adds
     // them (the step's marks stay in cache); a ring's are marked at delivery (marks_at_delivery).

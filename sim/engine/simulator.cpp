@@ -243,10 +243,15 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
     InputBuffer& input = ps.input;
     input.begin_delivery(emitted);
     std::uint64_t events = 0;
-    auto sink = [&](std::uint64_t t, int c, std::uint32_t d, double w) {
-        input.add<K>(t - base, c, d, w);
+    // Holds the ring's slot pointers and the base by value, and is copied into the row's closure:
+    // the table's hot loop keeps them in registers instead of reloading them per event.
+    auto sink = [&input, &ps, base, emitted, at = input.ring_slots(),
+                 stride = input.ring_stride()](std::uint64_t t, int c, std::uint32_t d, double w) {
+        if constexpr (K == InputBufferKind::ring)
+            at[c * stride + d][t - base] += w;
+        else
+            input.add<K>(t - base, c, d, w);
         if constexpr (Touch) ps.touch.mark(t - base, emitted + d);
-        ++events;
     };
     std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
     for (const auto& list : spikes)
@@ -259,6 +264,7 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                     std::size_t k = 0;
                     deliver_plastic(net, j, part, row, emitted + 1, ps,
                                     [&](std::uint64_t t, std::uint32_t d, double w) {
+                                        ++events;
                                         if (net.channels == 1) return sink(t, 0, d, w);
                                         while (t >= route.segments[k].end) ++k;
                                         sink(t, route.channel(k, w), d, w);
@@ -266,17 +272,18 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                     continue;
                 }
                 if (net.channels == 1)
-                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
-                                     part.end,
-                                     [&](std::uint64_t t, double w, std::uint32_t d) { sink(t, 0, d, w); });
+                    events += for_each_synapse(
+                        net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                        [sink](std::uint64_t t, double w, std::uint32_t d) { sink(t, 0, d, w); });
                 else {
                     const ReceptorRoute& route = net.routes[j];
                     std::size_t k = 0; // rows ascend through the target populations
-                    for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
-                                     part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                         while (t >= route.segments[k].end) ++k;
-                                         sink(t, route.channel(k, w), d, w);
-                                     });
+                    events +=
+                        for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
+                                         part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
+                                             while (t >= route.segments[k].end) ++k;
+                                             sink(t, route.channel(k, w), d, w);
+                                         });
                 }
             }
         }

@@ -48,8 +48,10 @@ public:
     // True when every weight the table can return is exactly a float32 (values are by construction).
     bool weights_are_float32() const;
 
-    // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending.
-    template <class F> void for_each_synapse(std::uint64_t row, F&& f) const {
+    // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending; returns
+    // how many. f is copied once per row (keep state in references): a closure that holds its
+    // values, not references to them, then lives in registers through the hot loop.
+    template <class F> std::uint32_t for_each_synapse(std::uint64_t row, F&& f) const {
         // Entries of 17..57 bits are read by one unaligned load each: the bit-buffer refill would
         // branch unpredictably every entry or two (PD14's 44-bit entries: 2x slower delivery).
         const unsigned eb = widths_.entry();
@@ -60,7 +62,7 @@ public:
 private:
     friend class PackedTableBuilder;
 
-    template <bool Unaligned, class F> void dispatch(std::uint64_t row, F& f) const {
+    template <bool Unaligned, class F> std::uint32_t dispatch(std::uint64_t row, F& f) const {
         switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {
         case 0:
             return decode<FieldMode::absent, FieldMode::absent, Unaligned>(row, f);
@@ -87,7 +89,8 @@ private:
     // (Unaligned, entries <= 57 bits) by an unaligned 64-bit load at the entry's byte; table
     // constants are copied to locals so stores through f cannot force reloads.
     template <FieldMode WM, FieldMode DM, bool Unaligned, class F>
-    void decode(std::uint64_t row, F& f) const {
+    std::uint32_t decode(std::uint64_t row, F& f) const {
+        F fn = f; // see for_each_synapse
         const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
@@ -102,6 +105,7 @@ private:
         unsigned have = 64; // valid bits left in buffer
         const unsigned char* bytes = reinterpret_cast<const unsigned char*>(words);
         std::uint64_t bit = 0;
+        std::uint32_t escapes = 0;
         for (std::uint32_t i = 0; i < n; ++i) {
             std::uint64_t e;
             if constexpr (Unaligned) {
@@ -122,8 +126,10 @@ private:
             }
             const std::uint64_t gap = e & escape;
             target += gap;
-            if (gap == escape) [[unlikely]]
+            if (gap == escape) [[unlikely]] {
+                ++escapes;
                 continue;
+            }
             double w;
             if constexpr (WM == FieldMode::absent)
                 w = weight_constant;
@@ -139,8 +145,9 @@ private:
                 d = delay_lut[(e >> (tb + wb)) & bits::mask(db)];
             else
                 d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
-            f(target, w, d);
+            fn(target, w, d);
         }
+        return n - escapes;
     }
 
     FieldWidths widths_;
