@@ -293,14 +293,17 @@ BuiltNetwork build_network(const NetworkSpec& spec, int partitions, const Synaps
                 net.float32_weights = net.float32_weights && is_float(c.pool_scale);
             }
             net.max_delay_steps = std::max(net.max_delay_steps, net.generators[j].values().max_delay_steps());
+            net.min_delay_steps = std::min(net.min_delay_steps, net.generators[j].values().min_delay_steps());
             if (st.kind == StorageKind::procedural) {
                 net.tables.synapses += static_cast<std::uint64_t>(net.generators[j].expected_synapses());
                 net.tables.bytes +=
                     net.generators[j].row_state_bytes(); // what delivery regenerates rows from
             }
         } else {
-            for (const auto& part : net.partitions)
+            for (const auto& part : net.partitions) {
                 net.max_delay_steps = std::max(net.max_delay_steps, part.tables[j].max_delay_steps());
+                net.min_delay_steps = std::min(net.min_delay_steps, part.tables[j].min_delay_steps());
+            }
         }
         QuantisationError total;
         for (const auto& e : errors) {

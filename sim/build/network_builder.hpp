@@ -43,6 +43,7 @@ struct BuiltNetwork {
     std::vector<const ModelInfo*> models;             // per population
     int channels = 1;                                 // 2 when any model separates exc/inh input
     std::uint32_t max_delay_steps = 1;
+    std::uint32_t min_delay_steps = ~0u; // over every synapse: partitions exchange spikes this often
     bool float32_weights = true; // every synaptic weight is exactly a float32 (compact delivery queues)
     TableStats tables;
     double build_seconds = 0.0;

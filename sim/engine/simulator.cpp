@@ -409,6 +409,14 @@ void settle_auto(const BuiltNetwork& net, std::vector<PartitionState>& state, in
     }
 }
 
+// Steps between spike exchanges: the shortest delay of any synapse (1 with plastic projections).
+std::uint64_t delivery_slice(const BuiltNetwork& net) {
+    for (const auto& pr : net.spec->projections)
+        if (pr.plasticity.enabled) return 1;
+    constexpr std::uint32_t longest = 256; // bounds the per-step spike lists kept
+    return std::clamp<std::uint32_t>(net.min_delay_steps, 1, longest);
+}
+
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
 void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state,
             RunResult& result) {
@@ -463,14 +471,23 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     if (result.input_buffer == InputBufferKind::queue && !net.float32_weights)
         throw std::logic_error("the queue input buffer holds float32 weights; this network has others");
 
-    // auto measures its provisional event-mode populations over the first steps (at least 10).
-    const std::uint64_t window =
-        std::min(auto_window, steps / 10) > 10 ? std::min(auto_window, steps / 10) : steps;
+    // Partitions exchange spikes once per slice of `slice` steps, the shortest delay (NEST's min_delay
+    // communication): nothing a partition emits can reach another before the slice ends, so one
+    // barrier per slice suffices. Each slot's input still adds in emission order (emission step, then
+    // id), so the spikes are those of a step-by-step exchange. Plastic rows catch up with post spikes
+    // in step order, so plastic networks exchange every step.
+    const std::uint64_t slice = std::min(delivery_slice(net), options.exchange_steps.value_or(~0ull));
+    if (slice == 0) throw std::invalid_argument("exchange_steps must be at least 1");
+    result.exchange_steps = slice;
+    // auto measures its provisional event-mode populations over the first steps (at least 10); the
+    // decision falls on a slice boundary.
+    std::uint64_t window = std::min(auto_window, steps / 10) > 10 ? std::min(auto_window, steps / 10) : steps;
+    if (window < steps) window = std::min(steps, (window + slice - 1) / slice * slice);
     std::vector<PartitionState> state(parts);
-    // Spikes of the previous and current step, one list per partition, each in ascending id order.
-    std::vector<std::vector<std::uint32_t>> spikes[2];
-    spikes[0].resize(parts);
-    spikes[1].resize(parts);
+    // Spikes of the previous and current slice, per step (modulo 2 slices), one list per partition,
+    // each in ascending id order.
+    std::vector<std::vector<std::vector<std::uint32_t>>> spikes(2 * slice);
+    for (auto& lists : spikes) lists.resize(parts);
     std::exception_ptr failure;
     const auto t0 = std::chrono::steady_clock::now();
 
@@ -493,15 +510,24 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
                     if (step % ws.steps_per_sample == 0)
                         ws.levels[step / ws.steps_per_sample][p] = state[p].plastic[ws.projection].level;
                 flush_plastic(net, p, step, state[p]);
-                if (step > 0)
-                    deliver_spikes(net, layout, p, result.input_buffer, spikes[(step + 1) & 1], step - 1,
-                                   state[p]);
-                advance(net, layout, result, p, step, state[p], spikes[step & 1][p]);
+                if (step % slice == 0) // the previous slice's spikes, step by step
+                    for (std::uint64_t e = step >= slice ? step - slice : 0; e < step; ++e)
+                        deliver_spikes(net, layout, p, result.input_buffer, spikes[e % (2 * slice)], e,
+                                       state[p]);
+                advance(net, layout, result, p, step, state[p], spikes[step % (2 * slice)][p]);
             }
             if (tid == 0 && options.progress && (step + 1) % progress_every == 0)
                 options.progress(static_cast<double>(step + 1) / steps);
+            if ((step + 1) % slice == 0 || step + 1 == steps) {
 #pragma omp barrier
+            }
         }
+        // The last slice's spikes but the final step's are delivered, as step by step: they arrive
+        // after the end, but the event count does not depend on the exchange interval.
+        if (!failure && steps > 0)
+            for (int p = tid; p < parts; p += nth)
+                for (std::uint64_t e = (steps - 1) / slice * slice; e + 1 < steps; ++e)
+                    deliver_spikes(net, layout, p, result.input_buffer, spikes[e % (2 * slice)], e, state[p]);
         if (!failure)
             for (int p = tid; p < parts; p += nth) finish_event_mode(net, state[p], steps);
         for (int p = tid; p < parts; p += nth) // the learned weights go back to the network

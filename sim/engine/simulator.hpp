@@ -52,6 +52,7 @@ struct RunResult {
     InputBufferKind input_buffer = InputBufferKind::ring; // how synaptic input waited for its step
     std::vector<PopulationEngine> engines;                // per population: clock or event, and why
     std::uint64_t neuron_updates = 0;                     // neuron-steps advanced one by one
+    std::uint64_t exchange_steps = 1;                     // steps between spike exchanges (min delay)
 };
 
 struct RunOptions {
@@ -59,6 +60,9 @@ struct RunOptions {
     std::function<void(double)> progress;
     // Force a delivery layout (tests, benchmarks); by default chosen from the network's size.
     std::optional<InputBufferKind> input_buffer;
+    // Exchange spikes at most every this many steps (tests: 1 is step by step); by default at the
+    // shortest delay.
+    std::optional<std::uint64_t> exchange_steps;
 };
 
 RunResult simulate(BuiltNetwork& net, const RunOptions& options = {});

@@ -156,6 +156,7 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
     s.synaptic_events = result.synaptic_events;
     s.neuron_updates = result.neuron_updates;
     s.input_buffer = result.input_buffer;
+    s.exchange_steps = result.exchange_steps;
     s.build_s = net.build_seconds;
     s.sim_s = result.sim_seconds;
     s.table_bytes = net.tables.bytes;

@@ -30,6 +30,7 @@ nlohmann::json RunSummary::to_json() const {
     j["synaptic_events"] = synaptic_events;
     j["neuron_updates"] = neuron_updates;
     j["input_buffer"] = input_buffer == InputBufferKind::ring ? "ring" : "queue";
+    j["exchange_steps"] = exchange_steps;
     j["build_s"] = build_s;
     j["sim_s"] = sim_s;
     j["events_per_s_per_core"] = events_per_s_per_core();

@@ -47,6 +47,7 @@ struct RunSummary {
     MemoryEstimate estimate;
     std::uint64_t peak_rss = 0;
     InputBufferKind input_buffer = InputBufferKind::ring;
+    std::uint64_t exchange_steps = 1; // steps between the partitions' spike exchanges
     std::vector<ProjectionSummary> projections;
     std::optional<FidelityReport> fidelity;
 

@@ -311,6 +311,7 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
     bits::write(table_.words_.data(), bit, eb, entry);
     bit += eb;
     written_max_delay_ = std::max(written_max_delay_, delay_steps);
+    written_min_delay_ = std::min(written_min_delay_, delay_steps);
     if (in_order_) ++table_.synapses_;
 }
 
@@ -321,7 +322,10 @@ PackedTable PackedTableBuilder::finish() {
         in_order_ = false;
     }
     // The largest delay actually stored (a preset range may reach further than the draws did).
-    if (pass_ == 3) table_.max_delay_ = std::max<std::uint32_t>(1, written_max_delay_);
+    if (pass_ == 3) {
+        table_.max_delay_ = std::max<std::uint32_t>(1, written_max_delay_);
+        table_.min_delay_ = written_min_delay_;
+    }
     last_target_ = {};
     row_bit_ = {};
     weights_ = {};

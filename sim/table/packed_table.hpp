@@ -43,6 +43,8 @@ public:
     std::uint64_t target_base() const { return target_base_; }
     std::uint64_t escapes() const { return escapes_; }
     std::uint32_t max_delay_steps() const { return max_delay_; }
+    // The smallest delay written (~0u for a table without synapses; 0 when not known).
+    std::uint32_t min_delay_steps() const { return min_delay_; }
     // Bytes held: packed words, row index, lookup tables.
     std::uint64_t bytes() const;
     // True when every weight the table can return is exactly a float32 (values are by construction).
@@ -166,6 +168,7 @@ private:
     std::uint32_t delay_constant_ = 0;
     std::vector<std::uint32_t> delay_lut_;
     std::uint32_t max_delay_ = 1;
+    std::uint32_t min_delay_ = 0;
 };
 
 // Builds a PackedTable in three streaming passes over the same synapse sequence, so no edge list
@@ -231,7 +234,7 @@ private:
     double grid_low_ = 0.0, grid_step_ = 0.0; // preset_weight_grid: index = nearbyint((w - low) / step)
     double value_lo_ = 0.0, value_hi_ = 0.0;  // float32 values seen or preset, for the offset encoding
     bool weight_one_sign_ = false;            // value mode stores magnitude offsets
-    std::uint32_t written_max_delay_ = 0;
+    std::uint32_t written_max_delay_ = 0, written_min_delay_ = ~0u;
     std::uint64_t sample_weight_ = 1;
     bool in_order_ = false;       // allocate_rows_in_order(): rows laid out as they are written
     std::uint64_t open_row_ = 0;  // in order: the row being written

@@ -212,6 +212,44 @@ TEST(Engine, RingAndQueueInputBuffersGiveBitwiseIdenticalRuns) {
     }
 }
 
+TEST(Engine, ExchangingSpikesOncePerShortestDelayGivesTheStepByStepRun) {
+    // Partitions exchange spikes every min-delay steps (here 0.5 ms = 5 steps); each slot still adds
+    // its input in emission order, so every layout, engine and thread count gives the step-by-step
+    // run bitwise. J = 0.125 lets the queue layout take part.
+    for (const char* engine : {"clock", "event"}) {
+        const NetworkSpec spec =
+            load_config_text(small_brunel, "c", {"vars.J=0.125", std::string("simulation.engine=") + engine});
+        BuiltNetwork ref_net = build_network(spec, 1);
+        EXPECT_EQ(ref_net.min_delay_steps, 5u);
+        RunOptions step_by_step;
+        step_by_step.exchange_steps = 1;
+        const RunResult ref = simulate(ref_net, step_by_step);
+        EXPECT_EQ(ref.exchange_steps, 1u);
+        ASSERT_GT(ref.spikes.at("E").times_ms.size(), 1000u);
+        for (int threads : {1, 2, 3})
+            for (const auto kind : {InputBufferKind::ring, InputBufferKind::queue}) {
+                BuiltNetwork net = build_network(spec, threads);
+                RunOptions sliced;
+                sliced.input_buffer = kind;
+                const RunResult r = simulate(net, sliced);
+                EXPECT_EQ(r.exchange_steps, 5u);
+                for (const char* pop : {"E", "I"}) {
+                    EXPECT_EQ(r.spikes.at(pop).times_ms, ref.spikes.at(pop).times_ms) << engine << threads;
+                    EXPECT_EQ(r.spikes.at(pop).node_ids, ref.spikes.at(pop).node_ids) << engine << threads;
+                }
+                EXPECT_EQ(r.reports[0].data, ref.reports[0].data) << engine << threads;
+                EXPECT_EQ(r.synaptic_events, ref.synaptic_events);
+            }
+    }
+}
+
+TEST(Engine, PlasticNetworksExchangeSpikesEveryStep) {
+    const NetworkSpec spec =
+        load_config_text(small_brunel, "c", {"projections.EE.synapse.plasticity={rule: stdp, w_max: 1.0}"});
+    BuiltNetwork net = build_network(spec, 2);
+    EXPECT_EQ(simulate(net).exchange_steps, 1u);
+}
+
 TEST(Engine, SeedChangesTheRun) {
     const NetworkSpec a = load_config_text(small_brunel, "c");
     const NetworkSpec b = load_config_text(small_brunel, "c", {"simulation.seed=100"});
