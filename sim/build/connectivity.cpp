@@ -23,6 +23,30 @@ SynapseValues::SynapseValues(const NetworkSpec& spec, const ProjectionSpec& pr)
       delay_constant_(delay_to_steps(pr.delay.value, dt_)) {
     min_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.lowest()), dt_) : delay_constant_;
     max_delay_ = delay_drawn_ ? delay_to_steps(float_of(delay_.highest()), dt_) : delay_constant_;
+    if (delay_drawn_) tabulate_delays();
+}
+
+void SynapseValues::tabulate_delays() {
+    constexpr std::uint64_t cells = std::uint64_t{1} << 52;
+    const std::uint32_t lo = delay_at_cell(0), hi = delay_at_cell(cells - 1);
+    min_delay_ = std::min(lo, hi);
+    max_delay_ = std::max(lo, hi);
+    // Decreasing (a mirrored truncation) or too many steps for a small table: quantiles per draw.
+    if (lo > hi || hi - lo > 4096) return;
+    for (std::uint32_t k = lo + 1; k <= hi; ++k) { // first cell whose delay reaches k
+        std::uint64_t a = 0, b = cells - 1;        // delay(a) < k <= delay(b)
+        while (b - a > 1) {
+            const std::uint64_t m = a + (b - a) / 2;
+            (delay_at_cell(m) >= k ? b : a) = m;
+        }
+        delay_change_.push_back(b);
+    }
+    delay_guide_.resize((cells >> delay_guide_shift) + 1);
+    for (std::size_t g = 0; g < delay_guide_.size(); ++g) {
+        const std::uint64_t first = static_cast<std::uint64_t>(g) << delay_guide_shift;
+        delay_guide_[g] = static_cast<std::uint32_t>(
+            std::upper_bound(delay_change_.begin(), delay_change_.end(), first) - delay_change_.begin());
+    }
 }
 
 void SynapseValues::draw_batch(std::uint64_t source, int n, const std::uint64_t* targets,
@@ -45,9 +69,7 @@ void SynapseValues::draw_batch(std::uint64_t source, int n, const std::uint64_t*
         for (int i = 0; i < n; ++i) weight[i] = weight_constant_;
     }
     if (delay_drawn_) {
-        for (int i = 0; i < n; ++i) u[i] = RandomStream::open_uniform_from(c[2][i], c[3][i]);
-        delay_.batch(u, x, n);
-        for (int i = 0; i < n; ++i) delay_steps[i] = delay_to_steps(float_of(x[i]), dt_);
+        for (int i = 0; i < n; ++i) delay_steps[i] = drawn_delay(RandomStream::cell_from(c[2][i], c[3][i]));
     } else {
         for (int i = 0; i < n; ++i) delay_steps[i] = delay_constant_;
     }

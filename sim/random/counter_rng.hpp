@@ -16,13 +16,13 @@ enum class RngPurpose : std::uint32_t {
     delay = 3,
     initial = 4,
     poisson = 5,
-    connect_total = 6,  // fixed_total_number: the split of N over sources
-    connect_tree = 7,   // source-driven rules: the split of a row over target blocks
-    connect_block = 8,  // source-driven rules: the targets of a row inside one block
-    synapse_value = 9,  // weight and delay of one synapse, keyed by (source, target, ordinal)
-    spike_source = 10,  // spike_source_poisson: keyed by (population, neuron / 4, step)
-    noise_current = 11, // noisy current source: keyed by (stimulus, neuron, interval)
-    connect_pair = 12,  // distance_dependent: one uniform per (projection, source, target index)
+    connect_total = 6,   // fixed_total_number: the split of N over sources
+    connect_tree = 7,    // source-driven rules: the split of a row over target blocks
+    connect_block = 8,   // source-driven rules: the targets of a row inside one block
+    synapse_value = 9,   // weight and delay of one synapse, keyed by (source, target, ordinal)
+    spike_source = 10,   // spike_source_poisson: keyed by (population, neuron / 4, step)
+    noise_current = 11,  // noisy current source: keyed by (stimulus, neuron, interval)
+    connect_pair = 12,   // distance_dependent: one uniform per (projection, source, target index)
     poisson_stream = 13, // sparse Poisson stimulus: keyed by (stimulus, neuron, arrival index)
     stdp_rounding = 14   // stochastic rounding of a plastic weight: keyed by (projection, synapse, step)
 };
@@ -93,8 +93,14 @@ public:
     // (inverse CDFs stay finite).
     double open_uniform() { return open_uniform_from(next_u32(), next_u32()); }
     static double open_uniform_from(std::uint32_t a, std::uint32_t b) {
-        const std::uint64_t bits52 = (static_cast<std::uint64_t>(a >> 6) << 26) | (b >> 6);
-        return (static_cast<double>(bits52) + 0.5) * 0x1.0p-52;
+        return open_uniform_of_cell(cell_from(a, b));
+    }
+    // The same uniform as its cell index in [0, 2^52) (monotone: a larger cell, a larger uniform).
+    static std::uint64_t cell_from(std::uint32_t a, std::uint32_t b) {
+        return (static_cast<std::uint64_t>(a >> 6) << 26) | (b >> 6);
+    }
+    static double open_uniform_of_cell(std::uint64_t cell) {
+        return (static_cast<double>(cell) + 0.5) * 0x1.0p-52;
     }
     // Uniform integer in [0, n) for n < 2^32 from one 32-bit draw, exactly uniform (Lemire 2019: the
     // rare draw in the biased sliver, probability < n / 2^32, is redrawn).

@@ -247,7 +247,7 @@ void PackedTableBuilder::allocate_rows_in_order() {
     table_.row_word_.assign(rows + 1, 0);
     // Reserved, not touched: the estimate (exact entries, half a word of alignment per row) keeps
     // growth rare, and untouched pages cost no memory.
-    table_.words_.clear();
+    table_.words_ = {}; // fresh calloc'd words: zero past size() until the write pass grows into them
     table_.words_.reserve(estimated_bytes() / 8 + 2);
     row_bit_.assign(rows, 0);
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
@@ -284,7 +284,9 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
         auto& words = table_.words_;
         if (end_bit / 64 + 2 > words.size()) {
             if (end_bit / 64 + 2 > words.capacity()) words.reserve((end_bit / 64 + 2) * 9 / 8);
-            words.resize(end_bit / 64 + 2, 0);
+            // Default-constructed words are not written (ZeroPageAllocator): past size() they are
+            // still calloc's zeros, so growing a word at a time costs no memset call.
+            words.resize(end_bit / 64 + 2);
         }
     }
     std::uint64_t& bit = row_bit_[row];

@@ -220,3 +220,36 @@ TEST(CounterRng, BatchedSynapseValuesAreTheSingleDraws) {
         }
     }
 }
+
+TEST(CounterRng, TabulatedDelaysAreTheQuantilesRoundedToSteps) {
+    // Drawn delays are read from the cells where the step changes; every cell must give what the
+    // quantile, float32 rounding and step rounding give: at each change, beside it, and at random.
+    for (const char* delay : {"{normal: {mean: 1.5, std: 0.75, min: 0.1}}", "{uniform: [0.5, 3.0]}",
+                              "{lognormal: {mu: 0.0, sigma: 0.5, min: 0.1, max: 8.0}}",
+                              "{normal: {mean: 0.75, std: 0.375, min: 0.1}}"}) {
+        const NetworkSpec spec = load_config_text(
+            two_pops("{rule: all_to_all}", std::string("{weight: 1.0, delay: ") + delay + "}"), "c");
+        const SynapseValues values(spec, spec.projections[0]);
+        ASSERT_LT(values.min_delay_steps(), values.max_delay_steps()) << delay;
+        std::uint64_t changes = 0;
+        for (std::uint64_t cell = 1; cell < (std::uint64_t{1} << 52); cell += 0x555555555ull) {
+            ASSERT_EQ(values.drawn_delay(cell), values.delay_at_cell(cell)) << delay << " cell " << cell;
+        }
+        // Bisect each change again from the outside and check both of its sides.
+        for (std::uint32_t k = values.min_delay_steps() + 1; k <= values.max_delay_steps(); ++k) {
+            std::uint64_t a = 0, b = (std::uint64_t{1} << 52) - 1;
+            while (b - a > 1) {
+                const std::uint64_t m = a + (b - a) / 2;
+                (values.delay_at_cell(m) >= k ? b : a) = m;
+            }
+            EXPECT_EQ(values.drawn_delay(b), values.delay_at_cell(b)) << delay;
+            EXPECT_EQ(values.drawn_delay(b - 1), values.delay_at_cell(b - 1)) << delay;
+            EXPECT_EQ(values.drawn_delay(b), k) << delay;
+            ++changes;
+        }
+        EXPECT_GT(changes, 10u) << delay;
+        // The extremes are the reachable range.
+        EXPECT_EQ(values.drawn_delay(0), values.min_delay_steps()) << delay;
+        EXPECT_EQ(values.drawn_delay((std::uint64_t{1} << 52) - 1), values.max_delay_steps()) << delay;
+    }
+}
