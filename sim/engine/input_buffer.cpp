@@ -37,7 +37,8 @@ double* InputBuffer::slot(std::uint64_t step, TouchSchedule* touch) {
     double* acc = ring_.data();
     for (std::size_t k = 0; k < q.chunks.size(); ++k) {
         const Chunk& c = *q.chunks[k];
-        const std::uint32_t m = k + 1 == q.chunks.size() ? q.fill : chunk_events;
+        const auto m =
+            static_cast<std::uint32_t>(k + 1 == q.chunks.size() ? q.next - c.events : chunk_events);
         for (std::uint32_t i = 0; i < m; ++i) {
             if (i + 16 < m) { // targets are scattered: fetch ahead while adding
                 const std::uint32_t ahead = c.events[i + 16].target;
@@ -50,18 +51,22 @@ double* InputBuffer::slot(std::uint64_t step, TouchSchedule* touch) {
         free_chunks_.push_back(q.chunks[k]);
     }
     q.chunks.clear();
-    q.fill = chunk_events;
+    q.next = q.end = nullptr;
     return acc;
 }
 
-InputBuffer::Chunk* InputBuffer::take_chunk() {
+void InputBuffer::grow(Queue& q) {
+    Chunk* c;
     if (free_chunks_.empty()) {
         chunk_store_.push_back(std::make_unique<Chunk>());
-        return chunk_store_.back().get();
+        c = chunk_store_.back().get();
+    } else {
+        c = free_chunks_.back();
+        free_chunks_.pop_back();
     }
-    Chunk* c = free_chunks_.back();
-    free_chunks_.pop_back();
-    return c;
+    q.chunks.push_back(c);
+    q.next = c->events;
+    q.end = c->events + chunk_events;
 }
 
 std::uint64_t InputBuffer::bytes() const {

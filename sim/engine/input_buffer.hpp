@@ -39,17 +39,16 @@ public:
         }
     }
     // Input w for partition-local neuron t on channel c, arriving d steps after emission; K must be kind().
-    template <InputBufferKind K> void add(std::uint64_t t, int c, std::uint32_t d, double w) {
+    template <InputBufferKind K>
+    __attribute__((always_inline)) void add(std::uint64_t t, int c, std::uint32_t d, double w) {
         if constexpr (K == InputBufferKind::ring) {
             ring_at_[c * stride_ + d][t] += w;
         } else {
             Queue& q = *queue_at_[d];
-            if (q.fill == chunk_events) [[unlikely]] {
-                q.chunks.push_back(take_chunk());
-                q.fill = 0;
-            }
-            q.chunks.back()->events[q.fill++] = {
-                static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31), static_cast<float>(w)};
+            if (q.next == q.end) [[unlikely]]
+                grow(q);
+            *q.next++ = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
+                         static_cast<float>(w)};
         }
     }
     // ring: the slot of (channel c, delay d) for the step being delivered is ring_slots()[c * ring_stride() +
@@ -76,10 +75,11 @@ private:
         Event events[chunk_events];
     };
     struct Queue {
-        std::vector<Chunk*> chunks;        // all full but the last
-        std::uint32_t fill = chunk_events; // events in the last chunk (full: none yet)
+        std::vector<Chunk*> chunks; // all full but the last
+        Event* next = nullptr;      // where the next event goes in the last chunk; == end: full
+        Event* end = nullptr;
     };
-    Chunk* take_chunk();
+    void grow(Queue& q); // a fresh chunk from the pool
     InputBufferKind kind_ = InputBufferKind::ring;
     std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;
     int channels_ = 1;

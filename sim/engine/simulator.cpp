@@ -246,7 +246,8 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
     // Holds the ring's slot pointers and the base by value, and is copied into the row's closure:
     // the table's hot loop keeps them in registers instead of reloading them per event.
     auto sink = [&input, &ps, base, emitted, at = input.ring_slots(),
-                 stride = input.ring_stride()](std::uint64_t t, int c, std::uint32_t d, double w) {
+                 stride = input.ring_stride() ](std::uint64_t t, int c, std::uint32_t d, double w)
+        __attribute__((always_inline)) { // GCC called it per event on two-channel paths
         if constexpr (K == InputBufferKind::ring)
             at[c * stride + d][t - base] += w;
         else
@@ -274,16 +275,18 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                 if (net.channels == 1)
                     events += for_each_synapse(
                         net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-                        [sink](std::uint64_t t, double w, std::uint32_t d) { sink(t, 0, d, w); });
+                        [sink](std::uint64_t t, double w, std::uint32_t d)
+                            __attribute__((always_inline)) { sink(t, 0, d, w); });
                 else {
                     const ReceptorRoute& route = net.routes[j];
                     std::size_t k = 0; // rows ascend through the target populations
-                    events +=
-                        for_each_synapse(net.storage[j], part.tables[j], net.generators[j], row, part.begin,
-                                         part.end, [&](std::uint64_t t, double w, std::uint32_t d) {
-                                             while (t >= route.segments[k].end) ++k;
-                                             sink(t, route.channel(k, w), d, w);
-                                         });
+                    events += for_each_synapse(
+                        net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                        [ sink, &route, &k ](std::uint64_t t, double w, std::uint32_t d)
+                            __attribute__((always_inline)) {
+                                while (t >= route.segments[k].end) ++k;
+                                sink(t, route.channel(k, w), d, w);
+                            });
                 }
             }
         }
