@@ -97,8 +97,10 @@ StimulusDriver::StimulusDriver(const NetworkSpec& spec, std::uint64_t begin, std
                 add_stream(st, lambda, to_step(st.start), to_step(st.stop), ranges_of(st));
                 break;
             }
-            Poisson src{st.index, st.weight, to_step(st.start), to_step(st.stop), 0, {}, ranges_of(st)};
+            Poisson src{st.index, st.weight, to_step(st.start), to_step(st.stop), 0, {}, 0, ranges_of(st)};
             src.thresholds = deciding_thresholds(poisson_thresholds(st.rate_hz * dt * 1e-3), src.certain);
+            constexpr std::uint32_t rare = 0xFFFFFFFFu - (1u << 20); // P(u >= rare) ~ 2^-12
+            while (src.common < src.thresholds.size() && src.thresholds[src.common] <= rare) ++src.common;
             poisson_.push_back(std::move(src));
         } break;
         case StimulusSpec::Kind::dc:
@@ -214,8 +216,17 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
                 const std::uint32_t* u = raw + (g0 & 3);
                 // Inversion without branches: count = number of CDF thresholds <= u.
                 for (std::uint64_t i = 0; i < len; ++i) count[i] = src.certain;
-                for (const std::uint32_t th : src.thresholds)
-                    for (std::uint64_t i = 0; i < poisson_block; ++i) count[i] += u[i] >= th;
+                for (std::size_t k = 0; k < src.common; ++k)
+                    for (std::uint64_t i = 0; i < poisson_block; ++i) count[i] += u[i] >= src.thresholds[k];
+                if (src.common < src.thresholds.size()) {
+                    const std::uint32_t rare = src.thresholds[src.common];
+                    std::uint32_t any = 0;
+                    for (std::uint64_t i = 0; i < poisson_block; ++i) any |= u[i] >= rare;
+                    if (any)
+                        for (std::size_t k = src.common; k < src.thresholds.size(); ++k)
+                            for (std::uint64_t i = 0; i < poisson_block; ++i)
+                                count[i] += u[i] >= src.thresholds[k];
+                }
                 for (std::uint64_t i = 0; i < len; ++i) in[chunk + i] += count[i] * src.weight;
             }
         }

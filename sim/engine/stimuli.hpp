@@ -47,6 +47,9 @@ private:
         std::uint64_t start_step, stop_step;
         std::uint32_t certain;                 // thresholds at 0: counted for every draw
         std::vector<std::uint32_t> thresholds; // the others, ascending, all < 2^32
+        // thresholds[0, common) hold all but <= 2^-12 of the mass above them: a block of draws looks
+        // at the rest only when one of its draws reaches thresholds[common].
+        std::size_t common = 0;
         Ranges ranges;
     };
     // A current source: the amplitude (nA) it injects in a step, into every neuron of its ranges
