@@ -45,24 +45,33 @@ public:
                 std::vector<std::uint32_t>& spiked) override {
         constexpr std::uint64_t block = 64;
         static const double no_input[block] = {};
+        // Parameters in locals and the arrays declared unaliased (ivdep: GCC gives up on the 15 runtime
+        // alias checks otherwise); the scalar loop cost 3.2 ns per neuron-step on PD14.
+        const double p22 = p22_, p21e = p21e_, p21i = p21i_, p20 = p20_, p11e = p11e_, p11i = p11i_;
+        const double i_offset = i_offset_, theta = theta_, reset = reset_;
+        const std::uint32_t refrac_steps = refrac_steps_;
         for (std::uint64_t b = begin; b < end; b += block) {
             const std::uint64_t m = std::min(block, end - b), o = b - begin;
             double* in_e = in.syn[0] + o;
             double* in_i = in.channels > 1 ? in.syn[1] + o : nullptr;
-            const double* syn_i = in_i ? in_i : no_input;
-            const double* current = in.current + o;
-            double *v = v_.data() + b, *ie = ie_.data() + b, *ii = ii_.data() + b;
-            std::uint32_t* refrac = refrac_.data() + b;
+            const double* __restrict syn_e = in_e;
+            const double* __restrict syn_i = in_i ? in_i : no_input;
+            const double* __restrict current = in.current + o;
+            double* __restrict v = v_.data() + b;
+            double* __restrict ie = ie_.data() + b;
+            double* __restrict ii = ii_.data() + b;
+            std::uint32_t* __restrict refrac = refrac_.data() + b;
             std::uint32_t fired[block];
+#pragma GCC ivdep
             for (std::uint64_t k = 0; k < m; ++k) {
                 const bool free = refrac[k] == 0;
-                double u = v[k] * p22_ + ie[k] * p21e_ + ii[k] * p21i_ + (i_offset_ + current[k]) * p20_;
+                double u = v[k] * p22 + ie[k] * p21e + ii[k] * p21i + (i_offset + current[k]) * p20;
                 u = free ? u : v[k];
-                ie[k] = ie[k] * p11e_ + in_e[k];
-                ii[k] = ii[k] * p11i_ + syn_i[k];
-                fired[k] = u >= theta_;
-                v[k] = fired[k] ? reset_ : u;
-                refrac[k] = fired[k] ? refrac_steps_ : (free ? 0u : refrac[k] - 1);
+                ie[k] = ie[k] * p11e + syn_e[k];
+                ii[k] = ii[k] * p11i + syn_i[k];
+                fired[k] = u >= theta;
+                v[k] = fired[k] ? reset : u;
+                refrac[k] = fired[k] ? refrac_steps : (free ? 0u : refrac[k] - 1);
             }
             std::fill(in_e, in_e + m, 0.0);
             if (in_i) std::fill(in_i, in_i + m, 0.0);
@@ -77,7 +86,9 @@ public:
         (var == 0 ? v_[i] : var == 1 ? ie_[i] : ii_[i]) = var == 0 ? value - v_rest_ : value;
     }
 
-    std::string event_blocker() const override { return lif_event_blocker(i_offset_, theta_, reset_); }
+    std::string event_blocker() const override {
+        return lif_event_blocker(i_offset_, theta_, reset_);
+    }
     void begin_event_mode() override {
         next_.assign(v_.size(), 0);
         const bool table = wants_tables(v_.size());
