@@ -24,4 +24,15 @@ ReceptorRoute route_receptor(const NetworkSpec& spec, const std::vector<std::str
     return r;
 }
 
+int ReceptorRoute::fixed_channel(std::uint64_t begin, std::uint64_t end, int sign) const {
+    int channel = -1;
+    for (const Segment& seg : segments) {
+        if (seg.end <= begin || seg.first >= end) continue;
+        const int c = !by_sign || sign > 0 ? seg.channel : sign < 0 ? seg.inhibitory_channel : -1;
+        if (c < 0 || (channel >= 0 && c != channel)) return -1;
+        channel = c;
+    }
+    return channel;
+}
+
 } // namespace nmsim

@@ -23,6 +23,10 @@ struct ReceptorRoute {
     int channel(std::size_t k, double w) const {
         return by_sign && w < 0.0 ? segments[k].inhibitory_channel : segments[k].channel;
     }
+    // The one channel of every synapse onto global ids [begin, end) whose weights have sign `sign`
+    // (PackedTable::weight_sign: +1 none negative, -1 all negative, 0 mixed or unknown); -1 if the
+    // channel varies.
+    int fixed_channel(std::uint64_t begin, std::uint64_t end, int sign) const;
 };
 
 ReceptorRoute route_receptor(const NetworkSpec& spec, const std::vector<std::string>& targets,

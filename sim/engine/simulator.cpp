@@ -40,6 +40,9 @@ struct PartitionState {
     // them, then hands them back to the network) and the neurons' STDP state.
     std::vector<PlasticWeights> plastic;
     std::vector<StdpState> stdp;
+    // Per projection: the channel all its synapses here feed (one target population and one weight
+    // sign, as in PD14), or -1 when it is chosen per synapse.
+    std::vector<int> channel;
 };
 
 bool has_event_segments(const PartitionState& ps) {
@@ -160,6 +163,13 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
     ps.touches.assign(spec.populations.size(), 0);
     ps.plastic.resize(spec.projections.size());
     ps.stdp.resize(spec.projections.size());
+    ps.channel.assign(spec.projections.size(), -1);
+    for (std::size_t j = 0; j < spec.projections.size() && net.channels > 1; ++j) {
+        const bool stored =
+            net.storage[j].kind == StorageKind::packed || net.storage[j].kind == StorageKind::quantised;
+        ps.channel[j] = net.routes[j].fixed_channel(ps.begin, ps.begin + ps.size,
+                                                    stored ? net.partitions[p].tables[j].weight_sign() : 0);
+    }
     for (std::size_t j = 0; j < spec.projections.size(); ++j)
         if (spec.projections[j].plasticity.enabled) {
             ps.plastic[j].level.swap(net.partitions[p].plastic[j].level); // the run holds them
@@ -277,6 +287,11 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                         net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                         [sink](std::uint64_t t, double w, std::uint32_t d)
                             __attribute__((always_inline)) { sink(t, 0, d, w); });
+                else if (const int c = ps.channel[j]; c >= 0)
+                    events += for_each_synapse(
+                        net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                        [ sink, c ](std::uint64_t t, double w, std::uint32_t d)
+                            __attribute__((always_inline)) { sink(t, c, d, w); });
                 else {
                     const ReceptorRoute& route = net.routes[j];
                     std::size_t k = 0; // rows ascend through the target populations

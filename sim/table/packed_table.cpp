@@ -38,6 +38,23 @@ bool PackedTable::weights_are_float32() const {
     }
 }
 
+int PackedTable::weight_sign() const {
+    const auto sign_of = [](bool none_negative, bool all_negative) {
+        return none_negative ? 1 : all_negative ? -1 : 0;
+    };
+    switch (widths_.weight_mode) {
+    case FieldMode::value:
+        if (widths_.weight == 32) return 0; // both signs: all 32 bits stored
+        // one sign: magnitudes from weight_base_bits_ up (a magnitude of 0 is -0.0, not < 0)
+        return sign_of(weight_sign_bit_ == 0, weight_base_bits_ > 0);
+    case FieldMode::lookup:
+        return sign_of(std::none_of(weight_lut_.begin(), weight_lut_.end(), [](double w) { return w < 0.0; }),
+                       std::all_of(weight_lut_.begin(), weight_lut_.end(), [](double w) { return w < 0.0; }));
+    default:
+        return weight_constant_ < 0.0 ? -1 : 1;
+    }
+}
+
 PackedTableBuilder::PackedTableBuilder(std::uint64_t rows, std::uint64_t target_base,
                                        std::uint64_t target_end)
     : target_end_(target_end), last_target_(rows, target_base),

@@ -49,6 +49,8 @@ public:
     std::uint64_t bytes() const;
     // True when every weight the table can return is exactly a float32 (values are by construction).
     bool weights_are_float32() const;
+    // +1: no weight is negative (w < 0.0 holds for none), -1: every weight is, 0: mixed.
+    int weight_sign() const;
 
     // Calls f(target, weight, delay_steps) for every synapse of a row, targets ascending; returns
     // how many. f is copied once per row (keep state in references): a closure that holds its

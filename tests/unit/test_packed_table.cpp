@@ -187,6 +187,35 @@ TEST(PackedTable, FloatValuesOfOneSignAreStoredAsOffsetsExactly) {
     EXPECT_EQ(t.widths().weight, 32u);
 }
 
+TEST(PackedTable, WeightSignIsKnownPerTableInEveryMode) {
+    // Delivery routes a table of one sign to one channel without looking at each weight.
+    auto sign_of = [](const std::vector<double>& weights) {
+        std::vector<Synapse> syn;
+        for (std::uint64_t i = 0; i < 3000; ++i) syn.push_back({i % 30, i, weights[i % weights.size()], 1});
+        std::sort(syn.begin(), syn.end());
+        PackedTable t;
+        EXPECT_EQ(round_trip(syn, 30, 0, 3000, 0, &t), syn);
+        return std::pair(t.weight_sign(), t.widths().weight_mode);
+    };
+    std::vector<double> many_pos, many_neg, many_mixed, from_zero_neg;
+    for (int i = 0; i < 3000; ++i) {
+        const double w = static_cast<double>(0.5f + static_cast<float>(i) * 1e-4f);
+        many_pos.push_back(w);
+        many_neg.push_back(-w);
+        many_mixed.push_back(i % 2 ? w : -w);
+        from_zero_neg.push_back(i == 0 ? -0.0 : -w); // -0.0 is not < 0: not all negative
+    }
+    EXPECT_EQ(sign_of(many_pos), std::pair(1, FieldMode::value));
+    EXPECT_EQ(sign_of(many_neg), std::pair(-1, FieldMode::value));
+    EXPECT_EQ(sign_of(many_mixed), std::pair(0, FieldMode::value));
+    EXPECT_EQ(sign_of(from_zero_neg).first, 0);
+    EXPECT_EQ(sign_of({0.1, 0.2, 0.3}), std::pair(1, FieldMode::lookup));
+    EXPECT_EQ(sign_of({-0.1, -0.2, -0.3}), std::pair(-1, FieldMode::lookup));
+    EXPECT_EQ(sign_of({-0.1, 0.2, -0.3}), std::pair(0, FieldMode::lookup));
+    EXPECT_EQ(sign_of({-0.4}), std::pair(-1, FieldMode::absent));
+    EXPECT_EQ(sign_of({0.4}), std::pair(1, FieldMode::absent));
+}
+
 TEST(PackedTable, RejectsDecreasingTargetsWithinARow) {
     PackedTableBuilder b(2, 0, 10);
     b.observe(0, 5, 1.0, 1);

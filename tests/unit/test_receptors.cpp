@@ -63,6 +63,19 @@ TEST(Receptors, WithoutAReceptorTheSignDecides) {
     EXPECT_EQ(inh2, 0.0);
 }
 
+TEST(Receptors, AFixedChannelOnlyWhereTargetsAndSignAgree) {
+    // Two target populations: ids [0, 10) with channels exc 0 / inh 1, [10, 20) with 2 / 3.
+    ReceptorRoute by_sign{{{0, 10, 0, 1}, {10, 20, 2, 3}}, true};
+    EXPECT_EQ(by_sign.fixed_channel(0, 10, 1), 0);
+    EXPECT_EQ(by_sign.fixed_channel(0, 10, -1), 1);
+    EXPECT_EQ(by_sign.fixed_channel(0, 10, 0), -1); // mixed signs: per synapse
+    EXPECT_EQ(by_sign.fixed_channel(12, 20, -1), 3);
+    EXPECT_EQ(by_sign.fixed_channel(5, 15, 1), -1); // two populations, two channels
+    ReceptorRoute named{{{0, 10, 1, 1}, {10, 20, 1, 1}}, false};
+    EXPECT_EQ(named.fixed_channel(5, 15, 0), 1);   // a named receptor ignores the sign
+    EXPECT_EQ(named.fixed_channel(30, 40, 1), -1); // no target here
+}
+
 TEST(Receptors, StimuliNameTheirReceptorToo) {
     const std::string cfg =
         net("{weight: 0.0, delay: 1.0}",
