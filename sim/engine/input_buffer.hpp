@@ -41,15 +41,20 @@ public:
     // Input w for partition-local neuron t on channel c, arriving d steps after emission; K must be kind().
     template <InputBufferKind K>
     __attribute__((always_inline)) void add(std::uint64_t t, int c, std::uint32_t d, double w) {
-        if constexpr (K == InputBufferKind::ring) {
+        if constexpr (K == InputBufferKind::ring)
             ring_at_[c * stride_ + d][t] += w;
-        } else {
-            Queue& q = *queue_at_[d];
-            if (q.next == q.end) [[unlikely]]
-                grow(q);
-            *q.next++ = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
-                         static_cast<float>(w)};
-        }
+        else
+            append(*queue_at_[d], t, c, w);
+    }
+    struct Queue;
+    // queue: the queue of delay d for the step being delivered is queue_slots()[d] (a closure can
+    // hold this by value: GCC reloads a member vector's data pointer after every pointer store).
+    Queue* const* queue_slots() const { return queue_at_.data(); }
+    __attribute__((always_inline)) void append(Queue& q, std::uint64_t t, int c, double w) {
+        if (q.next == q.end) [[unlikely]]
+            grow(q);
+        *q.next++ = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
+                     static_cast<float>(w)};
     }
     // ring: the slot of (channel c, delay d) for the step being delivered is ring_slots()[c * ring_stride() +
     // d].
@@ -63,7 +68,6 @@ public:
 
     std::uint64_t bytes() const;
 
-private:
     struct Event {
         std::uint32_t target; // neuron | channel << 31
         float weight;
@@ -79,6 +83,8 @@ private:
         Event* next = nullptr;      // where the next event goes in the last chunk; == end: full
         Event* end = nullptr;
     };
+
+private:
     void grow(Queue& q); // a fresh chunk from the pool
     InputBufferKind kind_ = InputBufferKind::ring;
     std::uint64_t n_ = 0, slots_ = 1, stride_ = 1;

@@ -255,13 +255,16 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
     std::uint64_t events = 0;
     // Holds the ring's slot pointers and the base by value, and is copied into the row's closure:
     // the table's hot loop keeps them in registers instead of reloading them per event.
-    auto sink = [&input, &ps, base, emitted, at = input.ring_slots(),
-                 stride = input.ring_stride() ](std::uint64_t t, int c, std::uint32_t d, double w)
-        __attribute__((always_inline)) { // GCC called it per event on two-channel paths
+    auto sink =
+        [
+            &input, &ps, base, emitted, at = input.ring_slots(), stride = input.ring_stride(),
+            queues = input.queue_slots()
+        ](std::uint64_t t, int c, std::uint32_t d, double w)
+            __attribute__((always_inline)) { // GCC called it per event on two-channel paths
         if constexpr (K == InputBufferKind::ring)
             at[c * stride + d][t - base] += w;
         else
-            input.add<K>(t - base, c, d, w);
+            input.append(*queues[d], t - base, c, w);
         if constexpr (Touch) ps.touch.mark(t - base, emitted + d);
     };
     std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
