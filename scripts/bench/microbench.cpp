@@ -54,6 +54,7 @@ void PoissonDraw(benchmark::State& state) {
     spec.simulation.dt = 0.1;
     PopulationSpec pop;
     pop.name = "E";
+    pop.model = "lif_delta"; // the stimulus routes its input by the model's receptors
     pop.size = 12500;
     spec.populations.push_back(pop);
     StimulusSpec st;
