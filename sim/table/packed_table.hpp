@@ -100,7 +100,8 @@ private:
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
         const std::uint64_t escape = bits::mask(tb), entry_mask = bits::mask(eb);
         const double weight_constant = weight_constant_;
-        const std::uint32_t weight_base = weight_base_bits_, weight_sign = weight_sign_bit_;
+        // offset + base never carries into the sign bit (magnitudes < 2^31): one add sets both
+        const std::uint32_t weight_bits = weight_base_bits_ | weight_sign_bit_;
         const std::uint32_t delay_constant = delay_constant_;
         const double* weight_lut = weight_lut_.data();
         const std::uint32_t* delay_lut = delay_lut_.data();
@@ -140,15 +141,15 @@ private:
             else if constexpr (WM == FieldMode::lookup)
                 w = weight_lut[(e >> tb) & bits::mask(wb)];
             else
-                w = std::bit_cast<float>(
-                    (static_cast<std::uint32_t>((e >> tb) & bits::mask(wb)) + weight_base) | weight_sign);
+                w = std::bit_cast<float>(static_cast<std::uint32_t>((e >> tb) & bits::mask(wb)) +
+                                         weight_bits);
             std::uint32_t d;
             if constexpr (DM == FieldMode::absent)
                 d = delay_constant;
             else if constexpr (DM == FieldMode::lookup)
-                d = delay_lut[(e >> (tb + wb)) & bits::mask(db)];
-            else
-                d = static_cast<std::uint32_t>((e >> (tb + wb)) & bits::mask(db));
+                d = delay_lut[e >> (tb + wb)]; // the top field
+            else                               // the top field: e holds no bits above it
+                d = static_cast<std::uint32_t>(e >> (tb + wb));
             fn(target, w, d);
         }
         return n - escapes;
