@@ -38,17 +38,12 @@ public:
                 queue_at_[d] = &queues_[s];
         }
     }
-    // Input w for partition-local neuron t on channel c, arriving d steps after emission; K must be kind().
-    template <InputBufferKind K>
-    __attribute__((always_inline)) void add(std::uint64_t t, int c, std::uint32_t d, double w) {
-        if constexpr (K == InputBufferKind::ring)
-            ring_at_[c * stride_ + d][t] += w;
-        else
-            append(*queue_at_[d], t, c, w);
-    }
+    // Delivery adds input w for partition-local neuron t on channel c, arriving d steps after emission,
+    // through pointers a closure holds by value (GCC reloads a member vector's data pointer after every
+    // pointer store):
+    // - queue: append(*queue_slots()[d], t, c, w);
+    // - ring:  ring_slots()[c * ring_stride() + d][t] += w.
     struct Queue;
-    // queue: the queue of delay d for the step being delivered is queue_slots()[d] (a closure can
-    // hold this by value: GCC reloads a member vector's data pointer after every pointer store).
     Queue* const* queue_slots() const { return queue_at_.data(); }
     __attribute__((always_inline)) void append(Queue& q, std::uint64_t t, int c, double w) {
         if (q.next == q.end) [[unlikely]]
@@ -56,8 +51,6 @@ public:
         *q.next++ = {static_cast<std::uint32_t>(t) | (static_cast<std::uint32_t>(c) << 31),
                      static_cast<float>(w)};
     }
-    // ring: the slot of (channel c, delay d) for the step being delivered is ring_slots()[c * ring_stride() +
-    // d].
     double* const* ring_slots() const { return ring_at_.data(); }
     std::uint64_t ring_stride() const { return stride_; }
     // The [channel][neuron] input of `step` (queued events added in their order); the neuron models
