@@ -102,8 +102,9 @@ inline void for_each_synapse_target(const ProjectionStorage& storage, const Pack
         gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t) { f(t, d); });
         return;
     }
-    for_each_synapse(storage, table, gen, row, t_begin, t_end,
-                     [&](std::uint64_t t, double, std::uint32_t d) { f(t, d); });
+    for_each_synapse(
+        storage, table, gen, row, t_begin,
+        t_end, [&](std::uint64_t t, double, std::uint32_t d) __attribute__((always_inline)) { f(t, d); });
 }
 
 } // namespace nmsim

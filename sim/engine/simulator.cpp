@@ -84,7 +84,7 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
     const NetworkSpec& spec = *net.spec;
     const int parts = static_cast<int>(net.partitions.size());
     Layout l;
-    l.stdp_stamps32 = steps < 0xFFFFFFFFull;
+    l.stdp_stamps32 = steps + net.max_delay_steps + 2 < 0xFFFFFFFFull; // stamp + delay too (stdp_pair_update)
     for (const auto& e : result.engines) l.event.push_back(e.mode == EngineMode::event);
     for (const auto& p : spec.populations) l.pop_end.push_back(p.first_id + p.size);
     l.projections_from.resize(spec.populations.size());
@@ -184,6 +184,51 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
         if (seg.event) ps.touch.mark_range(seg.offset, seg.offset + (seg.local_end - seg.local_begin), 0);
 }
 
+// The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.
+template <bool Additive, bool Facilitate, bool Spike, class Send>
+void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
+                       std::uint64_t at, PartitionState& ps, Send&& send) {
+    const StdpRule& rule = net.rules[j];
+    PlasticWeights& pw = ps.plastic[j];
+    const StdpState& st = ps.stdp[j];
+    const StdpState::Source& src = st.source[row];
+    const auto last = static_cast<std::uint32_t>(src.last); // stamps fit 32 bits where this runs
+    const double k_plus = src.k_plus;
+    std::uint16_t* level = pw.level.data() + pw.row_start[row];
+    const std::uint64_t base = ps.begin;
+    // In batches: the table's targets and delays, then the weights (independent synapses, vectorised),
+    // then the stores and sends in table order.
+    constexpr std::size_t batch = 64;
+    std::uint32_t target[batch], delay[batch];
+    alignas(64) double w[batch];
+    std::uint8_t complete[batch];
+    std::size_t n = 0;
+    const auto update = [&] {
+        stdp_pair_batch<Additive, Facilitate, Spike>(rule, st, n, target, delay, level, last, k_plus,
+                                                     static_cast<std::uint32_t>(at), w, complete);
+        for (std::size_t k = 0; k < n; ++k) {
+            if (!complete[k]) [[unlikely]]
+                w[k] = stdp_update_recent(rule, src, st, target[k], rule.decode(level[k]), at, delay[k],
+                                          Spike, 0.0);
+            const std::uint64_t t = target[k] + base;
+            const std::uint16_t q = rule.encode(w[k], row, t, at);
+            level[k] = q;
+            if constexpr (Spike) send(t, delay[k], rule.decode(q));
+        }
+        level += n;
+        n = 0;
+    };
+    for_each_synapse_target(
+        net.storage[j], part.tables[j], net.generators[j], row, part.begin,
+        part.end, [&](std::uint64_t t, std::uint32_t d) __attribute__((always_inline)) {
+            target[n] = static_cast<std::uint32_t>(t - base);
+            delay[n] = d;
+            __builtin_prefetch(&st.recent(t - base));
+            if (++n == batch) update();
+        });
+    if (n > 0) update();
+}
+
 // A plastic row's catch-up at stamp `at`: each synapse is potentiated by the post spikes its source's
 // last spike can still reach, then, at a spike, depressed by the post trace, stored, and sent with the
 // new weight (send(target, delay, weight)); a flush sends nothing. r2: the source's slow trace just
@@ -195,6 +240,23 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
     PlasticWeights& pw = ps.plastic[j];
     StdpState& st = ps.stdp[j];
     const StdpState::Source& src = st.source[row];
+    const bool facilitate = src.last >= 0 && !src.flushed;
+    if (!rule.triplet() && st.has_recent() &&
+        (!facilitate || at - static_cast<std::uint64_t>(src.last) < rule.plus_steps())) {
+        const auto pair_row = [&]<bool A, bool F>() {
+            if (spike)
+                catch_up_pair_row<A, F, true>(net, j, part, row, at, ps, send);
+            else
+                catch_up_pair_row<A, F, false>(net, j, part, row, at, ps, send);
+        };
+        if (rule.additive())
+            facilitate ? pair_row.template operator()<true, true>()
+                       : pair_row.template operator()<true, false>();
+        else
+            facilitate ? pair_row.template operator()<false, true>()
+                       : pair_row.template operator()<false, false>();
+        return;
+    }
     std::uint64_t k = pw.row_start[row];
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {

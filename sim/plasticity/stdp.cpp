@@ -24,6 +24,7 @@ StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::
     minus_.resize(static_cast<std::uint64_t>(std::ceil(32.0 * p.tau_minus / dt)) + max_delay + 2);
     for (std::uint64_t k = 0; k < minus_.size(); ++k)
         minus_[k] = std::exp(-static_cast<double>(k) * dt_over_minus_);
+    minus_.push_back(0.0); // decay_minus past the table
 }
 
 std::uint16_t StdpRule::encode_stochastic(double x, std::uint64_t source, std::uint64_t target,

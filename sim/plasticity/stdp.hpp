@@ -17,6 +17,7 @@
 // only horizon + max delay steps, whatever the sources do.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,14 @@
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
+
+// The weight of a stored level: w_min + q step, the top level exactly w_max. A bitwise select, not ?:,
+// so that GCC 12 does not move the fma into a branch, where a loop using it no longer vectorises.
+inline double decode_level(std::uint16_t q, double levels, double step, double w_min, double w_max) {
+    const auto w = std::bit_cast<std::uint64_t>(std::fma(static_cast<double>(q), step, w_min));
+    const std::uint64_t top = 0 - static_cast<std::uint64_t>(q >= levels);
+    return std::bit_cast<double>((w & ~top) | (std::bit_cast<std::uint64_t>(w_max) & top));
+}
 
 // The rule of one plastic projection, in steps and weight units.
 class StdpRule {
@@ -44,7 +53,10 @@ public:
     }
     // Past 32 tau- (the table's end) K- is below e^-32 of its value: taken as 0, as the flush drops
     // facilitation past 32 tau+.
-    double decay_minus(std::uint64_t steps) const { return steps < minus_.size() ? minus_[steps] : 0.0; }
+    // The table ends in that 0, so the lookup is a clamp, not a branch.
+    double decay_minus(std::uint64_t steps) const {
+        return minus_[std::min<std::uint64_t>(steps, minus_.size() - 1)];
+    }
     // The triplet rule's slow traces over any gap (read once per spike, not per synapse).
     double decay_x(std::uint64_t steps) const { return std::exp(-static_cast<double>(steps) * dt_over_x_); }
     double decay_y(std::uint64_t steps) const { return std::exp(-static_cast<double>(steps) * dt_over_y_); }
@@ -52,22 +64,50 @@ public:
     // (PyNN: additive dw = +-A w_max trace, multiplicative dw = A+ (w_max - w) x, -A- (w - w_min) y),
     // clipped to [w_min, w_max]. Triplet (additive only): dw = x (A2+ + A3+ o2) at a post spike and
     // -y (A2- + A3- r2) at a pre spike, o2 and r2 the slow traces just before that spike (0 for pairs).
+    // Every multiply-add is an explicit fma: GCC contracts a * b + c into one where it sees fit (its
+    // default for C++ is -ffp-contract=fast), and did so in one code path but not in another, so paths
+    // that must give the same weight bitwise (recent spikes, history, the pair kernel) differed in the
+    // last bit.
     double facilitate(double w, double x, double o2) const {
-        const double d = additive_ ? (a_plus_ + a3_plus_ * o2) * x : a_plus_ * (w_max_ - w) * x;
-        return std::min(w + d, w_max_);
+        const double a = additive_ ? std::fma(a3_plus_, o2, a_plus_) : a_plus_ * (w_max_ - w);
+        return std::min(std::fma(a, x, w), w_max_);
     }
     double depress(double w, double y, double r2) const {
-        const double d = additive_ ? (a_minus_ + a3_minus_ * r2) * y : a_minus_ * (w - w_min_) * y;
-        return std::max(w - d, w_min_);
+        const double a = additive_ ? std::fma(a3_minus_, r2, a_minus_) : a_minus_ * (w - w_min_);
+        return std::max(std::fma(-a, y, w), w_min_);
     }
+    // The pair rule's numbers for the row kernel (stdp_pair_update), by value so that a loop can hold
+    // them in registers (GCC reloads members after every store and then vectorises nothing).
+    struct Pair {
+        double a_plus, a_minus, w_min, w_max, levels, step;
+        const double* plus;      // decay_plus below plus_steps
+        const double* minus;     // decay_minus, ending in its 0
+        std::uint32_t minus_end; // index of that 0
+        // facilitate / depress with the triplet terms 0 (the same values), and decode.
+        template <bool Additive> double facilitate(double w, double x) const {
+            return std::min(std::fma(Additive ? a_plus : a_plus * (w_max - w), x, w), w_max);
+        }
+        template <bool Additive> double depress(double w, double y) const {
+            return std::max(std::fma(Additive ? -a_minus : -(a_minus * (w - w_min)), y, w), w_min);
+        }
+        double decode(std::uint16_t q) const { return decode_level(q, levels, step, w_min, w_max); }
+    };
+    Pair pair() const {
+        return {a_plus_,      a_minus_,      w_min_,
+                w_max_,       levels_,       step_,
+                plus_.data(), minus_.data(), static_cast<std::uint32_t>(minus_.size() - 1)};
+    }
+    bool additive() const { return additive_; }
+    std::uint64_t plus_steps() const { return plus_.size(); }
     // The stored level of a weight: nearest grid point (ties to even), or stochastic rounding keyed by
     // (projection, source, target, pre spike step); and back.
-    std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target, std::uint64_t step) const {
+    __attribute__((always_inline)) std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target,
+                                                        std::uint64_t step) const {
         const double x = std::clamp((w - w_min_) * inverse_step_, 0.0, levels_);
         return stochastic_ ? encode_stochastic(x, source, target, step)
                            : static_cast<std::uint16_t>(std::nearbyint(x));
     }
-    double decode(std::uint16_t q) const { return q >= levels_ ? w_max_ : w_min_ + q * step_; } // ends exact
+    double decode(std::uint16_t q) const { return decode_level(q, levels_, step_, w_min_, w_max_); }
     std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
 
 private:
@@ -116,6 +156,12 @@ public:
         double k_after[recent_spikes] = {};
     };
     bool has_recent() const { return stamps32_; }
+    // The same lines as flat arrays (stamp i of target t at [t * recent_stamp_stride + i], K- after it at
+    // [t * recent_k_after_stride + i]), for the row kernel's gathers.
+    static constexpr std::uint32_t recent_stamp_stride = sizeof(Recent) / sizeof(std::uint32_t);
+    static constexpr std::uint32_t recent_k_after_stride = sizeof(Recent) / sizeof(double);
+    const std::uint32_t* recent_stamps() const { return recent_.empty() ? nullptr : recent_.front().stamp; }
+    const double* recent_k_after() const { return recent_.empty() ? nullptr : recent_.front().k_after; }
     const Recent& recent(std::uint64_t local) const { return recent_[local]; }
     double recent_o2(std::uint64_t local, int i) const {
         return o2_.empty() ? 0.0 : o2_[local * recent_spikes + static_cast<std::uint64_t>(i)];
@@ -205,6 +251,72 @@ inline double stdp_update_recent(const StdpRule& rule, const StdpState::Source& 
         return rule.depress(w, post_trace_before(rule, st.history(local), t), r2);
     }
     return w;
+}
+
+// stdp_update_recent for the pair rule with its data-dependent branches made selects, for the hot row
+// loop (a mispredicted branch per synapse cost more than the update): the same operations on the same
+// values, so the same weight bitwise (test). Facilitate: the source's last spike `last` (trace k_plus
+// after it) can still reach post spikes, and pre - last < rule.plus_steps(); Spike: a spike, not a
+// flush. Returns false when the target's four newest spikes do not hold all the update needs (or the
+// delay reaches back before the run): w is then unspecified, use stdp_update_recent.
+template <bool Additive, bool Facilitate, bool Spike>
+__attribute__((always_inline)) inline bool
+stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const double* k_afters,
+                 std::uint32_t target, double& w, std::uint32_t last, double k_plus, std::uint32_t pre,
+                 std::uint32_t d) {
+    // In 32 bits throughout (every stamp + delay of the run fits: StdpState::has_recent), with one flat
+    // index per value (base + index * size), so that the compiler can gather them. stamps, k_afters:
+    // StdpState's recent_stamps(), recent_k_after().
+    constexpr std::uint32_t n = StdpState::recent_spikes;
+    const auto stamp = [&](std::uint32_t i) { return stamps[target * StdpState::recent_stamp_stride + i]; };
+    const auto k_after = [&](std::uint32_t i) {
+        return k_afters[target * StdpState::recent_k_after_stride + i];
+    };
+    bool complete = true;
+    if constexpr (Facilitate) {
+        complete = stamp(n - 1) + d <= last;
+        for (std::uint32_t i = n; i-- > 0;) { // oldest first
+            // A miss facilitates by x = 0: w + 0 is w (and w <= w_max), so no select is needed, and a
+            // mask instead of ?: keeps GCC from turning it back into a branch (and from a signed int, as
+            // GCC 12 vectorises no unsigned-to-double conversion).
+            const std::uint32_t s = stamp(i) + d;
+            const std::uint32_t hit =
+                static_cast<std::uint32_t>(s > last) & static_cast<std::uint32_t>(s <= pre);
+            const double x =
+                k_plus * rule.plus[(s - last) & (0 - hit)] * static_cast<double>(static_cast<int>(hit));
+            w = rule.facilitate<Additive>(w, x);
+        }
+    }
+    if constexpr (Spike) {
+        // The newest spike strictly before t: stamps descend, so its index counts those at or after t.
+        const std::uint32_t t = pre - d;
+        std::uint32_t i = 0;
+        for (std::uint32_t k = 0; k < n; ++k) i += stamp(k) >= t;
+        complete = complete && pre > d && i < n;
+        // No spike (stamp 0) has K- 0 beside it: y is 0 as stdp_update_recent has it.
+        const double y = k_after(i & (n - 1)) * rule.minus[std::min(t - stamp(i & (n - 1)), rule.minus_end)];
+        w = rule.depress<Additive>(w, y);
+    }
+    return complete;
+}
+
+// stdp_pair_update over a batch of a row's synapses (partition-local targets, delays, stored levels),
+// written for the compiler to vectorise: the weights out, and per synapse whether they are complete.
+template <bool Additive, bool Facilitate, bool Spike>
+inline void stdp_pair_batch(const StdpRule& rule, const StdpState& st, std::size_t n,
+                            const std::uint32_t* target, const std::uint32_t* delay,
+                            const std::uint16_t* level, std::uint32_t last, double k_plus, std::uint32_t pre,
+                            double* w, std::uint8_t* complete) {
+    const StdpRule::Pair pair = rule.pair();
+    const std::uint32_t* stamps = st.recent_stamps();
+    const double* k_afters = st.recent_k_after();
+#pragma GCC ivdep
+    for (std::size_t k = 0; k < n; ++k) {
+        double x = pair.decode(level[k]);
+        complete[k] = stdp_pair_update<Additive, Facilitate, Spike>(pair, stamps, k_afters, target[k], x,
+                                                                    last, k_plus, pre, delay[k]);
+        w[k] = x;
+    }
 }
 
 // The pre trace after a spike at stamp `pre` (all-to-all: K+ e^(-dt/tau+) + 1; nearest: 1).
