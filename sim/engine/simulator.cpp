@@ -185,7 +185,7 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
 }
 
 // The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.
-template <bool Additive, bool Facilitate, bool Spike, class Send>
+template <bool Additive, bool Facilitate, bool Spike, bool Round, class Send>
 void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
                        std::uint64_t at, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
@@ -201,19 +201,24 @@ void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& 
     constexpr std::size_t batch = 64;
     std::uint32_t target[batch], delay[batch];
     alignas(64) double w[batch];
+    std::uint16_t q[batch];
     std::uint8_t complete[batch];
     std::size_t n = 0;
     const auto update = [&] {
-        stdp_pair_batch<Additive, Facilitate, Spike>(rule, st, n, target, delay, level, last, k_plus,
-                                                     static_cast<std::uint32_t>(at), w, complete);
+        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, n, target, delay, level, last, k_plus,
+                                                            static_cast<std::uint32_t>(at), w, q, complete);
         for (std::size_t k = 0; k < n; ++k) {
-            if (!complete[k]) [[unlikely]]
-                w[k] = stdp_update_recent(rule, src, st, target[k], rule.decode(level[k]), at, delay[k],
-                                          Spike, 0.0);
             const std::uint64_t t = target[k] + base;
-            const std::uint16_t q = rule.encode(w[k], row, t, at);
-            level[k] = q;
-            if constexpr (Spike) send(t, delay[k], rule.decode(q));
+            if (!Round || !complete[k]) [[unlikely]] {
+                const double w1 = complete[k]
+                                      ? w[k]
+                                      : stdp_update_recent(rule, src, st, target[k], rule.decode(level[k]),
+                                                           at, delay[k], Spike, 0.0);
+                q[k] = rule.encode(w1, row, t, at);
+                w[k] = rule.decode(q[k]);
+            }
+            level[k] = q[k];
+            if constexpr (Spike) send(t, delay[k], w[k]);
         }
         level += n;
         n = 0;
@@ -244,10 +249,12 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
     if (!rule.triplet() && st.has_recent() &&
         (!facilitate || at - static_cast<std::uint64_t>(src.last) < rule.plus_steps())) {
         const auto pair_row = [&]<bool A, bool F>() {
-            if (spike)
-                catch_up_pair_row<A, F, true>(net, j, part, row, at, ps, send);
+            if (rule.stochastic())
+                spike ? catch_up_pair_row<A, F, true, false>(net, j, part, row, at, ps, send)
+                      : catch_up_pair_row<A, F, false, false>(net, j, part, row, at, ps, send);
             else
-                catch_up_pair_row<A, F, false>(net, j, part, row, at, ps, send);
+                spike ? catch_up_pair_row<A, F, true, true>(net, j, part, row, at, ps, send)
+                      : catch_up_pair_row<A, F, false, true>(net, j, part, row, at, ps, send);
         };
         if (rule.additive())
             facilitate ? pair_row.template operator()<true, true>()

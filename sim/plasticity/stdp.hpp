@@ -79,7 +79,7 @@ public:
     // The pair rule's numbers for the row kernel (stdp_pair_update), by value so that a loop can hold
     // them in registers (GCC reloads members after every store and then vectorises nothing).
     struct Pair {
-        double a_plus, a_minus, w_min, w_max, levels, step;
+        double a_plus, a_minus, w_min, w_max, levels, step, inverse_step;
         const double* plus;      // decay_plus below plus_steps
         const double* minus;     // decay_minus, ending in its 0
         std::uint32_t minus_end; // index of that 0
@@ -91,12 +91,20 @@ public:
             return std::max(std::fma(Additive ? -a_minus : -(a_minus * (w - w_min)), y, w), w_min);
         }
         double decode(std::uint16_t q) const { return decode_level(q, levels, step, w_min, w_max); }
+        // StdpRule::encode with deterministic rounding (through int: GCC 12 vectorises that conversion).
+        std::uint16_t encode_nearest(double w) const {
+            const double x = std::clamp((w - w_min) * inverse_step, 0.0, levels);
+            return static_cast<std::uint16_t>(static_cast<int>(std::nearbyint(x)));
+        }
     };
     Pair pair() const {
-        return {a_plus_,      a_minus_,      w_min_,
-                w_max_,       levels_,       step_,
-                plus_.data(), minus_.data(), static_cast<std::uint32_t>(minus_.size() - 1)};
+        return {a_plus_,       a_minus_,
+                w_min_,        w_max_,
+                levels_,       step_,
+                inverse_step_, plus_.data(),
+                minus_.data(), static_cast<std::uint32_t>(minus_.size() - 1)};
     }
+    bool stochastic() const { return stochastic_; }
     bool additive() const { return additive_; }
     std::uint64_t plus_steps() const { return plus_.size(); }
     // The stored level of a weight: nearest grid point (ties to even), or stochastic rounding keyed by
@@ -301,12 +309,13 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
 }
 
 // stdp_pair_update over a batch of a row's synapses (partition-local targets, delays, stored levels),
-// written for the compiler to vectorise: the weights out, and per synapse whether they are complete.
-template <bool Additive, bool Facilitate, bool Spike>
+// written for the compiler to vectorise: per synapse whether it is complete, and its new weight w; with
+// Round (deterministic rounding) also its new level q, and w is then the level's weight (the one sent).
+template <bool Additive, bool Facilitate, bool Spike, bool Round>
 inline void stdp_pair_batch(const StdpRule& rule, const StdpState& st, std::size_t n,
                             const std::uint32_t* target, const std::uint32_t* delay,
                             const std::uint16_t* level, std::uint32_t last, double k_plus, std::uint32_t pre,
-                            double* w, std::uint8_t* complete) {
+                            double* w, std::uint16_t* q, std::uint8_t* complete) {
     const StdpRule::Pair pair = rule.pair();
     const std::uint32_t* stamps = st.recent_stamps();
     const double* k_afters = st.recent_k_after();
@@ -315,6 +324,10 @@ inline void stdp_pair_batch(const StdpRule& rule, const StdpState& st, std::size
         double x = pair.decode(level[k]);
         complete[k] = stdp_pair_update<Additive, Facilitate, Spike>(pair, stamps, k_afters, target[k], x,
                                                                     last, k_plus, pre, delay[k]);
+        if constexpr (Round) {
+            q[k] = pair.encode_nearest(x);
+            x = pair.decode(q[k]);
+        }
         w[k] = x;
     }
 }

@@ -452,22 +452,19 @@ TEST(Stdp, RecentSpikesGiveTheHistorysUpdateExactly) {
 namespace {
 
 // stdp_pair_batch with the row's flags fixed at compile time, as catch_up_pair_row calls it.
-template <bool Additive>
+template <bool Additive, bool Round>
 void pair_batch(const StdpRule& rule, const StdpState& st, bool facilitate, bool spike, std::size_t n,
                 const std::uint32_t* target, const std::uint32_t* delay, const std::uint16_t* level,
-                std::uint32_t last, double k_plus, std::uint32_t pre, double* w, std::uint8_t* complete) {
-    if (facilitate && spike)
-        stdp_pair_batch<Additive, true, true>(rule, st, n, target, delay, level, last, k_plus, pre, w,
-                                              complete);
-    else if (facilitate)
-        stdp_pair_batch<Additive, true, false>(rule, st, n, target, delay, level, last, k_plus, pre, w,
+                std::uint32_t last, double k_plus, std::uint32_t pre, double* w, std::uint16_t* q,
+                std::uint8_t* complete) {
+    const auto run = [&]<bool F, bool S>() {
+        stdp_pair_batch<Additive, F, S, Round>(rule, st, n, target, delay, level, last, k_plus, pre, w, q,
                                                complete);
-    else if (spike)
-        stdp_pair_batch<Additive, false, true>(rule, st, n, target, delay, level, last, k_plus, pre, w,
-                                               complete);
+    };
+    if (facilitate)
+        spike ? run.template operator()<true, true>() : run.template operator()<true, false>();
     else
-        stdp_pair_batch<Additive, false, false>(rule, st, n, target, delay, level, last, k_plus, pre, w,
-                                                complete);
+        spike ? run.template operator()<false, true>() : run.template operator()<false, false>();
 }
 
 TEST(Stdp, TheVectorisedPairKernelGivesTheHistorysUpdateExactly) {
@@ -507,21 +504,30 @@ TEST(Stdp, TheVectorisedPairKernelGivesTheHistorysUpdateExactly) {
                 delay[k] = static_cast<std::uint32_t>(1 + next() % 40);
                 level[k] = static_cast<std::uint16_t>(next() % 65536);
             }
-            double w[batch];
-            std::uint8_t complete[batch];
-            (additive ? pair_batch<true>
-                      : pair_batch<false>)(rule, st, facilitate, spike, batch, target, delay, level,
-                                           static_cast<std::uint32_t>(src.last), src.k_plus,
-                                           static_cast<std::uint32_t>(pre), w, complete);
+            double w[batch], w_rounded[batch];
+            std::uint16_t q[batch];
+            std::uint8_t complete[batch], complete_rounded[batch];
+            const auto last = static_cast<std::uint32_t>(src.last);
+            const auto pre32 = static_cast<std::uint32_t>(pre);
+            (additive ? pair_batch<true, false>
+                      : pair_batch<false, false>)(rule, st, facilitate, spike, batch, target, delay, level,
+                                                  last, src.k_plus, pre32, w, q, complete);
+            (additive ? pair_batch<true, true>
+                      : pair_batch<false, true>)(rule, st, facilitate, spike, batch, target, delay, level,
+                                                 last, src.k_plus, pre32, w_rounded, q, complete_rounded);
             for (std::size_t k = 0; k < batch; ++k) {
                 const double w0 = rule.decode(level[k]);
                 const double expect =
                     stdp_update(rule, src, st.history(target[k]), w0, pre, delay[k], spike, 0.0);
+                ASSERT_EQ(complete[k], complete_rounded[k]);
                 if (!complete[k]) {
                     ++incomplete;
                     continue;
                 }
                 ASSERT_EQ(w[k], expect) << "additive " << additive << " post " << n << " synapse " << k;
+                // Round: the stored level and its weight, as encode and decode give them.
+                ASSERT_EQ(q[k], rule.encode(expect, 0, target[k], pre));
+                ASSERT_EQ(w_rounded[k], rule.decode(q[k]));
                 ++complete_count;
                 hits += w[k] != w0;
             }
