@@ -186,8 +186,8 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
 
 // The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.
 template <bool Additive, bool Facilitate, bool Spike, bool Round, class Send>
-void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
-                       std::uint64_t at, PartitionState& ps, Send&& send) {
+std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
+                                std::uint64_t row, std::uint64_t at, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
     PlasticWeights& pw = ps.plastic[j];
     const StdpState& st = ps.stdp[j];
@@ -204,10 +204,15 @@ void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& 
     std::uint16_t q[batch];
     std::uint8_t complete[batch];
     std::size_t n = 0;
-    const auto update = [&] {
+    std::uint64_t synapses = 0;
+    const auto update = [&, base, at] {
         stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, n, target, delay, level, last, k_plus,
                                                             static_cast<std::uint32_t>(at), w, q, complete);
-        for (std::size_t k = 0; k < n; ++k) {
+        // Locals and a copy of send (whose captures are values): GCC otherwise reloads each of them
+        // through the closures after every store, four dependent loads before each send.
+        auto out = send;
+        const std::size_t m = n;
+        for (std::size_t k = 0; k < m; ++k) {
             const std::uint64_t t = target[k] + base;
             if (!Round || !complete[k]) [[unlikely]] {
                 const double w1 = complete[k]
@@ -218,9 +223,10 @@ void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& 
                 w[k] = rule.decode(q[k]);
             }
             level[k] = q[k];
-            if constexpr (Spike) send(t, delay[k], w[k]);
+            if constexpr (Spike) out(t, delay[k], w[k]);
         }
-        level += n;
+        level += m;
+        synapses += m;
         n = 0;
     };
     for_each_synapse_target(
@@ -232,15 +238,16 @@ void catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& 
             if (++n == batch) update();
         });
     if (n > 0) update();
+    return synapses;
 }
 
 // A plastic row's catch-up at stamp `at`: each synapse is potentiated by the post spikes its source's
 // last spike can still reach, then, at a spike, depressed by the post trace, stored, and sent with the
 // new weight (send(target, delay, weight)); a flush sends nothing. r2: the source's slow trace just
-// before the spike (r2_before; 0 at a flush).
+// before the spike (r2_before; 0 at a flush). Returns the row's synapse count.
 template <class Send>
-void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
-                  std::uint64_t at, bool spike, double r2, PartitionState& ps, Send&& send) {
+std::uint64_t catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
+                           std::uint64_t at, bool spike, double r2, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
     PlasticWeights& pw = ps.plastic[j];
     StdpState& st = ps.stdp[j];
@@ -250,21 +257,19 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
         (!facilitate || at - static_cast<std::uint64_t>(src.last) < rule.plus_steps())) {
         const auto pair_row = [&]<bool A, bool F>() {
             if (rule.stochastic())
-                spike ? catch_up_pair_row<A, F, true, false>(net, j, part, row, at, ps, send)
-                      : catch_up_pair_row<A, F, false, false>(net, j, part, row, at, ps, send);
-            else
-                spike ? catch_up_pair_row<A, F, true, true>(net, j, part, row, at, ps, send)
-                      : catch_up_pair_row<A, F, false, true>(net, j, part, row, at, ps, send);
+                return spike ? catch_up_pair_row<A, F, true, false>(net, j, part, row, at, ps, send)
+                             : catch_up_pair_row<A, F, false, false>(net, j, part, row, at, ps, send);
+            return spike ? catch_up_pair_row<A, F, true, true>(net, j, part, row, at, ps, send)
+                         : catch_up_pair_row<A, F, false, true>(net, j, part, row, at, ps, send);
         };
         if (rule.additive())
-            facilitate ? pair_row.template operator()<true, true>()
-                       : pair_row.template operator()<true, false>();
-        else
-            facilitate ? pair_row.template operator()<false, true>()
-                       : pair_row.template operator()<false, false>();
-        return;
+            return facilitate ? pair_row.template operator()<true, true>()
+                              : pair_row.template operator()<true, false>();
+        return facilitate ? pair_row.template operator()<false, true>()
+                          : pair_row.template operator()<false, false>();
     }
-    std::uint64_t k = pw.row_start[row];
+    const std::uint64_t first = pw.row_start[row];
+    std::uint64_t k = first;
     for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
                             [&](std::uint64_t t, std::uint32_t d) {
                                 const double w = stdp_update_recent(
@@ -273,23 +278,25 @@ void catch_up_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
                                 if (spike) send(t, d, rule.decode(pw.level[k]));
                                 ++k;
                             });
+    return k - first;
 }
 
 // A presynaptic spike stamped `pre` on a plastic row: the catch-up, then the source's trace moves on
-// and its flush is due `horizon` steps later.
+// and its flush is due `horizon` steps later. Returns the synapses sent.
 template <class Send>
-void deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part, std::uint64_t row,
-                     std::uint64_t pre, PartitionState& ps, Send&& send) {
+std::uint64_t deliver_plastic(const BuiltNetwork& net, std::size_t j, const Partition& part,
+                              std::uint64_t row, std::uint64_t pre, PartitionState& ps, Send&& send) {
     const StdpRule& rule = net.rules[j];
     StdpState& st = ps.stdp[j];
     StdpState::Source& src = st.source[row];
     const double r2 = r2_before(rule, src, pre);
-    catch_up_row(net, j, part, row, pre, true, r2, ps, send);
+    const std::uint64_t sent = catch_up_row(net, j, part, row, pre, true, r2, ps, send);
     src.r2 = next_r2(rule, r2);
     src.k_plus = next_k_plus(rule, src, pre);
     src.last = static_cast<std::int64_t>(pre);
     src.flushed = false;
     st.flushes.push_back({pre + rule.horizon(), row, src.last});
+    return sent;
 }
 
 // Flushes due by the start of `step`: rows whose source's trace has faded catch up with the post
@@ -343,15 +350,15 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
             const std::uint64_t row = g - net.spec->populations[pop].first_id;
             for (const std::size_t j : layout.projections_from[pop]) {
                 if (!ps.plastic[j].row_start.empty()) {
-                    const ReceptorRoute& route = net.routes[j];
-                    std::size_t k = 0;
-                    deliver_plastic(net, j, part, row, emitted + 1, ps,
-                                    [&](std::uint64_t t, std::uint32_t d, double w) {
-                                        ++events;
-                                        if (net.channels == 1) return sink(t, 0, d, w);
-                                        while (t >= route.segments[k].end) ++k;
-                                        sink(t, route.channel(k, w), d, w);
-                                    });
+                    // Captures by value (the catch-up copies it per batch); the row ascends through
+                    // the target populations, so the segment only grows.
+                    auto send = [ sink, one = net.channels == 1, &route = net.routes[j], k = std::size_t{0} ](
+                        std::uint64_t t, std::uint32_t d, double w) mutable __attribute__((always_inline)) {
+                        if (one) return sink(t, 0, d, w);
+                        while (t >= route.segments[k].end) ++k;
+                        sink(t, route.channel(k, w), d, w);
+                    };
+                    events += deliver_plastic(net, j, part, row, emitted + 1, ps, send);
                     continue;
                 }
                 if (net.channels == 1)
