@@ -80,6 +80,14 @@ struct Layout {
     bool stdp_stamps32 = true;                          // every stamp of the run fits 32 bits
 };
 
+// Steps between spike exchanges: the shortest delay of any synapse. Plastic rows catch up once per
+// slice too: a pre spike's update reads only post spikes older than its arrival (and the flushes due
+// are taken in step order between the slice's deliveries), so the result is the step-by-step run's.
+std::uint64_t delivery_slice(const BuiltNetwork& net) {
+    constexpr std::uint32_t longest = 256; // bounds the per-step spike lists kept
+    return std::clamp<std::uint32_t>(net.min_delay_steps, 1, longest);
+}
+
 Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t steps) {
     const NetworkSpec& spec = *net.spec;
     const int parts = static_cast<int>(net.partitions.size());
@@ -98,7 +106,9 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
         for (const auto& t : spec.projections[j].targets)
             for (std::size_t i = 0; i < spec.populations.size(); ++i)
                 if (spec.populations[i].name == t) l.plastic_into[i].push_back(j);
-        l.stdp_keep[j] = net.rules[j].horizon() + net.generators[j].values().max_delay_steps() + 1;
+        // Post spikes are recorded up to a slice ahead of the pre spikes delivered.
+        l.stdp_keep[j] =
+            net.rules[j].horizon() + net.generators[j].values().max_delay_steps() + 1 + delivery_slice(net);
     }
     l.record_spikes.assign(spec.populations.size(), 0);
     for (const auto& r : spec.recorders)
@@ -506,14 +516,6 @@ void settle_auto(const BuiltNetwork& net, std::vector<PartitionState>& state, in
     }
 }
 
-// Steps between spike exchanges: the shortest delay of any synapse (1 with plastic projections).
-std::uint64_t delivery_slice(const BuiltNetwork& net) {
-    for (const auto& pr : net.spec->projections)
-        if (pr.plasticity.enabled) return 1;
-    constexpr std::uint32_t longest = 256; // bounds the per-step spike lists kept
-    return std::clamp<std::uint32_t>(net.min_delay_steps, 1, longest);
-}
-
 // Recorded spikes per population, sorted by time then id (partitions are id-ordered).
 void gather(const NetworkSpec& spec, const Layout& layout, std::vector<PartitionState>& state,
             RunResult& result) {
@@ -586,6 +588,19 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     std::vector<std::vector<std::vector<std::uint32_t>>> spikes(2 * slice);
     for (auto& lists : spikes) lists.resize(parts);
     std::exception_ptr failure;
+    // The learned weights at the start of step s (before its flushes and the delivery of the spikes
+    // stamped s), for `weights` recorders with an interval.
+    const auto sample_weights = [&](int p, std::uint64_t s) {
+        for (auto& ws : result.weight_samples)
+            if (s % ws.steps_per_sample == 0 && s < steps)
+                ws.levels[s / ws.steps_per_sample][p] = state[p].plastic[ws.projection].level;
+    };
+    // The spikes emitted in step e, with everything plastic that precedes them in step order.
+    const auto deliver_in_step_order = [&](int p, std::uint64_t e) {
+        sample_weights(p, e + 1);
+        flush_plastic(net, p, e + 1, state[p]);
+        deliver_spikes(net, layout, p, result.input_buffer, spikes[e % (2 * slice)], e, state[p]);
+    };
     const auto t0 = std::chrono::steady_clock::now();
 
 #pragma omp parallel num_threads(parts)
@@ -603,14 +618,10 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         for (std::uint64_t step = 0; step < steps && !failure; ++step) {
             if (step == window) settle_auto(net, state, tid, nth, window, result.engines);
             for (int p = tid; p < parts; p += nth) {
-                for (auto& ws : result.weight_samples) // learned weights at the start of the step
-                    if (step % ws.steps_per_sample == 0)
-                        ws.levels[step / ws.steps_per_sample][p] = state[p].plastic[ws.projection].level;
-                flush_plastic(net, p, step, state[p]);
+                if (step == 0) sample_weights(p, 0);
                 if (step % slice == 0) // the previous slice's spikes, step by step
                     for (std::uint64_t e = step >= slice ? step - slice : 0; e < step; ++e)
-                        deliver_spikes(net, layout, p, result.input_buffer, spikes[e % (2 * slice)], e,
-                                       state[p]);
+                        deliver_in_step_order(p, e);
                 advance(net, layout, result, p, step, state[p], spikes[step % (2 * slice)][p]);
             }
             if (tid == 0 && options.progress && (step + 1) % progress_every == 0)
@@ -624,7 +635,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
         if (!failure && steps > 0)
             for (int p = tid; p < parts; p += nth)
                 for (std::uint64_t e = (steps - 1) / slice * slice; e + 1 < steps; ++e)
-                    deliver_spikes(net, layout, p, result.input_buffer, spikes[e % (2 * slice)], e, state[p]);
+                    deliver_in_step_order(p, e);
         if (!failure)
             for (int p = tid; p < parts; p += nth) finish_event_mode(net, state[p], steps);
         for (int p = tid; p < parts; p += nth) // the learned weights go back to the network

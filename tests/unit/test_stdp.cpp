@@ -539,3 +539,51 @@ TEST(Stdp, TheVectorisedPairKernelGivesTheHistorysUpdateExactly) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Stdp, CatchingUpOncePerShortestDelayGivesTheStepByStepRun) {
+    // Plastic rows catch up once per slice of min-delay steps (1 ms = 10 steps here) instead of every
+    // step: a pre spike's update reads only post spikes older than its arrival, and the flushes and
+    // weight samples due are taken in step order between the slice's deliveries. Spikes, learned
+    // weights and the weights recorded at an interval are the step-by-step run's bitwise, for the pair
+    // rule (additive all-to-all, multiplicative nearest) and the triplet rule, on 1 to 3 threads;
+    // tau+ = 1 ms puts the flush horizon at 32 ms, so that flushes are due often.
+    for (const std::string plasticity :
+         {"{rule: stdp, tau_plus: 1, A_plus: 0.05, A_minus: 0.06, w_max: 1.0}",
+          "{rule: stdp, tau_plus: 1, A_plus: 0.05, A_minus: 0.06, w_max: 1.0, pairing: nearest, "
+          "weight_dependence: multiplicative}",
+          "{rule: triplet, tau_plus: 1, A_plus: 0.02, A3_plus: 0.03, A_minus: 0.03, A3_minus: 0.01, w_max: "
+          "1.0}"}) {
+        const std::string yaml =
+            "nmsim: 1\nsimulation: {duration: 400, dt: 0.1, seed: 11}\npopulations:\n"
+            "  E: {size: 300, model: lif_delta, params: {v_rest: 0, v_reset: 10, v_thresh: 20, tau_refrac: "
+            "2}}\n"
+            "projections:\n"
+            "  ee: {source: E, target: E, connector: {rule: fixed_indegree, indegree: 30}, synapse: {weight: "
+            "{uniform: [0.2, 0.6]}, delay: {uniform: [1.0, 3.0]}, plasticity: " +
+            plasticity +
+            "}}\n"
+            "stimuli:\n  bg: {type: poisson, target: [E], rate: 15000, weight: 0.2}\n"
+            "recorders:\n  w: {type: weights, projection: ee, interval: 5.0}\n  s: {type: spikes}\n";
+        const NetworkSpec spec = load_config_text(yaml, "slice.yaml");
+        for (const int threads : {1, 2, 3}) {
+            BuiltNetwork ref_net = build_network(spec, threads), net = build_network(spec, threads);
+            RunOptions step_by_step;
+            step_by_step.exchange_steps = 1;
+            const RunResult ref = simulate(ref_net, step_by_step), r = simulate(net);
+            ASSERT_EQ(ref.exchange_steps, 1u);
+            ASSERT_EQ(r.exchange_steps, 10u);
+            ASSERT_GT(ref.spikes.at("E").times_ms.size(), 500u);
+            EXPECT_EQ(r.spikes.at("E").times_ms, ref.spikes.at("E").times_ms) << plasticity << threads;
+            EXPECT_EQ(r.spikes.at("E").node_ids, ref.spikes.at("E").node_ids) << plasticity << threads;
+            ASSERT_EQ(r.weight_samples.size(), 1u);
+            EXPECT_EQ(r.weight_samples[0].levels, ref.weight_samples[0].levels) << plasticity << threads;
+            for (std::size_t p = 0; p < net.partitions.size(); ++p)
+                EXPECT_EQ(net.partitions[p].plastic[0].level, ref_net.partitions[p].plastic[0].level)
+                    << plasticity << threads;
+        }
+    }
+}
+
+} // namespace
