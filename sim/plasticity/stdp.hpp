@@ -20,6 +20,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -276,7 +277,14 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
     // index per value (base + index * size), so that the compiler can gather them. stamps, k_afters:
     // StdpState's recent_stamps(), recent_k_after().
     constexpr std::uint32_t n = StdpState::recent_spikes;
-    const auto stamp = [&](std::uint32_t i) { return stamps[target * StdpState::recent_stamp_stride + i]; };
+    static_assert(n == 4);
+    // The four stamps as two 64-bit loads (half the gathered elements of four 32-bit ones).
+    std::uint64_t pairs[2]; // one memcpy each: a 16-byte one becomes a load GCC does not gather
+    std::memcpy(&pairs[0], stamps + target * StdpState::recent_stamp_stride, sizeof pairs[0]);
+    std::memcpy(&pairs[1], stamps + target * StdpState::recent_stamp_stride + 2, sizeof pairs[1]);
+    const auto stamp = [&](std::uint32_t i) {
+        return static_cast<std::uint32_t>(pairs[i / 2] >> (32 * (i % 2)));
+    };
     const auto k_after = [&](std::uint32_t i) {
         return k_afters[target * StdpState::recent_k_after_stride + i];
     };
@@ -297,12 +305,17 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
     }
     if constexpr (Spike) {
         // The newest spike strictly before t: stamps descend, so its index counts those at or after t.
+        // Its stamp is selected from the ones loaded, not loaded again.
         const std::uint32_t t = pre - d;
-        std::uint32_t i = 0;
-        for (std::uint32_t k = 0; k < n; ++k) i += stamp(k) >= t;
+        std::uint32_t i = 0, s = stamp(n - 1);
+        for (std::uint32_t k = n; k-- > 0;) {
+            const std::uint32_t sk = stamp(k);
+            i += sk >= t;
+            s = sk < t ? sk : s;
+        }
         complete = complete && pre > d && i < n;
         // No spike (stamp 0) has K- 0 beside it: y is 0 as stdp_update_recent has it.
-        const double y = k_after(i & (n - 1)) * rule.minus[std::min(t - stamp(i & (n - 1)), rule.minus_end)];
+        const double y = k_after(i & (n - 1)) * rule.minus[std::min(t - s, rule.minus_end)];
         w = rule.depress<Additive>(w, y);
     }
     return complete;
