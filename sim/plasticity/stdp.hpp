@@ -37,6 +37,15 @@ inline double decode_level(std::uint16_t q, double levels, double step, double w
     return std::bit_cast<double>((w & ~top) | (std::bit_cast<std::uint64_t>(w_max) & top));
 }
 
+// A weight's position on the level grid, clamped to it, and its nearest level (ties to even; through
+// int, as GCC 12 vectorises that conversion): StdpRule::encode and the row kernel's rounding.
+inline double level_position(double w, double w_min, double inverse_step, double levels) {
+    return std::clamp((w - w_min) * inverse_step, 0.0, levels);
+}
+inline std::uint16_t nearest_level(double x) {
+    return static_cast<std::uint16_t>(static_cast<int>(std::nearbyint(x)));
+}
+
 // The rule of one plastic projection, in steps and weight units.
 class StdpRule {
 public:
@@ -92,10 +101,9 @@ public:
             return std::max(std::fma(Additive ? -a_minus : -(a_minus * (w - w_min)), y, w), w_min);
         }
         double decode(std::uint16_t q) const { return decode_level(q, levels, step, w_min, w_max); }
-        // StdpRule::encode with deterministic rounding (through int: GCC 12 vectorises that conversion).
+        // StdpRule::encode with deterministic rounding.
         std::uint16_t encode_nearest(double w) const {
-            const double x = std::clamp((w - w_min) * inverse_step, 0.0, levels);
-            return static_cast<std::uint16_t>(static_cast<int>(std::nearbyint(x)));
+            return nearest_level(level_position(w, w_min, inverse_step, levels));
         }
     };
     Pair pair() const {
@@ -112,9 +120,8 @@ public:
     // (projection, source, target, pre spike step); and back.
     __attribute__((always_inline)) std::uint16_t encode(double w, std::uint64_t source, std::uint64_t target,
                                                         std::uint64_t step) const {
-        const double x = std::clamp((w - w_min_) * inverse_step_, 0.0, levels_);
-        return stochastic_ ? encode_stochastic(x, source, target, step)
-                           : static_cast<std::uint16_t>(std::nearbyint(x));
+        const double x = level_position(w, w_min_, inverse_step_, levels_);
+        return stochastic_ ? encode_stochastic(x, source, target, step) : nearest_level(x);
     }
     double decode(std::uint16_t q) const { return decode_level(q, levels_, step_, w_min_, w_max_); }
     std::uint64_t horizon() const { return horizon_; } // steps after a pre spike before its flush
