@@ -1,11 +1,13 @@
 // Micro-benchmarks of the hot paths: decoding a Brunel-like packed table at several target widths
-// (the memory/speed trade-off of compact versus wider gap fields) and the Poisson input draw.
+// (the memory/speed trade-off of compact versus wider gap fields), the Poisson input draw, and the STDP
+// pair rule's row kernel.
 #include <benchmark/benchmark.h>
 
 #include <random>
 #include <vector>
 
 #include "sim/engine/stimuli.hpp"
+#include "sim/plasticity/stdp.hpp"
 #include "sim/table/packed_table.hpp"
 
 using namespace nmsim;
@@ -72,6 +74,80 @@ void PoissonDraw(benchmark::State& state) {
         benchmark::Counter(12500.0 * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(PoissonDraw);
+
+// The pair rule's kernel as Brunel-STDP runs it (configs/brunel_stdp.yaml): 1000 rows of 1000 sorted
+// targets in 10,000, delay 1.5 ms, pre and post spikes at ~33 Hz (Poisson), additive all-to-all, 16-bit
+// levels; each step's spiking rows catch up in batches of 64 as catch_up_pair_row does.
+void StdpPairKernel(benchmark::State& state) {
+    constexpr std::uint32_t targets = 10000, sources = 1000, delay = 15;
+    PlasticitySpec spec;
+    spec.enabled = true;
+    spec.tau_plus = spec.tau_minus = 20.0;
+    spec.a_plus = 0.01;
+    spec.a_minus = 0.0105;
+    spec.w_max = 0.2;
+    const StdpRule rule(spec, 0.1, 1, 0, delay);
+    std::mt19937_64 rng(1);
+    std::vector<std::vector<std::uint32_t>> rows(sources);
+    for (auto& r : rows) {
+        for (int k = 0; k < 1000; ++k) r.push_back(static_cast<std::uint32_t>(rng() % targets));
+        std::sort(r.begin(), r.end());
+    }
+    std::vector<std::vector<std::uint16_t>> levels(sources, std::vector<std::uint16_t>(1000, 32768));
+    StdpState st;
+    st.init(sources, targets);
+    std::vector<std::uint32_t> last(sources, 0);
+    std::vector<double> k_plus(sources, 0.0);
+    // Who fires in each step, drawn before the clock starts; the first 1000 steps fill the histories.
+    constexpr std::uint32_t warmup = 1000, steps = warmup + 3000;
+    std::bernoulli_distribution fires(33.0 * 1e-4);
+    std::vector<std::vector<std::uint32_t>> post(steps), pre(steps);
+    for (std::uint32_t k = 0; k < steps; ++k) {
+        for (std::uint32_t t = 0; t < targets; ++t)
+            if (fires(rng)) post[k].push_back(t);
+        for (std::uint32_t s = 0; s < sources; ++s)
+            if (fires(rng)) pre[k].push_back(s);
+    }
+    const std::vector<std::uint32_t> delays(64, delay);
+    alignas(64) double w[64];
+    std::uint16_t q[64];
+    std::uint8_t complete[64];
+    std::uint64_t synapses = 0, incomplete = 0;
+    const auto run_step = [&](std::uint32_t k) {
+        const std::uint32_t stamp = k + 1;
+        for (const std::uint32_t t : post[k]) st.post_spike(rule, t, stamp, 8000);
+        for (const std::uint32_t s : pre[k]) {
+            const auto& row = rows[s];
+            for (std::size_t b = 0; b < row.size(); b += 64) {
+                const std::size_t n = std::min<std::size_t>(64, row.size() - b);
+                for (std::size_t i = 0; i < n; ++i) __builtin_prefetch(&st.recent(row[b + i])); // as decoding does
+                if (last[s] > 0)
+                    stdp_pair_batch<true, true, true, true>(rule, st, n, row.data() + b, delays.data(),
+                                                            levels[s].data() + b, last[s], k_plus[s], stamp,
+                                                            w, q, complete);
+                else
+                    stdp_pair_batch<true, false, true, true>(rule, st, n, row.data() + b, delays.data(),
+                                                             levels[s].data() + b, 0, 0.0, stamp, w, q,
+                                                             complete);
+                std::copy(q, q + n, levels[s].data() + b);
+                for (std::size_t i = 0; i < n; ++i) incomplete += !complete[i];
+                synapses += n;
+            }
+            k_plus[s] = (last[s] > 0 ? k_plus[s] * rule.decay_plus(stamp - last[s]) : 0.0) + 1.0;
+            last[s] = stamp;
+        }
+    };
+    for (std::uint32_t k = 0; k < warmup; ++k) run_step(k);
+    synapses = incomplete = 0;
+    std::uint32_t k = warmup;
+    for (auto _ : state) {
+        if (k == steps) break;
+        run_step(k++);
+    }
+    state.counters["synapses/s"] = benchmark::Counter(static_cast<double>(synapses), benchmark::Counter::kIsRate);
+    state.counters["incomplete"] = static_cast<double>(incomplete) / std::max<double>(1.0, synapses);
+}
+BENCHMARK(StdpPairKernel)->Iterations(3000)->Repetitions(3);
 
 } // namespace
 

@@ -1,6 +1,7 @@
 #include "sim/engine/simulator.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -40,6 +41,7 @@ struct PartitionState {
     // them, then hands them back to the network) and the neurons' STDP state.
     std::vector<PlasticWeights> plastic;
     std::vector<StdpState> stdp;
+    std::vector<std::uint32_t> row_targets, row_delays; // a plastic row decoded (catch_up_pair_row)
     // Per projection: the channel all its synapses here feed (one target population and one weight
     // sign, as in PD14), or -1 when it is chosen per synapse.
     std::vector<int> channel;
@@ -204,51 +206,60 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
     const StdpState::Source& src = st.source[row];
     const auto last = static_cast<std::uint32_t>(src.last); // stamps fit 32 bits where this runs
     const double k_plus = src.k_plus;
-    std::uint16_t* level = pw.level.data() + pw.row_start[row];
+    const std::uint64_t first = pw.row_start[row], size = pw.row_start[row + 1] - first;
+    std::uint16_t* level = pw.level.data() + first;
     const std::uint64_t base = ps.begin;
-    // In batches: the table's targets and delays, then the weights (independent synapses, vectorised),
-    // then the stores and sends in table order.
+    // The row's targets and delays first, in a loop without calls (GCC then keeps its count and
+    // pointers in registers; with the batch's update called from inside it stored and reloaded them per
+    // synapse), then batches of 64: the weights (independent synapses, vectorised) with the next
+    // batch's target lines prefetched, then the stores and sends in table order.
+    if (ps.row_targets.size() < size) {
+        ps.row_targets.resize(size);
+        ps.row_delays.resize(size);
+    }
+    std::uint32_t* target = ps.row_targets.data();
+    std::uint32_t* delay = ps.row_delays.data();
+    {
+        std::uint32_t* t_out = target;
+        std::uint32_t* d_out = delay;
+        for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                                [&t_out, &d_out, base](std::uint64_t t, std::uint32_t d)
+                                    __attribute__((always_inline)) {
+                                        *t_out++ = static_cast<std::uint32_t>(t - base);
+                                        *d_out++ = d;
+                                    });
+        assert(static_cast<std::uint64_t>(t_out - target) == size); // the levels follow the table's order
+    }
     constexpr std::size_t batch = 64;
-    std::uint32_t target[batch], delay[batch];
     alignas(64) double w[batch];
     std::uint16_t q[batch];
     std::uint8_t complete[batch];
-    std::size_t n = 0;
-    std::uint64_t synapses = 0;
-    const auto update = [&, base, at] {
-        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, n, target, delay, level, last, k_plus,
-                                                            static_cast<std::uint32_t>(at), w, q, complete);
+    for (std::size_t k = 0; k < std::min(size, batch); ++k) __builtin_prefetch(&st.recent(target[k]));
+    for (std::size_t b = 0; b < size; b += batch) {
+        const std::size_t m = std::min(batch, size - b);
+        for (std::size_t k = b + batch; k < std::min(size, b + 2 * batch); ++k)
+            __builtin_prefetch(&st.recent(target[k]));
+        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b, last,
+                                                            k_plus, static_cast<std::uint32_t>(at), w, q,
+                                                            complete);
         // Locals and a copy of send (whose captures are values): GCC otherwise reloads each of them
         // through the closures after every store, four dependent loads before each send.
         auto out = send;
-        const std::size_t m = n;
         for (std::size_t k = 0; k < m; ++k) {
-            const std::uint64_t t = target[k] + base;
+            const std::uint32_t local = target[b + k];
+            const std::uint64_t t = local + base;
             if (!Round || !complete[k]) [[unlikely]] {
-                const double w1 = complete[k]
-                                      ? w[k]
-                                      : stdp_update_recent(rule, src, st, target[k], rule.decode(level[k]),
-                                                           at, delay[k], Spike, 0.0);
+                const double w1 = complete[k] ? w[k]
+                                              : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]),
+                                                                   at, delay[b + k], Spike, 0.0);
                 q[k] = rule.encode(w1, row, t, at);
                 w[k] = rule.decode(q[k]);
             }
-            level[k] = q[k];
-            if constexpr (Spike) out(t, delay[k], w[k]);
+            level[b + k] = q[k];
+            if constexpr (Spike) out(t, delay[b + k], w[k]);
         }
-        level += m;
-        synapses += m;
-        n = 0;
-    };
-    for_each_synapse_target(
-        net.storage[j], part.tables[j], net.generators[j], row, part.begin,
-        part.end, [&](std::uint64_t t, std::uint32_t d) __attribute__((always_inline)) {
-            target[n] = static_cast<std::uint32_t>(t - base);
-            delay[n] = d;
-            __builtin_prefetch(&st.recent(t - base));
-            if (++n == batch) update();
-        });
-    if (n > 0) update();
-    return synapses;
+    }
+    return size;
 }
 
 // A plastic row's catch-up at stamp `at`: each synapse is potentiated by the post spikes its source's
