@@ -120,7 +120,8 @@ void StdpPairKernel(benchmark::State& state) {
             const auto& row = rows[s];
             for (std::size_t b = 0; b < row.size(); b += 64) {
                 const std::size_t n = std::min<std::size_t>(64, row.size() - b);
-                for (std::size_t i = 0; i < n; ++i) __builtin_prefetch(&st.recent(row[b + i])); // as decoding does
+                for (std::size_t i = 0; i < n; ++i)
+                    __builtin_prefetch(&st.recent(row[b + i])); // as decoding does
                 if (last[s] > 0)
                     stdp_pair_batch<true, true, true, true>(rule, st, n, row.data() + b, delays.data(),
                                                             levels[s].data() + b, last[s], k_plus[s], stamp,
@@ -144,7 +145,8 @@ void StdpPairKernel(benchmark::State& state) {
         if (k == steps) break;
         run_step(k++);
     }
-    state.counters["synapses/s"] = benchmark::Counter(static_cast<double>(synapses), benchmark::Counter::kIsRate);
+    state.counters["synapses/s"] =
+        benchmark::Counter(static_cast<double>(synapses), benchmark::Counter::kIsRate);
     state.counters["incomplete"] = static_cast<double>(incomplete) / std::max<double>(1.0, synapses);
 }
 BENCHMARK(StdpPairKernel)->Iterations(3000)->Repetitions(3);

@@ -222,12 +222,12 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
     {
         std::uint32_t* t_out = target;
         std::uint32_t* d_out = delay;
-        for_each_synapse_target(net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-                                [&t_out, &d_out, base](std::uint64_t t, std::uint32_t d)
-                                    __attribute__((always_inline)) {
-                                        *t_out++ = static_cast<std::uint32_t>(t - base);
-                                        *d_out++ = d;
-                                    });
+        for_each_synapse_target(
+            net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+            [&t_out, &d_out, base ](std::uint64_t t, std::uint32_t d) __attribute__((always_inline)) {
+                *t_out++ = static_cast<std::uint32_t>(t - base);
+                *d_out++ = d;
+            });
         assert(static_cast<std::uint64_t>(t_out - target) == size); // the levels follow the table's order
     }
     constexpr std::size_t batch = 64;
@@ -239,9 +239,9 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
         const std::size_t m = std::min(batch, size - b);
         for (std::size_t k = b + batch; k < std::min(size, b + 2 * batch); ++k)
             __builtin_prefetch(&st.recent(target[k]));
-        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b, last,
-                                                            k_plus, static_cast<std::uint32_t>(at), w, q,
-                                                            complete);
+        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b,
+                                                            last, k_plus, static_cast<std::uint32_t>(at), w,
+                                                            q, complete);
         // Locals and a copy of send (whose captures are values): GCC otherwise reloads each of them
         // through the closures after every store, four dependent loads before each send.
         auto out = send;
@@ -249,9 +249,10 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
             const std::uint32_t local = target[b + k];
             const std::uint64_t t = local + base;
             if (!Round || !complete[k]) [[unlikely]] {
-                const double w1 = complete[k] ? w[k]
-                                              : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]),
-                                                                   at, delay[b + k], Spike, 0.0);
+                const double w1 = complete[k]
+                                      ? w[k]
+                                      : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]),
+                                                           at, delay[b + k], Spike, 0.0);
                 q[k] = rule.encode(w1, row, t, at);
                 w[k] = rule.decode(q[k]);
             }
