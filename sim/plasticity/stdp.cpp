@@ -1,5 +1,7 @@
 #include "sim/plasticity/stdp.hpp"
 
+#include <limits>
+
 namespace nmsim {
 
 StdpRule::StdpRule(const PlasticitySpec& p, double dt, std::uint64_t seed, std::uint32_t projection,
@@ -37,10 +39,12 @@ std::uint16_t StdpRule::encode_stochastic(double x, std::uint64_t source, std::u
 }
 
 void StdpState::init(std::uint64_t sources, std::uint64_t targets, bool stamps32) {
-    stamps32_ = stamps32;
+    // The row kernel indexes the recent lines with an int (gathers with 32-bit indices, no widening).
+    stamps32_ =
+        stamps32 && targets <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()) / sizeof(Recent);
     source.assign(sources, Source{});
     post_.assign(targets, {});
-    recent_.assign(stamps32 ? targets : 0, Recent{});
+    recent_.assign(stamps32_ ? targets : 0, Recent{});
     o2_.clear();
     flushes.clear();
 }
