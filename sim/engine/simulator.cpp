@@ -196,6 +196,16 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
         if (seg.event) ps.touch.mark_range(seg.offset, seg.offset + (seg.local_end - seg.local_begin), 0);
 }
 
+// A batch of a plastic row sent with its new weights, in table order. Its own function, called per
+// batch: inside the catch-up (the inlined kernel holds every register) GCC reloaded the loop's
+// pointers and the closure's captures from the stack per synapse. `send` by value (its captures are).
+template <class Send>
+[[gnu::noinline]] void send_batch(Send send, std::size_t m, const std::uint32_t* target,
+                                  const std::uint32_t* delay, const double* w, std::uint64_t base) {
+    auto out = send; // a local: its captures stay in registers (the parameter's are reloaded per event)
+    for (std::size_t k = 0; k < m; ++k) out(target[k] + base, delay[k], w[k]);
+}
+
 // The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.
 template <bool Additive, bool Facilitate, bool Spike, bool Round, class Send>
 std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Partition& part,
@@ -242,23 +252,18 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
         stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b,
                                                             last, k_plus, static_cast<std::uint32_t>(at), w,
                                                             q, complete);
-        // Locals and a copy of send (whose captures are values): GCC otherwise reloads each of them
-        // through the closures after every store, four dependent loads before each send.
-        auto out = send;
-        for (std::size_t k = 0; k < m; ++k) {
-            const std::uint32_t local = target[b + k];
-            const std::uint64_t t = local + base;
+        for (std::size_t k = 0; k < m; ++k)
             if (!Round || !complete[k]) [[unlikely]] {
+                const std::uint32_t local = target[b + k];
                 const double w1 = complete[k]
                                       ? w[k]
                                       : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]),
                                                            at, delay[b + k], Spike, 0.0);
-                q[k] = rule.encode(w1, row, t, at);
+                q[k] = rule.encode(w1, row, local + base, at);
                 w[k] = rule.decode(q[k]);
             }
-            level[b + k] = q[k];
-            if constexpr (Spike) out(t, delay[b + k], w[k]);
-        }
+        std::copy(q, q + m, level + b);
+        if constexpr (Spike) send_batch(send, m, target + b, delay + b, w, base);
     }
     return size;
 }
