@@ -64,10 +64,8 @@ void StdpState::post_spike(const StdpRule& rule, std::uint64_t local, std::uint6
     h.push_back({stamp, k, o2});
     if (!stamps32_) return;
     Recent& r = recent_[local];
-    for (int i = recent_spikes - 1; i > 0; --i) {
-        r.stamp[i] = r.stamp[i - 1];
-        r.k_after[i] = r.k_after[i - 1];
-    }
+    for (int i = recent_spikes - 1; i > 0; --i) r.stamp[i] = r.stamp[i - 1];
+    for (int i = recent_k_afters - 1; i > 0; --i) r.k_after[i] = r.k_after[i - 1];
     r.stamp[0] = static_cast<std::uint32_t>(stamp);
     r.k_after[0] = k;
     if (!rule.triplet()) return;

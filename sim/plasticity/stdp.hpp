@@ -167,10 +167,10 @@ public:
     // A target's newest spikes, newest first, one cache line per target in a flat array that stays in
     // cache: most catch-ups need no more, and reading a target's history is a cache miss per synapse
     // (stamp 0: none). The triplet rule's o2 beside it, in its own array.
-    static constexpr int recent_spikes = 4;
-    struct alignas(64) Recent {
+    static constexpr int recent_spikes = 4, recent_k_afters = 2;
+    struct alignas(32) Recent {
         std::uint32_t stamp[recent_spikes] = {};
-        double k_after[recent_spikes] = {};
+        double k_after[recent_k_afters] = {}; // of the two newest: a depression rarely needs older ones
     };
     bool has_recent() const { return stamps32_; }
     // The same lines as flat arrays (stamp i of target t at [t * recent_stamp_stride + i], K- after it at
@@ -262,8 +262,10 @@ inline double stdp_update_recent(const StdpRule& rule, const StdpState::Source& 
         const std::uint64_t t = pre - d;
         for (int i = 0; i < n; ++i) {
             const std::uint64_t s = r.stamp[i];
-            if (s < t) // the last spike strictly before t; stamp 0: none (K- 0)
+            if (s < t &&
+                i < StdpState::recent_k_afters) // the last spike strictly before t; stamp 0: none (K- 0)
                 return rule.depress(w, s ? r.k_after[i] * rule.decay_minus(t - s) : 0.0, r2);
+            if (s < t) break;
         }
         return rule.depress(w, post_trace_before(rule, st.history(local), t), r2);
     }
@@ -323,9 +325,10 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
             i += sk >= t;
             s = sk < t ? sk : s;
         }
-        complete = complete && pre > d && i < n;
+        complete = complete && pre > d && i < StdpState::recent_k_afters;
         // No spike (stamp 0) has K- 0 beside it: y is 0 as stdp_update_recent has it.
-        const double y = k_after(i & (n - 1)) * rule.minus[static_cast<int>(std::min(t - s, rule.minus_end))];
+        const double y = k_after(i & (StdpState::recent_k_afters - 1)) *
+                         rule.minus[static_cast<int>(std::min(t - s, rule.minus_end))];
         w = rule.depress<Additive>(w, y);
     }
     return complete;
