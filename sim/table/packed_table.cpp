@@ -256,6 +256,8 @@ void PackedTableBuilder::allocate() {
     row_bit_.resize(rows);
     for (std::uint64_t r = 0; r < rows; ++r) row_bit_[r] = table_.row_word_[r] * 64;
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
+    // Small tables stay in cache: there the FIFO only adds work (Brunel's 6 MB: 0.27 -> 0.29 s build).
+    defer_writes_ = table_.words_.size() * sizeof(std::uint64_t) > defer_writes_above;
     pass_ = 3;
 }
 
@@ -270,6 +272,7 @@ void PackedTableBuilder::allocate_rows_in_order() {
     std::fill(last_target_.begin(), last_target_.end(), table_.target_base_);
     table_.synapses_ = 0; // counted as written: the statistics may have seen a sample of the rows
     in_order_ = true;
+    defer_writes_ = false; // each row is written where it ends: nothing to prefetch
     open_row_ = 0;
     pass_ = 3;
 }
@@ -289,6 +292,33 @@ void PackedTableBuilder::advance_to_row(std::uint64_t row) {
 
 void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double weight,
                                std::uint32_t delay_steps) {
+    if (!defer_writes_) return write_now(row, target, weight, delay_steps);
+    __builtin_prefetch(&last_target_[row], 1);
+    __builtin_prefetch(&row_bit_[row], 1);
+    if (pending_size_ == write_lookahead) {
+        const PendingWrite oldest = pending_[pending_next_];
+        // The words of a write halfway through the FIFO: its row's cursor has arrived by now (an
+        // earlier pending write to the same row can only move it by a few bits).
+        const PendingWrite& half = pending_[(pending_next_ + write_lookahead / 2) % write_lookahead];
+        __builtin_prefetch(&table_.words_[row_bit_[half.row] / 64], 1);
+        pending_[pending_next_] = {row, target, weight, delay_steps};
+        pending_next_ = (pending_next_ + 1) % write_lookahead;
+        write_now(oldest.row, oldest.target, oldest.weight, oldest.delay_steps);
+        return;
+    }
+    pending_[(pending_next_ + pending_size_++) % write_lookahead] = {row, target, weight, delay_steps};
+}
+
+void PackedTableBuilder::flush_pending() {
+    for (; pending_size_ > 0; --pending_size_, pending_next_ = (pending_next_ + 1) % write_lookahead) {
+        const PendingWrite& p = pending_[pending_next_];
+        write_now(p.row, p.target, p.weight, p.delay_steps);
+    }
+    pending_next_ = 0;
+}
+
+void PackedTableBuilder::write_now(std::uint64_t row, std::uint64_t target, double weight,
+                                   std::uint32_t delay_steps) {
     const FieldWidths& w = table_.widths_;
     const unsigned eb = w.entry();
     const std::uint64_t escape = bits::mask(w.target);
@@ -335,6 +365,7 @@ void PackedTableBuilder::write(std::uint64_t row, std::uint64_t target, double w
 }
 
 PackedTable PackedTableBuilder::finish() {
+    flush_pending();
     if (in_order_) { // close the remaining rows; the words end with one padding word
         advance_to_row(table_.row_entries_.size());
         table_.words_.resize(table_.row_word_.back() + 1, 0);

@@ -1,6 +1,7 @@
 // PackedTable: a bit-packed, source-indexed synaptic table (CSR). Each synapse stores only what
 // varies, at the narrowest width this table needs, chosen from the data by PackedTableBuilder.
 #pragma once
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -208,6 +209,8 @@ public:
     // rules): each row is laid out as it is written, so the count pass is not needed. Same table.
     void allocate_rows_in_order();
     void write(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
+    // allocate() holds writes in a FIFO for tables above defer_writes_above bytes; tests force it.
+    void defer_writes(bool on) { defer_writes_ = on; }
     PackedTable finish();
 
     const FieldWidths& widths() const { return table_.widths_; }
@@ -221,6 +224,24 @@ private:
     std::uint64_t gap_to(std::uint64_t row, std::uint64_t target);
     // Rows-in-order writing: closes rows [open_row_, row) and opens `row`.
     void advance_to_row(std::uint64_t row);
+    void write_now(std::uint64_t row, std::uint64_t target, double weight, std::uint32_t delay_steps);
+    void flush_pending();
+
+    // Writes into rows in any order (target-driven rules) wait `write_lookahead` writes in a FIFO, so
+    // that each row's cursor and words are prefetched before they are written: a write per synapse
+    // into a random row of a table larger than the caches otherwise waits on three misses
+    // (configs/sparse_1m.yaml, 100 MB table: build 9.8-10.1 -> 5.5-5.8 s). The FIFO keeps the order
+    // of the writes, so the table is the same.
+    static constexpr std::size_t write_lookahead = 16;
+    struct PendingWrite {
+        std::uint64_t row, target;
+        double weight;
+        std::uint32_t delay_steps;
+    };
+    std::array<PendingWrite, write_lookahead> pending_{};
+    std::size_t pending_next_ = 0, pending_size_ = 0;               // the oldest; how many wait
+    static constexpr std::uint64_t defer_writes_above = 8ull << 20; // table bytes
+    bool defer_writes_ = false; // allocate(): rows in any order, and a table larger than the above
 
     PackedTable table_;
     std::uint64_t target_end_;
