@@ -48,24 +48,33 @@ struct Synapse {
     }
 };
 
-// Builds a table from synapses (sorted by source, target) and decodes it back.
-std::vector<Synapse> round_trip(const std::vector<Synapse>& syn, std::uint64_t rows, std::uint64_t base,
-                                std::uint64_t end, unsigned force_bits, PackedTable* out = nullptr) {
-    PackedTableBuilder b(rows, base, end);
-    for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
-    b.choose_widths(force_bits);
-    for (const auto& s : syn) b.count(s.source, s.target);
-    b.allocate();
-    const std::uint64_t planned = b.planned_bytes();
-    for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
-    PackedTable t = b.finish();
-    EXPECT_EQ(t.bytes(), planned);
-    EXPECT_EQ(t.synapses(), syn.size());
+// Every synapse of a table, row by row.
+std::vector<Synapse> decoded(const PackedTable& t, std::uint64_t rows) {
     std::vector<Synapse> back;
     for (std::uint64_t r = 0; r < rows; ++r)
         t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) {
             back.push_back({r, tgt, w, d});
         });
+    return back;
+}
+
+// Builds a table from synapses (in the order given; each row's targets non-decreasing) and decodes it
+// back. defer: the writes go through the builder's FIFO, as for a table larger than the caches.
+std::vector<Synapse> round_trip(const std::vector<Synapse>& syn, std::uint64_t rows, std::uint64_t base,
+                                std::uint64_t end, unsigned force_bits, PackedTable* out = nullptr,
+                                bool defer = false) {
+    PackedTableBuilder b(rows, base, end);
+    for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
+    b.choose_widths(force_bits);
+    for (const auto& s : syn) b.count(s.source, s.target);
+    b.allocate();
+    b.defer_writes(defer);
+    const std::uint64_t planned = b.planned_bytes();
+    for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
+    PackedTable t = b.finish();
+    EXPECT_EQ(t.bytes(), planned);
+    EXPECT_EQ(t.synapses(), syn.size());
+    std::vector<Synapse> back = decoded(t, rows);
     if (out) *out = std::move(t);
     return back;
 }
@@ -242,12 +251,7 @@ TEST(PackedTable, RowsInOrderLayoutIsTheCountedLayout) {
                 PackedTable t = b.finish();
                 EXPECT_EQ(t.bytes(), counted.bytes()) << wk << dk << force;
                 EXPECT_EQ(t.escapes(), counted.escapes());
-                std::vector<Synapse> back;
-                for (std::uint64_t r = 0; r < rows; ++r)
-                    t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) {
-                        back.push_back({r, tgt, w, d});
-                    });
-                EXPECT_EQ(back, expected);
+                EXPECT_EQ(decoded(t, rows), expected);
             }
 }
 
@@ -264,20 +268,7 @@ TEST(PackedTable, RowsWrittenInAnyOrderRoundTrip) {
                 auto by_target = syn;
                 std::stable_sort(by_target.begin(), by_target.end(),
                                  [](const Synapse& x, const Synapse& y) { return x.target < y.target; });
-                PackedTableBuilder b(rows, base, base + span);
-                for (const auto& s : by_target) b.observe(s.source, s.target, s.weight, s.delay);
-                b.choose_widths(force);
-                for (const auto& s : by_target) b.count(s.source, s.target);
-                b.allocate();
-                b.defer_writes(true); // as for a table larger than the caches
-                for (const auto& s : by_target) b.write(s.source, s.target, s.weight, s.delay);
-                PackedTable t = b.finish();
-                EXPECT_EQ(t.synapses(), syn.size());
-                std::vector<Synapse> back;
-                for (std::uint64_t r = 0; r < rows; ++r)
-                    t.for_each_synapse(r, [&](std::uint64_t tgt, double w, std::uint32_t d) {
-                        back.push_back({r, tgt, w, d});
-                    });
+                const auto back = round_trip(by_target, rows, base, base + span, force, nullptr, true);
                 // Within a row, synapses to the same target keep their written order.
                 auto expected = by_target;
                 std::stable_sort(expected.begin(), expected.end(), [](const Synapse& x, const Synapse& y) {
