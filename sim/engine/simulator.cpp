@@ -202,8 +202,7 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
 template <class Send>
 [[gnu::noinline]] void send_batch(Send send, std::size_t m, const std::uint32_t* target,
                                   const std::uint32_t* delay, const double* w, std::uint64_t base) {
-    auto out = send; // a local: its captures stay in registers (the parameter's are reloaded per event)
-    for (std::size_t k = 0; k < m; ++k) out(target[k] + base, delay[k], w[k]);
+    for (std::size_t k = 0; k < m; ++k) send(target[k] + base, delay[k], w[k]);
 }
 
 // The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.

@@ -263,10 +263,11 @@ inline double stdp_update_recent(const StdpRule& rule, const StdpState::Source& 
         const std::uint64_t t = pre - d;
         for (int i = 0; i < n; ++i) {
             const std::uint64_t s = r.stamp[i];
-            if (s < t &&
-                i < StdpState::recent_k_afters) // the last spike strictly before t; stamp 0: none (K- 0)
-                return rule.depress(w, s ? r.k_after[i] * rule.decay_minus(t - s) : 0.0, r2);
-            if (s < t) break;
+            if (s < t) { // the last spike strictly before t; stamp 0: none (K- 0)
+                if (i < StdpState::recent_k_afters)
+                    return rule.depress(w, s ? r.k_after[i] * rule.decay_minus(t - s) : 0.0, r2);
+                break; // its K- is only in the history
+            }
         }
         return rule.depress(w, post_trace_before(rule, st.history(local), t), r2);
     }
@@ -289,7 +290,7 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
     // indices (unsigned ones it widens to 64 bits first: 7 % faster in StdpPairKernel). stamps,
     // k_afters: StdpState's recent_stamps(), recent_k_after().
     constexpr std::uint32_t n = StdpState::recent_spikes;
-    static_assert(n == 4);
+    static_assert(n == 4 && StdpState::recent_k_afters == 2); // two stamp pairs; K- index by mask
     // The four stamps as two 64-bit loads (half the gathered elements of four 32-bit ones).
     const int line = static_cast<int>(target);
     std::uint64_t pairs[2]; // one memcpy each: a 16-byte one becomes a load GCC does not gather
