@@ -96,6 +96,14 @@ std::vector<Synapse> random_synapses(std::mt19937_64& rng, std::uint64_t rows, s
     return syn;
 }
 
+// f(weight kind, delay kind, forced target bits) for every field mode of random_synapses, with the
+// widths chosen from the data (0) and with narrow forced targets (3 bits: escapes).
+template <class F> void for_every_layout(F&& f) {
+    for (int weight_kind = 0; weight_kind < 3; ++weight_kind)
+        for (int delay_kind = 0; delay_kind < 3; ++delay_kind)
+            for (unsigned force : {0u, 3u}) f(weight_kind, delay_kind, force);
+}
+
 } // namespace
 
 TEST(PackedTable, RoundTripsEveryTargetWidth1To32) {
@@ -236,23 +244,21 @@ TEST(PackedTable, RowsInOrderLayoutIsTheCountedLayout) {
     // allocate_rows_in_order() (source-driven rules: no count pass) must give the same bytes and
     // synapses as count() + allocate(), for every field mode, forced narrow targets (escapes), empty rows.
     std::mt19937_64 rng(11);
-    for (int wk = 0; wk < 3; ++wk)
-        for (int dk = 0; dk < 3; ++dk)
-            for (unsigned force : {0u, 3u}) {
-                const std::uint64_t rows = 300, base = 5, span = 5000;
-                const auto syn = random_synapses(rng, rows, base, span, 2000, wk, dk);
-                PackedTable counted;
-                const auto expected = round_trip(syn, rows, base, base + span, force, &counted);
-                PackedTableBuilder b(rows, base, base + span);
-                for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
-                b.choose_widths(force);
-                b.allocate_rows_in_order();
-                for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
-                PackedTable t = b.finish();
-                EXPECT_EQ(t.bytes(), counted.bytes()) << wk << dk << force;
-                EXPECT_EQ(t.escapes(), counted.escapes());
-                EXPECT_EQ(decoded(t, rows), expected);
-            }
+    for_every_layout([&](int wk, int dk, unsigned force) {
+        const std::uint64_t rows = 300, base = 5, span = 5000;
+        const auto syn = random_synapses(rng, rows, base, span, 2000, wk, dk);
+        PackedTable counted;
+        const auto expected = round_trip(syn, rows, base, base + span, force, &counted);
+        PackedTableBuilder b(rows, base, base + span);
+        for (const auto& s : syn) b.observe(s.source, s.target, s.weight, s.delay);
+        b.choose_widths(force);
+        b.allocate_rows_in_order();
+        for (const auto& s : syn) b.write(s.source, s.target, s.weight, s.delay);
+        PackedTable t = b.finish();
+        EXPECT_EQ(t.bytes(), counted.bytes()) << wk << dk << force;
+        EXPECT_EQ(t.escapes(), counted.escapes());
+        EXPECT_EQ(decoded(t, rows), expected);
+    });
 }
 
 TEST(PackedTable, RowsWrittenInAnyOrderRoundTrip) {
@@ -260,20 +266,18 @@ TEST(PackedTable, RowsWrittenInAnyOrderRoundTrip) {
     // the writes in a FIFO to prefetch their rows. Written target by target, every field mode,
     // forced narrow targets (escapes), the table must decode to the same synapses, row by row.
     std::mt19937_64 rng(5);
-    for (int wk = 0; wk < 3; ++wk)
-        for (int dk = 0; dk < 3; ++dk)
-            for (unsigned force : {0u, 3u}) {
-                const std::uint64_t rows = 97, base = 3, span = 4000;
-                const auto syn = random_synapses(rng, rows, base, span, 5000, wk, dk);
-                auto by_target = syn;
-                std::stable_sort(by_target.begin(), by_target.end(),
-                                 [](const Synapse& x, const Synapse& y) { return x.target < y.target; });
-                const auto back = round_trip(by_target, rows, base, base + span, force, nullptr, true);
-                // Within a row, synapses to the same target keep their written order.
-                auto expected = by_target;
-                std::stable_sort(expected.begin(), expected.end(), [](const Synapse& x, const Synapse& y) {
-                    return std::tie(x.source, x.target) < std::tie(y.source, y.target);
-                });
-                EXPECT_EQ(back, expected) << wk << dk << force;
-            }
+    for_every_layout([&](int wk, int dk, unsigned force) {
+        const std::uint64_t rows = 97, base = 3, span = 4000;
+        const auto syn = random_synapses(rng, rows, base, span, 5000, wk, dk);
+        auto by_target = syn;
+        std::stable_sort(by_target.begin(), by_target.end(),
+                         [](const Synapse& x, const Synapse& y) { return x.target < y.target; });
+        const auto back = round_trip(by_target, rows, base, base + span, force, nullptr, true);
+        // Within a row, synapses to the same target keep their written order.
+        auto expected = by_target;
+        std::stable_sort(expected.begin(), expected.end(), [](const Synapse& x, const Synapse& y) {
+            return std::tie(x.source, x.target) < std::tie(y.source, y.target);
+        });
+        EXPECT_EQ(back, expected) << wk << dk << force;
+    });
 }
