@@ -21,22 +21,23 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> partition_ranges(std::uint6
 std::vector<std::pair<std::uint64_t, std::uint64_t>>
 plastic_balanced_ranges(const NetworkSpec& spec, const std::vector<ProjectionGenerator>& generators,
                         int parts) {
-    // Work per neuron in neuron-updates: 1, plus its expected plastic synapses at 1/100 each (Brunel with
-    // plastic E->E at ~35 Hz, docs/plasticity.md: a neuron's step, input and static synapses cost about
-    // as much as 100 plastic catch-ups). Static networks keep equal ranges (weighting PD14's by static
-    // in-degree measured no faster).
+    // Work per neuron in neuron-updates: 1, plus its expected plastic synapses at 1/100 each and its
+    // static ones at 1/600 (Brunel with plastic E->E at ~33 Hz, docs/plasticity.md: a neuron's step and
+    // Poisson input cost about as much as 100 plastic catch-ups, a static event about a sixth of one;
+    // without the static term the I population's 1,250 static inputs left the other thread waiting 5 %
+    // of the run, with it 2 %). Static networks keep equal ranges (weighting PD14's by static in-degree
+    // measured no faster).
     std::vector<double> weight(spec.populations.size(), 1.0);
     bool plastic = false;
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         const auto& pr = spec.projections[j];
-        if (!pr.plasticity.enabled) continue;
-        plastic = true;
+        plastic = plastic || pr.plasticity.enabled;
         const double per_target =
             generators[j].expected_synapses() /
             static_cast<double>(std::max<std::uint64_t>(1, generators[j].target_size()));
         for (std::size_t i = 0; i < spec.populations.size(); ++i)
             if (std::find(pr.targets.begin(), pr.targets.end(), spec.populations[i].name) != pr.targets.end())
-                weight[i] += per_target / 100.0;
+                weight[i] += per_target / (pr.plasticity.enabled ? 100.0 : 600.0);
     }
     if (!plastic || parts <= 1) return partition_ranges(spec.total_neurons(), parts);
     double total = 0.0;
