@@ -258,9 +258,10 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
         const std::size_t m = std::min(batch, size - b), h = (b / batch) % 2;
         const auto redo = [&](std::size_t k) {
             const std::uint32_t local = target[b + k];
-            const double w1 = complete[h][k] ? w[h][k]
-                                             : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]),
-                                                                  at, delay[b + k], Spike, 0.0);
+            const double w1 = complete[h][k]
+                                  ? w[h][k]
+                                  : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]), at,
+                                                       delay[b + k], Spike, 0.0);
             q[h][k] = rule.encode(w1, row, local + base, at);
             w[h][k] = rule.decode(q[h][k]);
         };
@@ -279,8 +280,8 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
         for (std::size_t k = b + 2 * batch; k < std::min(size, b + 3 * batch); k += level_line)
             __builtin_prefetch(level + k, 1);
         stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b,
-                                                            last, k_plus, static_cast<std::uint32_t>(at), w[h],
-                                                            q[h], complete[h]);
+                                                            last, k_plus, static_cast<std::uint32_t>(at),
+                                                            w[h], q[h], complete[h]);
         std::uint64_t mask = 0;
         for (std::size_t k = 0; k < m; ++k) mask |= std::uint64_t{complete[h][k] == 0} << k;
         incomplete[h] = mask;
