@@ -244,51 +244,40 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
             });
         assert(static_cast<std::uint64_t>(t_out - target) == size); // the levels follow the table's order
     }
-    // Two sets of batch buffers: a batch is finished (its few incomplete synapses redone from their
-    // targets' histories, stored, sent) after the next batch's kernel has run, so that the history
-    // lines asked for after its kernel have arrived (perf: the redo waited on those misses).
-    // The incomplete ones are visited through a bit mask: a branch per synapse on its flag mispredicted
-    // for most of the ~7 % (perf).
+    // A batch's incomplete synapses (~7 %) are visited through a bit mask: a branch per synapse on its
+    // flag mispredicted for most of them (perf).
     static_assert(batch <= 64);
-    alignas(64) double w[2][batch];
-    std::uint16_t q[2][batch];
-    std::uint8_t complete[2][batch];
-    std::uint64_t incomplete[2] = {};
-    const auto finish = [&](std::size_t b) {
-        const std::size_t m = std::min(batch, size - b), h = (b / batch) % 2;
-        const auto redo = [&](std::size_t k) {
-            const std::uint32_t local = target[b + k];
-            const double w1 = complete[h][k]
-                                  ? w[h][k]
-                                  : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]), at,
-                                                       delay[b + k], Spike, 0.0);
-            q[h][k] = rule.encode(w1, row, local + base, at);
-            w[h][k] = rule.decode(q[h][k]);
-        };
-        if constexpr (Round)
-            for (std::uint64_t r = incomplete[h]; r != 0; r &= r - 1) redo(std::countr_zero(r));
-        else
-            for (std::size_t k = 0; k < m; ++k) redo(k);
-        std::copy(q[h], q[h] + m, level + b);
-        if constexpr (Spike) send_batch(send, m, target + b, delay + b, w[h], base);
-    };
+    alignas(64) double w[batch];
+    std::uint16_t q[batch];
+    std::uint8_t complete[batch];
     for (std::size_t k = 0; k < std::min(size, batch); ++k) __builtin_prefetch(&st.recent(target[k]));
     for (std::size_t b = 0; b < size; b += batch) {
-        const std::size_t m = std::min(batch, size - b), h = (b / batch) % 2;
+        const std::size_t m = std::min(batch, size - b);
         for (std::size_t k = b + batch; k < std::min(size, b + 2 * batch); ++k)
             __builtin_prefetch(&st.recent(target[k]));
         for (std::size_t k = b + 2 * batch; k < std::min(size, b + 3 * batch); k += level_line)
             __builtin_prefetch(level + k, 1);
         stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b,
-                                                            last, k_plus, static_cast<std::uint32_t>(at),
-                                                            w[h], q[h], complete[h]);
-        std::uint64_t mask = 0;
-        for (std::size_t k = 0; k < m; ++k) mask |= std::uint64_t{complete[h][k] == 0} << k;
-        incomplete[h] = mask;
-        for (std::uint64_t r = mask; r != 0; r &= r - 1) st.prefetch_history(target[b + std::countr_zero(r)]);
-        if (b > 0) finish(b - batch);
+                                                            last, k_plus, static_cast<std::uint32_t>(at), w,
+                                                            q, complete);
+        const auto redo = [&](std::size_t k) {
+            const std::uint32_t local = target[b + k];
+            const double w1 = complete[k]
+                                  ? w[k]
+                                  : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]), at,
+                                                       delay[b + k], Spike, 0.0);
+            q[k] = rule.encode(w1, row, local + base, at);
+            w[k] = rule.decode(q[k]);
+        };
+        if constexpr (Round) {
+            std::uint64_t incomplete = 0;
+            for (std::size_t k = 0; k < m; ++k) incomplete |= std::uint64_t{complete[k] == 0} << k;
+            for (; incomplete != 0; incomplete &= incomplete - 1) redo(std::countr_zero(incomplete));
+        } else
+            for (std::size_t k = 0; k < m; ++k) redo(k);
+        std::copy(q, q + m, level + b);
+        if constexpr (Spike) send_batch(send, m, target + b, delay + b, w, base);
     }
-    if (size > 0) finish((size - 1) / batch * batch);
     return size;
 }
 

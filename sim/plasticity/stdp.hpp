@@ -164,12 +164,6 @@ public:
     };
     // Recent spikes of a target (partition-local), oldest first.
     const std::vector<Post>& history(std::uint64_t local) const { return post_[local]; }
-    // Asks for the newest eight entries of a target's history (what a catch-up walks back through).
-    void prefetch_history(std::uint64_t local) const {
-        const std::vector<Post>& h = post_[local];
-        const Post* end = h.data() + h.size();
-        for (std::size_t k = 1; k <= std::min<std::size_t>(h.size(), 8); k += 2) __builtin_prefetch(end - k);
-    }
     // A target's newest spikes, newest first, 32 bytes per target in a flat array that stays in cache
     // (Brunel's 10,000 targets: 320 KB, within L2): most catch-ups need no more, and reading a target's
     // history is a cache miss per synapse (stamp 0: none). The triplet rule's o2 beside it, in its own
