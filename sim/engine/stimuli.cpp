@@ -196,23 +196,19 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
         for (const auto& [a, b, channel] : src.ranges) {
             if (touch) touch->mark_range(a, b, step);
             double* in = syn + channel * n;
-            for (std::uint64_t chunk = a; chunk < b; chunk += poisson_block) {
-                const std::uint64_t len = std::min<std::uint64_t>(poisson_block, b - chunk);
+            // Chunks end on multiples of poisson_block in global ids, so a chunk's Philox blocks are
+            // at most 16: one batch fills one AVX-512 vector exactly (17, for chunks cut anywhere,
+            // left a scalar remainder that cost as much as the vector).
+            for (std::uint64_t chunk = a, next; chunk < b; chunk = next) {
+                next = std::min(b, ((begin_ + chunk) / poisson_block + 1) * poisson_block - begin_);
+                const std::uint64_t len = next - chunk;
                 std::uint32_t count[poisson_block];
                 // Uniforms keyed by (stimulus, neuron / 4, step): one Philox block serves four neurons.
                 const std::uint64_t g0 = begin_ + chunk, first_block = g0 >> 2;
-                const std::uint64_t blocks = ((g0 + len + 3) >> 2) - first_block;
-                // All blocks of the chunk in one vectorised batch (17: a chunk straddles at most 17).
-                constexpr int batch = poisson_block / 4 + 1;
-                std::uint32_t words[4][batch];
-                for (int k = 0; k < batch; ++k) {
-                    const auto c = philox_counter(RngPurpose::poisson, src.index, first_block + k, step);
-                    for (int w = 0; w < 4; ++w) words[w][k] = c[w];
-                }
-                philox_batch(seed_, words);
-                std::uint32_t raw[poisson_block + 8] = {}; // zeroed: the tail past len is counted, not used
-                for (std::uint64_t k = 0; k < blocks; ++k)
-                    for (int w = 0; w < 4; ++w) raw[4 * k + w] = words[w][k];
+                std::uint32_t raw[poisson_block + 8]; // counted past len (not used): the tail zeroed
+                std::fill(raw + poisson_block, raw + poisson_block + 8, 0u);
+                static_assert(poisson_block == 64); // a chunk's blocks: 16, one philox_consecutive16
+                philox_consecutive16(seed_, RngPurpose::poisson, src.index, first_block, step, raw);
                 const std::uint32_t* u = raw + (g0 & 3);
                 // Inversion without branches: count = number of CDF thresholds <= u.
                 for (std::uint64_t i = 0; i < len; ++i) count[i] = src.certain;

@@ -179,19 +179,53 @@ TEST(Distributions, HypergeometricInversionReproducesThePmf) {
         EXPECT_NEAR(f2[k], k >= 15 ? boost::math::pdf(h2, k) : 0.0, 2e-6) << "k = " << k;
 }
 
-TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
-    // The Poisson drive draws through philox_batch; it must be the same function as philox_block.
-    std::uint32_t c[4][17];
-    for (int k = 0; k < 17; ++k) {
+template <int N> void expect_batch_is_philox_block() {
+    std::uint32_t c[4][N];
+    for (int k = 0; k < N; ++k) {
         const auto w =
             philox_counter(RngPurpose::poisson, 7, 1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
         for (int i = 0; i < 4; ++i) c[i][k] = w[i];
     }
     philox_batch(0x123456789ABCDEFull, c);
-    for (int k = 0; k < 17; ++k) {
+    for (int k = 0; k < N; ++k) {
         const auto r = philox_block(0x123456789ABCDEFull, RngPurpose::poisson, 7,
                                     1000003ull * k + (k == 5 ? (1ull << 33) : 0), 424242 + k);
-        for (int i = 0; i < 4; ++i) EXPECT_EQ(c[i][k], r[i]) << "counter " << k << " word " << i;
+        for (int i = 0; i < 4; ++i)
+            EXPECT_EQ(c[i][k], r[i]) << N << " counters: counter " << k << " word " << i;
+    }
+}
+
+TEST(CounterRng, BatchedPhiloxIsBitwisePhiloxBlock) {
+    // The Poisson drive draws through philox_batch; it must be the same function as philox_block:
+    // the generic loop (17) and the AVX-512 lanes (16, where the machine has them).
+    expect_batch_is_philox_block<17>();
+    expect_batch_is_philox_block<16>();
+    expect_batch_is_philox_block<3>();
+}
+
+TEST(CounterRng, ConsecutiveObjectsAreEachObjectsPhiloxBlock) {
+    // The Poisson drive's 16 blocks at once (AVX-512: built and transposed in registers), across the
+    // 2^32 boundary of the object id too.
+    for (const std::uint64_t first : {0ull, 987654321ull, (1ull << 32) - 7}) {
+        std::uint32_t out[64];
+        philox_consecutive16(0xFEDCBA987654321ull, RngPurpose::poisson, 3, first, 77777, out);
+        for (int k = 0; k < 16; ++k) {
+            const auto r = philox_block(0xFEDCBA987654321ull, RngPurpose::poisson, 3, first + k, 77777);
+            for (int w = 0; w < 4; ++w)
+                EXPECT_EQ(out[4 * k + w], r[w]) << first << " + " << k << " word " << w;
+        }
+    }
+}
+
+TEST(CounterRng, CountersOfConsecutiveObjectsAreEachObjectsCounter) {
+    // Across the 2^32 boundary of the object id too (its high word is in the fourth counter word).
+    for (const std::uint64_t first : {0ull, 123456789ull, (1ull << 32) - 5}) {
+        std::uint32_t c[4][16];
+        philox_counters(RngPurpose::poisson, 9, first, 0x1234567890ull, c);
+        for (int k = 0; k < 16; ++k) {
+            const auto w = philox_counter(RngPurpose::poisson, 9, first + k, 0x1234567890ull);
+            for (int i = 0; i < 4; ++i) EXPECT_EQ(c[i][k], w[i]) << first << " + " << k << " word " << i;
+        }
     }
 }
 
