@@ -104,22 +104,6 @@ inline std::array<std::uint32_t, 4> philox_counter(RngPurpose purpose, std::uint
                 (static_cast<std::uint32_t>(object_id >> 32) << 12)};
 }
 
-// philox_counter for the objects first_object + k, k < N, in philox_batch's layout; a loop the compiler
-// vectorises, so philox_batch loads whole vectors (filled word by word, each of its loads waited for
-// 16 stores to forward: 12 % of the Poisson drive's samples).
-template <int N>
-inline void philox_counters(RngPurpose purpose, std::uint32_t sub_id, std::uint64_t first_object,
-                            std::uint64_t counter, std::uint32_t (&c)[4][N]) {
-    const std::uint32_t tag = philox_counter(purpose, sub_id, 0, 0)[3];
-    for (int k = 0; k < N; ++k) {
-        const std::uint64_t object = first_object + static_cast<std::uint64_t>(k);
-        c[0][k] = static_cast<std::uint32_t>(counter);
-        c[1][k] = static_cast<std::uint32_t>(counter >> 32);
-        c[2][k] = static_cast<std::uint32_t>(object);
-        c[3][k] = tag ^ (static_cast<std::uint32_t>(object >> 32) << 12);
-    }
-}
-
 // The Philox outputs of the 16 objects first_object + k under one (purpose, sub_id, counter), in object
 // order: out[4k + w] is word w of philox_block(seed, purpose, sub_id, first_object + k, counter).
 inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
@@ -127,17 +111,16 @@ inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::ui
 #if defined(__AVX512F__)
     // Counters built and outputs transposed in registers: through memory, each vector load waited for
     // the 16 scalar stores before it to forward (12 % of the Poisson drive's samples).
-    const auto lo = static_cast<std::uint32_t>(first_object);
+    // The counter words of the first and the last object: they differ only in the object's low word
+    // and, where the low word wraps within the 16, in the word that holds its high bits.
+    const auto first = philox_counter(purpose, sub_id, first_object, counter);
+    const auto last = philox_counter(purpose, sub_id, first_object + 15, counter);
+    const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
     const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i object = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(lo)), k);
-    // Lanes whose low word wrapped carry into the high word (kept in the fourth counter word).
-    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(object, _mm512_set1_epi32(static_cast<int>(lo)));
-    const std::uint32_t tag = philox_counter(purpose, sub_id, 0, 0)[3];
-    const auto high = static_cast<std::uint32_t>(first_object >> 32);
-    __m512i x[4] = {_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(counter))),
-                    _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(counter >> 32))), object,
-                    _mm512_mask_mov_epi32(_mm512_set1_epi32(static_cast<int>(tag ^ (high << 12))), wrapped,
-                                          _mm512_set1_epi32(static_cast<int>(tag ^ ((high + 1) << 12))))};
+    const __m512i object = _mm512_add_epi32(broadcast(first[2]), k);
+    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(object, broadcast(first[2]));
+    __m512i x[4] = {broadcast(first[0]), broadcast(first[1]), object,
+                    _mm512_mask_mov_epi32(broadcast(first[3]), wrapped, broadcast(last[3]))};
     philox_rounds16(seed, x);
     constexpr __mmask16 all = 0xFFFF;
     const __m512i t0 = _mm512_maskz_unpacklo_epi32(all, x[0], x[1]),
@@ -159,7 +142,10 @@ inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::ui
     _mm512_storeu_si512(out + 48, _mm512_maskz_shuffle_i32x4(all, v2, v3, 0xDD));
 #else
     std::uint32_t c[4][16];
-    philox_counters(purpose, sub_id, first_object, counter, c);
+    for (int k = 0; k < 16; ++k) {
+        const auto w = philox_counter(purpose, sub_id, first_object + static_cast<std::uint64_t>(k), counter);
+        for (int i = 0; i < 4; ++i) c[i][k] = w[i];
+    }
     philox_batch(seed, c);
     for (int k = 0; k < 16; ++k)
         for (int w = 0; w < 4; ++w) out[4 * k + w] = c[w][k];
