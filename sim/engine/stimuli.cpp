@@ -197,17 +197,16 @@ void StimulusDriver::apply(std::uint64_t step, double* syn, std::uint64_t n, dou
             if (touch) touch->mark_range(a, b, step);
             double* in = syn + channel * n;
             // Chunks end on multiples of poisson_block in global ids, so a chunk's Philox blocks are
-            // at most 16: one batch fills one AVX-512 vector exactly (17, for chunks cut anywhere,
-            // left a scalar remainder that cost as much as the vector).
+            // at most 16, one philox_consecutive16 (a chunk cut anywhere straddles 17).
             for (std::uint64_t chunk = a, next; chunk < b; chunk = next) {
                 next = std::min(b, ((begin_ + chunk) / poisson_block + 1) * poisson_block - begin_);
                 const std::uint64_t len = next - chunk;
                 std::uint32_t count[poisson_block];
                 // Uniforms keyed by (stimulus, neuron / 4, step): one Philox block serves four neurons.
                 const std::uint64_t g0 = begin_ + chunk, first_block = g0 >> 2;
+                static_assert(poisson_block == 64);   // 16 blocks of four
                 std::uint32_t raw[poisson_block + 8]; // counted past len (not used): the tail zeroed
                 std::fill(raw + poisson_block, raw + poisson_block + 8, 0u);
-                static_assert(poisson_block == 64); // a chunk's blocks: 16, one philox_consecutive16
                 philox_consecutive16(seed_, RngPurpose::poisson, src.index, first_block, step, raw);
                 const std::uint32_t* u = raw + (g0 & 3);
                 // Inversion without branches: count = number of CDF thresholds <= u.
