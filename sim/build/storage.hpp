@@ -107,4 +107,22 @@ inline void for_each_synapse_target(const ProjectionStorage& storage, const Pack
         t_end, [&](std::uint64_t t, double, std::uint32_t d) __attribute__((always_inline)) { f(t, d); });
 }
 
+// for_each_synapse_target into arrays (targets minus `base`, delays) with room for the row's synapses +
+// 16; returns how many. A packed or quantised table decodes in blocks (PackedTable::decode_targets).
+inline std::uint32_t decode_synapse_targets(const ProjectionStorage& storage, const PackedTable& table,
+                                            const ProjectionGenerator& gen, std::uint64_t row,
+                                            std::uint64_t t_begin, std::uint64_t t_end, std::uint64_t base,
+                                            std::uint32_t* targets, std::uint32_t* delays) {
+    if (storage.kind == StorageKind::packed || storage.kind == StorageKind::quantised)
+        return table.decode_targets(row, base, targets, delays);
+    std::uint32_t k = 0;
+    for_each_synapse_target(
+        storage, table, gen, row, t_begin, t_end,
+        [ targets, delays, base, &k ](std::uint64_t t, std::uint32_t d) __attribute__((always_inline)) {
+            targets[k] = static_cast<std::uint32_t>(t - base);
+            delays[k++] = d;
+        });
+    return k;
+}
+
 } // namespace nmsim

@@ -12,6 +12,7 @@
 #include "sim/engine/stimuli.hpp"
 #include "sim/engine/touch_schedule.hpp"
 #include "sim/plasticity/stdp.hpp"
+#include "sim/plasticity/stdp_pair_batch.hpp"
 
 namespace nmsim {
 namespace {
@@ -223,33 +224,25 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
     constexpr std::size_t batch = 64, level_line = 64 / sizeof(std::uint16_t);
     for (std::size_t k = 0; k < std::min(size, 2 * batch); k += level_line) __builtin_prefetch(level + k, 1);
     const std::uint64_t base = ps.begin;
-    // The row's targets and delays first, in a loop without calls (GCC then keeps its count and
-    // pointers in registers; with the batch's update called from inside it stored and reloaded them per
+    // The row's targets and delays first, into arrays (a packed table in blocks of 16; with the batch's
+    // update called from inside a decoding callback GCC stored and reloaded the loop's state per
     // synapse), then batches of 64: the weights (independent synapses, vectorised) with the next
-    // batch's target lines prefetched, then the stores and sends in table order.
-    if (ps.row_targets.size() < size) {
-        ps.row_targets.resize(size);
-        ps.row_delays.resize(size);
+    // batch's target lines prefetched, then the stores and sends in table order (+ 16: the block
+    // decode stores whole blocks).
+    if (ps.row_targets.size() < size + 16) {
+        ps.row_targets.resize(size + 16);
+        ps.row_delays.resize(size + 16);
     }
     std::uint32_t* target = ps.row_targets.data();
     std::uint32_t* delay = ps.row_delays.data();
-    {
-        std::uint32_t* t_out = target;
-        std::uint32_t* d_out = delay;
-        for_each_synapse_target(
-            net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
-            [&t_out, &d_out, base ](std::uint64_t t, std::uint32_t d) __attribute__((always_inline)) {
-                *t_out++ = static_cast<std::uint32_t>(t - base);
-                *d_out++ = d;
-            });
-        assert(static_cast<std::uint64_t>(t_out - target) == size); // the levels follow the table's order
-    }
+    [[maybe_unused]] const std::uint32_t decoded = decode_synapse_targets(
+        net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end, base, target, delay);
+    assert(decoded == size); // the levels follow the table's order
     // A batch's incomplete synapses (~7 %) are visited through a bit mask: a branch per synapse on its
     // flag mispredicted for most of them (perf).
     static_assert(batch <= 64);
     alignas(64) double w[batch];
     std::uint16_t q[batch];
-    std::uint8_t complete[batch];
     for (std::size_t k = 0; k < std::min(size, batch); ++k) __builtin_prefetch(&st.recent(target[k]));
     for (std::size_t b = 0; b < size; b += batch) {
         const std::size_t m = std::min(batch, size - b);
@@ -257,12 +250,12 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
             __builtin_prefetch(&st.recent(target[k]));
         for (std::size_t k = b + 2 * batch; k < std::min(size, b + 3 * batch); k += level_line)
             __builtin_prefetch(level + k, 1);
-        stdp_pair_batch<Additive, Facilitate, Spike, Round>(rule, st, m, target + b, delay + b, level + b,
-                                                            last, k_plus, static_cast<std::uint32_t>(at), w,
-                                                            q, complete);
+        const std::uint64_t complete = stdp_pair_batch_complete<Additive, Facilitate, Spike, Round>(
+            rule, st, m, target + b, delay + b, level + b, last, k_plus, static_cast<std::uint32_t>(at), w,
+            q);
         const auto redo = [&](std::size_t k) {
             const std::uint32_t local = target[b + k];
-            const double w1 = complete[k]
+            const double w1 = (complete >> k) & 1
                                   ? w[k]
                                   : stdp_update_recent(rule, src, st, local, rule.decode(level[b + k]), at,
                                                        delay[b + k], Spike, 0.0);
@@ -270,8 +263,7 @@ std::uint64_t catch_up_pair_row(const BuiltNetwork& net, std::size_t j, const Pa
             w[k] = rule.decode(q[k]);
         };
         if constexpr (Round) {
-            std::uint64_t incomplete = 0;
-            for (std::size_t k = 0; k < m; ++k) incomplete |= std::uint64_t{complete[k] == 0} << k;
+            std::uint64_t incomplete = ~complete & (m == 64 ? ~0ull : (1ull << m) - 1);
             for (; incomplete != 0; incomplete &= incomplete - 1) redo(std::countr_zero(incomplete));
         } else
             for (std::size_t k = 0; k < m; ++k) redo(k);

@@ -64,8 +64,16 @@ public:
         return dispatch<false>(row, f);
     }
 
+    // A row's targets minus `base` (as 32 bits) and delays into arrays with room for its synapses + 16
+    // (the vector path stores whole blocks of 16), in for_each_synapse's order; returns the synapses.
+    // Entries of up to 25 bits are decoded 16 at a time with AVX-512 VBMI where the build has it.
+    std::uint32_t decode_targets(std::uint64_t row, std::uint64_t base, std::uint32_t* targets,
+                                 std::uint32_t* delays) const;
+
 private:
     friend class PackedTableBuilder;
+    std::uint32_t decode_targets_blocks(std::uint64_t row, std::uint64_t base, std::uint32_t* targets,
+                                        std::uint32_t* delays) const;
 
     template <bool Unaligned, class F> std::uint32_t dispatch(std::uint64_t row, F& f) const {
         switch (static_cast<int>(widths_.weight_mode) * 3 + static_cast<int>(widths_.delay_mode)) {

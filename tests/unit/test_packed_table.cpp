@@ -139,6 +139,42 @@ TEST(PackedTable, RoundTripsRandomTablesInEveryFieldMode) {
             }
 }
 
+TEST(PackedTable, DecodingTargetsIntoArraysIsForEachSynapse) {
+    // decode_targets (16 entries per step with AVX-512 VBMI for entries up to 25 bits) against
+    // for_each_synapse, row by row, at every forced gap width 1..26 (escapes at narrow ones, the scalar
+    // path past 25 bits) and the widths chosen from the data, in every delay mode and with weights beside
+    // (they shift the delay field), with empty rows, multapses and rows longer than a block.
+    std::mt19937_64 rng(23);
+    std::size_t checked = 0;
+    for (int weight_kind = 0; weight_kind < 3; ++weight_kind)
+        for (int delay_kind = 0; delay_kind < 3; ++delay_kind)
+            for (unsigned force = 0; force <= 26; ++force) {
+                if (weight_kind == 2 && force > 16) continue; // float32 values leave fewer bits for gaps
+                const std::uint64_t rows = 40, base = 7 + rng() % 1000, span = 1 + rng() % 3000;
+                auto syn = random_synapses(rng, rows, base, span, rng() % 3000, weight_kind, delay_kind);
+                if (force % 5 == 1)
+                    syn.push_back({syn.empty() ? 0 : syn.back().source, base + span - 1, 0.5, 15});
+                PackedTable t;
+                round_trip(syn, rows, base, base + span, force, &t);
+                for (std::uint64_t r = 0; r < rows; ++r) {
+                    std::vector<std::uint32_t> expect_t, expect_d;
+                    t.for_each_synapse(r, [&](std::uint64_t tgt, double, std::uint32_t d) {
+                        expect_t.push_back(static_cast<std::uint32_t>(tgt - 5));
+                        expect_d.push_back(d);
+                    });
+                    std::vector<std::uint32_t> got_t(expect_t.size() + 16), got_d(expect_t.size() + 16);
+                    const std::uint32_t n = t.decode_targets(r, 5, got_t.data(), got_d.data());
+                    ASSERT_EQ(n, expect_t.size()) << "row " << r << " width " << t.widths().target;
+                    got_t.resize(n);
+                    got_d.resize(n);
+                    ASSERT_EQ(got_t, expect_t) << "row " << r << " entry bits " << t.widths().entry();
+                    ASSERT_EQ(got_d, expect_d) << "row " << r << " entry bits " << t.widths().entry();
+                    checked += n;
+                }
+            }
+    EXPECT_GT(checked, 100000u);
+}
+
 TEST(PackedTable, MultapsesAndEmptyRows) {
     std::vector<Synapse> syn = {
         {0, 5, 1.0, 1}, {0, 5, 1.0, 1}, {0, 5, 2.0, 1}, {3, 0, 1.0, 1}, {3, 9, 1.0, 1}};
