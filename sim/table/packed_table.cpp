@@ -4,7 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <immintrin.h>
 #include <limits>
 
 #include "sim/spec/errors.hpp"
@@ -30,8 +29,9 @@ std::uint64_t PackedTable::bytes() const {
 
 std::uint32_t PackedTable::decode_targets(std::uint64_t row, std::uint64_t base, std::uint32_t* targets,
                                           std::uint32_t* delays) const {
-#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    if (widths_.entry() <= 25) return decode_targets_blocks(row, base, targets, delays);
+#if NMSIM_ROW_BLOCKS
+    if (widths_.entry() <= RowBlocks::max_entry_bits)
+        return decode_targets_blocks(row, base, targets, delays);
 #endif
     std::uint32_t k = 0;
     for_each_synapse(row, [targets, delays, base, &k](std::uint64_t t, double, std::uint32_t d) {
@@ -41,66 +41,29 @@ std::uint32_t PackedTable::decode_targets(std::uint64_t row, std::uint64_t base,
     return k;
 }
 
-#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-// Sixteen entries at a time: a row starts on a word and 16 entries of eb bits span exactly 2 eb bytes,
-// so every block puts lane i at the same byte (i eb / 8) and bit (i eb % 8) of its first byte. One byte
-// permutation brings each lane its entry's four bytes, one variable shift aligns it (eb + 7 <= 32
-// bits), a prefix sum over the gaps gives the targets, and a compress drops the escapes.
+#if NMSIM_ROW_BLOCKS
 std::uint32_t PackedTable::decode_targets_blocks(std::uint64_t row, std::uint64_t base,
                                                  std::uint32_t* targets, std::uint32_t* delays) const {
-    // (maskz forms throughout: the unmasked ones trip GCC 12's -Wuninitialized on _mm512_undefined)
-    constexpr __mmask16 all = 0xFFFF;
-    const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(words_.data() + row_word_[row]);
+    const unsigned tb = widths_.target, db = widths_.delay, delay_shift = tb + widths_.weight;
+    const void* first = words_.data() + row_word_[row];
     const std::uint32_t n = row_entries_[row];
-    // A row is a random place in a table larger than the caches: all its lines are asked for at once
-    // (perf: the block loads waited on them one after another).
-    for (std::uint64_t k = 0; k < (std::uint64_t{n} * eb + 7) / 8; k += 64) __builtin_prefetch(bytes + k);
-    const __m512i lane_bit =
-        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                           _mm512_set1_epi32(static_cast<int>(eb)));
-    // Byte k of lane i: its entry's first byte + k (k = 0..3).
-    const __m512i first_byte = _mm512_maskz_srli_epi32(all, lane_bit, 3);
-    const __m512i lane_bytes = _mm512_add_epi8(
-        _mm512_or_si512(_mm512_or_si512(first_byte, _mm512_maskz_slli_epi32(all, first_byte, 8)),
-                        _mm512_or_si512(_mm512_maskz_slli_epi32(all, first_byte, 16),
-                                        _mm512_maskz_slli_epi32(all, first_byte, 24))),
-        _mm512_set1_epi32(0x03020100));
-    const __m512i lane_shift = _mm512_and_si512(lane_bit, _mm512_set1_epi32(7));
-    const __m512i gap_mask = _mm512_set1_epi32(static_cast<int>(bits::mask(tb)));
+    RowBlocks::prefetch(first, n, widths_.entry());
+    // The running target local to `base` (wraps like the 64-bit one; results are below 2^32).
+    RowBlocks blocks(first, tb, widths_.entry(), static_cast<std::uint32_t>(target_base_ - base));
     const __m512i delay_mask = _mm512_set1_epi32(static_cast<int>(bits::mask(db)));
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i last_lane = _mm512_set1_epi32(15);
     const __m512i delay_constant = _mm512_set1_epi32(static_cast<int>(delay_constant_));
+    const __m128i delay_shift_count = _mm_cvtsi32_si128(static_cast<int>(delay_shift));
     const FieldMode dm = widths_.delay_mode;
-    const unsigned delay_shift = tb + wb;
-    // The running target, local to `base` (wraps like the 64-bit one; results are below 2^32).
-    __m512i running = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(target_base_ - base)));
     std::uint32_t out = 0;
     for (std::uint32_t i = 0; i < n; i += 16) {
-        const std::uint32_t m = std::min<std::uint32_t>(16, n - i);
-        // The bytes the block's lanes read: within the row, the next row or the table's padding word.
-        const unsigned need = ((m - 1) * eb >> 3) + 4;
-        const __mmask64 load = need >= 64 ? ~__mmask64{0} : (__mmask64{1} << need) - 1;
-        const __m512i raw = _mm512_maskz_loadu_epi8(load, bytes + std::uint64_t{i / 16} * 2 * eb);
-        const __m512i e = _mm512_maskz_srlv_epi32(
-            all, _mm512_maskz_permutexvar_epi8(~__mmask64{0}, lane_bytes, raw), lane_shift);
-        const __mmask16 valid = static_cast<__mmask16>((1u << m) - 1);
-        __m512i gap = _mm512_maskz_and_epi32(valid, e, gap_mask);
-        const __mmask16 synapse = _mm512_mask_cmpneq_epu32_mask(valid, gap, gap_mask); // all ones: escape
-        gap = _mm512_add_epi32(gap, _mm512_maskz_alignr_epi32(all, gap, zero, 15));
-        gap = _mm512_add_epi32(gap, _mm512_maskz_alignr_epi32(all, gap, zero, 14));
-        gap = _mm512_add_epi32(gap, _mm512_maskz_alignr_epi32(all, gap, zero, 12));
-        gap = _mm512_add_epi32(gap, _mm512_maskz_alignr_epi32(all, gap, zero, 8));
-        const __m512i target = _mm512_add_epi32(gap, running);
-        running = _mm512_maskz_permutexvar_epi32(all, last_lane, target);
+        __m512i e, target;
+        const __mmask16 synapse = blocks.next(i / 16, std::min<std::uint32_t>(16, n - i), e, target);
         _mm512_storeu_si512(targets + out, _mm512_maskz_compress_epi32(synapse, target));
         __m512i d = delay_constant;
         if (dm != FieldMode::absent) {
-            d = _mm512_and_si512(
-                _mm512_maskz_srl_epi32(all, e, _mm_cvtsi32_si128(static_cast<int>(delay_shift))), delay_mask);
+            d = _mm512_and_si512(_mm512_maskz_srl_epi32(0xFFFF, e, delay_shift_count), delay_mask);
             if (dm == FieldMode::lookup)
-                d = _mm512_mask_i32gather_epi32(zero, synapse, d, delay_lut_.data(), 4);
+                d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), synapse, d, delay_lut_.data(), 4);
             d = _mm512_maskz_compress_epi32(synapse, d);
         }
         _mm512_storeu_si512(delays + out, d);
