@@ -111,8 +111,9 @@ void StdpPairKernel(benchmark::State& state) {
     const std::vector<std::uint32_t> delays(64, delay);
     alignas(64) double w[64];
     std::uint16_t q[64];
-    std::uint8_t complete[64];
     std::uint64_t synapses = 0, incomplete = 0;
+    const bool prefetch = state.range(0) != 0; // the target lines a batch ahead, as the engine did
+    std::uint8_t complete[64];
     const auto run_step = [&](std::uint32_t k) {
         const std::uint32_t stamp = k + 1;
         for (const std::uint32_t t : post[k]) st.post_spike(rule, t, stamp, 8000);
@@ -120,8 +121,9 @@ void StdpPairKernel(benchmark::State& state) {
             const auto& row = rows[s];
             for (std::size_t b = 0; b < row.size(); b += 64) {
                 const std::size_t n = std::min<std::size_t>(64, row.size() - b);
-                for (std::size_t i = 0; i < n; ++i)
-                    __builtin_prefetch(&st.recent(row[b + i])); // as decoding does
+                if (prefetch) // the next batch's
+                    for (std::size_t i = b + 64; i < std::min<std::size_t>(row.size(), b + 128); ++i)
+                        __builtin_prefetch(&st.recent(row[i]));
                 if (last[s] > 0)
                     stdp_pair_batch<true, true, true, true>(rule, st, n, row.data() + b, delays.data(),
                                                             levels[s].data() + b, last[s], k_plus[s], stamp,
@@ -149,7 +151,7 @@ void StdpPairKernel(benchmark::State& state) {
         benchmark::Counter(static_cast<double>(synapses), benchmark::Counter::kIsRate);
     state.counters["incomplete"] = static_cast<double>(incomplete) / std::max<double>(1.0, synapses);
 }
-BENCHMARK(StdpPairKernel)->Iterations(3000)->Repetitions(3);
+BENCHMARK(StdpPairKernel)->Arg(0)->Arg(1)->Iterations(3000)->Repetitions(3);
 
 } // namespace
 

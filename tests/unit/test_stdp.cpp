@@ -10,7 +10,6 @@
 #include "sim/config/config_loader.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/plasticity/stdp.hpp"
-#include "sim/plasticity/stdp_pair_batch.hpp"
 #include "sim/run/run_service.hpp"
 #include "sim/spec/errors.hpp"
 
@@ -466,26 +465,6 @@ void pair_batch(const StdpRule& rule, const StdpState& st, bool facilitate, bool
         spike ? run.template operator()<true, true>() : run.template operator()<true, false>();
     else
         spike ? run.template operator()<false, true>() : run.template operator()<false, false>();
-    // The catch-up's form of it (stdp_pair_batch_complete: intrinsics with AVX-512) gives the same
-    // flags, and bitwise the same weights and levels wherever complete.
-    double w2[64];
-    std::uint16_t q2[64];
-    const auto run2 = [&]<bool F, bool S>() {
-        return stdp_pair_batch_complete<Additive, F, S, Round>(rule, st, n, target, delay, level, last,
-                                                               k_plus, pre, w2, q2);
-    };
-    const std::uint64_t mask =
-        facilitate
-            ? (spike ? run2.template operator()<true, true>() : run2.template operator()<true, false>())
-            : (spike ? run2.template operator()<false, true>() : run2.template operator()<false, false>());
-    for (std::size_t k = 0; k < n; ++k) {
-        ASSERT_EQ((mask >> k) & 1, complete[k] != 0) << "synapse " << k;
-        if (!complete[k]) continue;
-        ASSERT_EQ(std::bit_cast<std::uint64_t>(w2[k]), std::bit_cast<std::uint64_t>(w[k])) << "synapse " << k;
-        if (Round) {
-            ASSERT_EQ(q2[k], q[k]) << "synapse " << k;
-        }
-    }
 }
 
 TEST(Stdp, TheVectorisedPairKernelGivesTheHistorysUpdateExactly) {
