@@ -304,8 +304,10 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
     };
     bool complete = true;
     if constexpr (Facilitate) {
+        // The oldest kept spike reaches the window only when the synapse is incomplete (older ones may
+        // too): the caller then redoes it, so only the three newer slots are applied here.
         complete = stamp(n - 1) + d <= last;
-        for (std::uint32_t i = n; i-- > 0;) { // oldest first
+        for (std::uint32_t i = n - 1; i-- > 0;) { // oldest first
             // A miss facilitates by x = 0: w + 0 is w (and w <= w_max), so no select is needed, and a
             // mask instead of ?: keeps GCC from turning it back into a branch (and from a signed int, as
             // GCC 12 vectorises no unsigned-to-double conversion).
