@@ -290,7 +290,7 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
     // indices (unsigned ones it widens to 64 bits first: 7 % faster in StdpPairKernel). stamps,
     // k_afters: StdpState's recent_stamps(), recent_k_after().
     constexpr std::uint32_t n = StdpState::recent_spikes;
-    static_assert(n == 4 && StdpState::recent_k_afters == 2); // two stamp pairs; K- index by mask
+    static_assert(n == 4 && StdpState::recent_k_afters == 2); // two stamp pairs; K- of the two newest
     // The four stamps as two 64-bit loads (half the gathered elements of four 32-bit ones).
     const int line = static_cast<int>(target);
     std::uint64_t pairs[2]; // one memcpy each: a 16-byte one becomes a load GCC does not gather
@@ -320,19 +320,15 @@ stdp_pair_update(const StdpRule::Pair& rule, const std::uint32_t* stamps, const 
         }
     }
     if constexpr (Spike) {
-        // The newest spike strictly before t: stamps descend, so its index counts those at or after t.
-        // Its stamp is selected from the ones loaded, not loaded again.
+        // The newest spike strictly before t (stamps descend): complete only when it is one of the two
+        // newest, whose K- are kept, so the older two stamps are not looked at. Its stamp is selected
+        // from the ones loaded, not loaded again.
         const std::uint32_t t = pre - d;
-        std::uint32_t i = 0, s = stamp(n - 1);
-        for (std::uint32_t k = n; k-- > 0;) {
-            const std::uint32_t sk = stamp(k);
-            i += sk >= t;
-            s = sk < t ? sk : s;
-        }
-        complete = complete && pre > d && i < StdpState::recent_k_afters;
+        const std::uint32_t i = stamp(0) >= t;
+        const std::uint32_t s = i ? stamp(1) : stamp(0);
+        complete = complete && pre > d && stamp(1) < t;
         // No spike (stamp 0) has K- 0 beside it: y is 0 as stdp_update_recent has it.
-        const double y = k_after(i & (StdpState::recent_k_afters - 1)) *
-                         rule.minus[static_cast<int>(std::min(t - s, rule.minus_end))];
+        const double y = k_after(i) * rule.minus[static_cast<int>(std::min(t - s, rule.minus_end))];
         w = rule.depress<Additive>(w, y);
     }
     return complete;
