@@ -80,6 +80,7 @@ struct Layout {
     std::vector<std::vector<std::size_t>> plastic_into; // per population: plastic projections into it
     std::vector<std::uint64_t> stdp_keep;               // per projection: stamps of post history kept
     bool stdp_stamps32 = true;                          // every stamp of the run fits 32 bits
+    bool any_plastic = false;
 };
 
 // Steps between spike exchanges: the shortest delay of any synapse. Plastic rows catch up once per
@@ -105,6 +106,7 @@ Layout make_layout(const BuiltNetwork& net, RunResult& result, std::uint64_t ste
     l.stdp_keep.assign(spec.projections.size(), 0);
     for (std::size_t j = 0; j < spec.projections.size(); ++j) {
         if (!spec.projections[j].plasticity.enabled) continue;
+        l.any_plastic = true;
         for (const auto& t : spec.projections[j].targets)
             for (std::size_t i = 0; i < spec.populations.size(); ++i)
                 if (spec.populations[i].name == t) l.plastic_into[i].push_back(j);
@@ -374,9 +376,24 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
             input.append(*queues[d], t - base, c, w);
         if constexpr (Touch) ps.touch.mark(t - base, emitted + d);
     };
+    // The next spike's plastic rows and levels are asked for while this one's are worked on: each is
+    // a random place in a table and a level array larger than the caches.
+    std::size_t next_pop = 0;
+    const auto prefetch_plastic = [&](std::uint32_t g) {
+        while (g >= layout.pop_end[next_pop]) ++next_pop;
+        const std::uint64_t row = g - net.spec->populations[next_pop].first_id;
+        for (const std::size_t j : layout.projections_from[next_pop]) {
+            const PlasticWeights& pw = ps.plastic[j];
+            if (pw.row_start.empty() || net.storage[j].kind != StorageKind::packed) continue;
+            part.tables[j].prefetch_row(row);
+            __builtin_prefetch(pw.level.data() + pw.row_start[row], 1);
+        }
+    };
     std::size_t pop = 0; // spikes arrive in ascending id order, so pop only grows
     for (const auto& list : spikes)
-        for (const std::uint32_t g : list) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const std::uint32_t g = list[i];
+            if (layout.any_plastic && i + 1 < list.size()) prefetch_plastic(list[i + 1]);
             while (g >= layout.pop_end[pop]) ++pop;
             const std::uint64_t row = g - net.spec->populations[pop].first_id;
             for (const std::size_t j : layout.projections_from[pop]) {

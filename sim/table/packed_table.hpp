@@ -71,6 +71,13 @@ public:
     std::uint32_t decode_targets(std::uint64_t row, std::uint64_t base, std::uint32_t* targets,
                                  std::uint32_t* delays) const;
 
+    // Asks for a row's lines ahead of its decoding.
+    void prefetch_row(std::uint64_t row) const {
+        const auto* p = reinterpret_cast<const char*>(words_.data() + row_word_[row]);
+        const std::uint64_t bytes = (std::uint64_t{row_entries_[row]} * widths_.entry() + 7) / 8;
+        for (std::uint64_t k = 0; k < bytes; k += 64) __builtin_prefetch(p + k);
+    }
+
 private:
     friend class PackedTableBuilder;
     std::uint32_t decode_targets_blocks(std::uint64_t row, std::uint64_t base, std::uint32_t* targets,
