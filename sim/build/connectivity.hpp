@@ -341,7 +341,7 @@ void ProjectionGenerator::block_targets(std::uint64_t s, std::uint64_t b, std::u
     const std::uint64_t first = b << block_shift, size = block_end(b) - first, self = self_index(s);
     const bool has_self = self >= first && self < first + size;
     const std::uint64_t avail = size - (has_self ? 1 : 0), self_pos = has_self ? self - first : ~0ull;
-    RandomStream rng(seed_, RngPurpose::connect_block, pr_.index, ((src_first_ + s) << 23) | b);
+    RandomStream16 rng(seed_, RngPurpose::connect_block, pr_.index, ((src_first_ + s) << 23) | b);
     // Positions of [0, avail) are sorted by a bitmap (blocks hold 1024 targets), multiplicities
     // counted aside; position p is target first + p, or first + p + 1 past the excluded self.
     std::uint64_t bitmap[block_size / 64] = {};

@@ -104,24 +104,10 @@ inline std::array<std::uint32_t, 4> philox_counter(RngPurpose purpose, std::uint
                 (static_cast<std::uint32_t>(object_id >> 32) << 12)};
 }
 
-// The Philox outputs of the 16 objects first_object + k under one (purpose, sub_id, counter), in object
-// order: out[4k + w] is word w of philox_block(seed, purpose, sub_id, first_object + k, counter).
-inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
-                                 std::uint64_t first_object, std::uint64_t counter, std::uint32_t* out) {
 #if defined(__AVX512F__)
-    // Counters built and outputs transposed in registers: through memory, each vector load waited for
-    // the 16 scalar stores before it to forward (12 % of the Poisson drive's samples).
-    // The counter words of the first and the last object: they differ only in the object's low word
-    // and, where the low word wraps within the 16, in the word that holds its high bits.
-    const auto first = philox_counter(purpose, sub_id, first_object, counter);
-    const auto last = philox_counter(purpose, sub_id, first_object + 15, counter);
-    const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
-    const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i object = _mm512_add_epi32(broadcast(first[2]), k);
-    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(object, broadcast(first[2]));
-    __m512i x[4] = {broadcast(first[0]), broadcast(first[1]), object,
-                    _mm512_mask_mov_epi32(broadcast(first[3]), wrapped, broadcast(last[3]))};
-    philox_rounds16(seed, x);
+// Sixteen blocks, one per lane of x[0..3] (word w of block k in lane k of x[w]), stored in block order:
+// out[4k + w].
+inline void philox_store16(const __m512i (&x)[4], std::uint32_t* out) {
     constexpr __mmask16 all = 0xFFFF;
     const __m512i t0 = _mm512_maskz_unpacklo_epi32(all, x[0], x[1]),
                   t1 = _mm512_maskz_unpackhi_epi32(all, x[0], x[1]);
@@ -140,10 +126,62 @@ inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::ui
     _mm512_storeu_si512(out + 16, _mm512_maskz_shuffle_i32x4(all, v0, v1, 0xDD));
     _mm512_storeu_si512(out + 32, _mm512_maskz_shuffle_i32x4(all, v2, v3, 0x88));
     _mm512_storeu_si512(out + 48, _mm512_maskz_shuffle_i32x4(all, v2, v3, 0xDD));
+}
+#endif
+
+// The Philox outputs of the 16 objects first_object + k under one (purpose, sub_id, counter), in object
+// order: out[4k + w] is word w of philox_block(seed, purpose, sub_id, first_object + k, counter).
+inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
+                                 std::uint64_t first_object, std::uint64_t counter, std::uint32_t* out) {
+#if defined(__AVX512F__)
+    // Counters built and outputs transposed in registers: through memory, each vector load waited for
+    // the 16 scalar stores before it to forward (12 % of the Poisson drive's samples).
+    // The counter words of the first and the last object: they differ only in the object's low word
+    // and, where the low word wraps within the 16, in the word that holds its high bits.
+    const auto first = philox_counter(purpose, sub_id, first_object, counter);
+    const auto last = philox_counter(purpose, sub_id, first_object + 15, counter);
+    const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
+    const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i object = _mm512_add_epi32(broadcast(first[2]), k);
+    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(object, broadcast(first[2]));
+    __m512i x[4] = {broadcast(first[0]), broadcast(first[1]), object,
+                    _mm512_mask_mov_epi32(broadcast(first[3]), wrapped, broadcast(last[3]))};
+    philox_rounds16(seed, x);
+    philox_store16(x, out);
 #else
     std::uint32_t c[4][16];
     for (int k = 0; k < 16; ++k) {
         const auto w = philox_counter(purpose, sub_id, first_object + static_cast<std::uint64_t>(k), counter);
+        for (int i = 0; i < 4; ++i) c[i][k] = w[i];
+    }
+    philox_batch(seed, c);
+    for (int k = 0; k < 16; ++k)
+        for (int w = 0; w < 4; ++w) out[4 * k + w] = c[w][k];
+#endif
+}
+
+// The Philox outputs of one object's 16 counters first_counter + k, in counter order: out[4k + w] is
+// word w of philox_block(seed, purpose, sub_id, object_id, first_counter + k).
+inline void philox_counters16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
+                              std::uint64_t object_id, std::uint64_t first_counter, std::uint32_t* out) {
+#if defined(__AVX512F__)
+    // The counter words of the first and the last counter: they differ only in the counter's low word
+    // and, where it wraps within the 16, in its high word.
+    const auto first = philox_counter(purpose, sub_id, object_id, first_counter);
+    const auto last = philox_counter(purpose, sub_id, object_id, first_counter + 15);
+    const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
+    const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i low = _mm512_add_epi32(broadcast(first[0]), k);
+    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(low, broadcast(first[0]));
+    __m512i x[4] = {low, _mm512_mask_mov_epi32(broadcast(first[1]), wrapped, broadcast(last[1])),
+                    broadcast(first[2]), broadcast(first[3])};
+    philox_rounds16(seed, x);
+    philox_store16(x, out);
+#else
+    std::uint32_t c[4][16];
+    for (int k = 0; k < 16; ++k) {
+        const auto w =
+            philox_counter(purpose, sub_id, object_id, first_counter + static_cast<std::uint64_t>(k));
         for (int i = 0; i < 4; ++i) c[i][k] = w[i];
     }
     philox_batch(seed, c);
@@ -197,10 +235,13 @@ public:
     // Uniform integer in [0, n) for n < 2^32 from one 32-bit draw, exactly uniform (Lemire 2019: the
     // rare draw in the biased sliver, probability < n / 2^32, is redrawn).
     std::uint32_t below32(std::uint32_t n) {
-        std::uint64_t m = static_cast<std::uint64_t>(next_u32()) * n;
-        if (static_cast<std::uint32_t>(m) < n) {
+        return below32_from(n, [this] { return next_u32(); });
+    }
+    template <class Next> static std::uint32_t below32_from(std::uint32_t n, Next&& next) {
+        std::uint64_t m = static_cast<std::uint64_t>(next()) * n;
+        if (static_cast<std::uint32_t>(m) < n) [[unlikely]] {
             const std::uint32_t threshold = static_cast<std::uint32_t>(-n) % n;
-            while (static_cast<std::uint32_t>(m) < threshold) m = static_cast<std::uint64_t>(next_u32()) * n;
+            while (static_cast<std::uint32_t>(m) < threshold) m = static_cast<std::uint64_t>(next()) * n;
         }
         return static_cast<std::uint32_t>(m >> 32);
     }
@@ -218,6 +259,34 @@ private:
     std::uint64_t counter_ = 0;
     std::array<std::uint32_t, 4> block_{};
     int lane_ = 4;
+};
+
+// RandomStream's draws (the same ones, in the same order) with its blocks computed 16 at a time: for
+// streams that use many (a source row's targets in a block: connectivity builds and regenerated rows).
+class RandomStream16 {
+public:
+    RandomStream16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
+        : seed_(seed), purpose_(purpose), sub_id_(sub_id), object_id_(object_id) {}
+    std::uint32_t next_u32() {
+        if (pos_ == 64) [[unlikely]] {
+            philox_counters16(seed_, purpose_, sub_id_, object_id_, counter_, words_);
+            counter_ += 16;
+            pos_ = 0;
+        }
+        return words_[pos_++];
+    }
+    std::uint32_t below32(std::uint32_t n) {
+        return RandomStream::below32_from(n, [this] { return next_u32(); });
+    }
+
+private:
+    std::uint64_t seed_;
+    RngPurpose purpose_;
+    std::uint32_t sub_id_;
+    std::uint64_t object_id_;
+    std::uint64_t counter_ = 0;
+    std::uint32_t words_[64];
+    int pos_ = 64;
 };
 
 } // namespace nmsim

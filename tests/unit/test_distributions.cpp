@@ -217,6 +217,30 @@ TEST(CounterRng, ConsecutiveObjectsAreEachObjectsPhiloxBlock) {
     }
 }
 
+TEST(CounterRng, ConsecutiveCountersAreEachCountersPhiloxBlock) {
+    // A stream's 16 blocks at once (RandomStream16), across the 2^32 boundary of the counter too.
+    for (const std::uint64_t first : {0ull, 123456ull, (1ull << 32) - 5, (3ull << 32) - 16}) {
+        std::uint32_t out[64];
+        philox_counters16(0x0123456789ABCDEFull, RngPurpose::connect_block, 9, (7ull << 40) | 5, first, out);
+        for (int k = 0; k < 16; ++k) {
+            const auto r = philox_block(0x0123456789ABCDEFull, RngPurpose::connect_block, 9, (7ull << 40) | 5,
+                                        first + k);
+            for (int w = 0; w < 4; ++w)
+                EXPECT_EQ(out[4 * k + w], r[w]) << first << " + " << k << " word " << w;
+        }
+    }
+}
+
+TEST(CounterRng, TheBatchedStreamIsTheStream) {
+    // RandomStream16 gives RandomStream's draws in order, including below32's rare redraws (n near
+    // 2^32 makes them frequent).
+    RandomStream a(42, RngPurpose::connect_block, 3, 1234567);
+    RandomStream16 b(42, RngPurpose::connect_block, 3, 1234567);
+    for (int i = 0; i < 1000; ++i) ASSERT_EQ(a.next_u32(), b.next_u32()) << i;
+    for (const std::uint32_t n : {1u, 7u, 1000u, 0x80000001u, 0xFFFFFFF0u})
+        for (int i = 0; i < 500; ++i) ASSERT_EQ(a.below32(n), b.below32(n)) << n << " draw " << i;
+}
+
 TEST(CounterRng, BatchedSynapseValuesAreTheSingleDraws) {
     // The build draws values in batches; procedural delivery draws them one at a time: same bits.
     const NetworkSpec spec = load_config_text(
