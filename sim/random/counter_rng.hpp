@@ -237,7 +237,8 @@ public:
     std::uint32_t below32(std::uint32_t n) {
         return below32_from(n, [this] { return next_u32(); });
     }
-    template <class Next> static std::uint32_t below32_from(std::uint32_t n, Next&& next) {
+    template <class Next>
+    __attribute__((always_inline)) static std::uint32_t below32_from(std::uint32_t n, Next&& next) {
         std::uint64_t m = static_cast<std::uint64_t>(next()) * n;
         if (static_cast<std::uint32_t>(m) < n) [[unlikely]] {
             const std::uint32_t threshold = static_cast<std::uint32_t>(-n) % n;
@@ -267,7 +268,7 @@ class RandomStream16 {
 public:
     RandomStream16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
         : seed_(seed), purpose_(purpose), sub_id_(sub_id), object_id_(object_id) {}
-    std::uint32_t next_u32() {
+    __attribute__((always_inline)) std::uint32_t next_u32() {
         if (pos_ == 64) [[unlikely]] {
             philox_counters16(seed_, purpose_, sub_id_, object_id_, counter_, words_);
             counter_ += 16;
@@ -275,7 +276,8 @@ public:
         }
         return words_[pos_++];
     }
-    std::uint32_t below32(std::uint32_t n) {
+    // (inlined: GCC called it per draw from the block's loop)
+    __attribute__((always_inline)) std::uint32_t below32(std::uint32_t n) {
         return RandomStream::below32_from(n, [this] { return next_u32(); });
     }
 
