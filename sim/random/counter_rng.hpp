@@ -3,6 +3,7 @@
 // thread count or partitioning.
 #pragma once
 #include <Random123/philox.h>
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -201,18 +202,29 @@ inline std::array<std::uint32_t, 4> philox_block(std::uint64_t seed, RngPurpose 
     return {r[0], r[1], r[2], r[3]};
 }
 
-// A sequential stream of draws for one object (a target neuron, a source row, ...).
-class RandomStream {
+// A sequential stream of draws for one object (a target neuron, a source row, ...), its Philox blocks
+// computed one at a time (RandomStream) or 16 at a time (RandomStream16: the same draws in the same
+// order, for streams that use many, such as a source row's targets in a block).
+template <int Blocks> class BasicRandomStream {
+    static_assert(Blocks == 1 || Blocks == 16);
+
 public:
-    RandomStream(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
+    BasicRandomStream(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
         : seed_(seed), purpose_(purpose), sub_id_(sub_id), object_id_(object_id) {}
 
-    std::uint32_t next_u32() {
-        if (lane_ == 4) {
-            block_ = philox_block(seed_, purpose_, sub_id_, object_id_, counter_++);
-            lane_ = 0;
+    // (forced inline: GCC called the 16-block form per draw from a block's loop)
+    __attribute__((always_inline)) std::uint32_t next_u32() {
+        if (pos_ == 4 * Blocks) [[unlikely]] {
+            if constexpr (Blocks == 1) {
+                const auto block = philox_block(seed_, purpose_, sub_id_, object_id_, counter_);
+                std::copy(block.begin(), block.end(), words_);
+            } else {
+                philox_counters16(seed_, purpose_, sub_id_, object_id_, counter_, words_);
+            }
+            counter_ += Blocks;
+            pos_ = 0;
         }
-        return block_[lane_++];
+        return words_[pos_++];
     }
     // Uniform in [0, 1) with 53 random bits.
     double uniform() {
@@ -234,15 +246,11 @@ public:
     }
     // Uniform integer in [0, n) for n < 2^32 from one 32-bit draw, exactly uniform (Lemire 2019: the
     // rare draw in the biased sliver, probability < n / 2^32, is redrawn).
-    std::uint32_t below32(std::uint32_t n) {
-        return below32_from(n, [this] { return next_u32(); });
-    }
-    template <class Next>
-    __attribute__((always_inline)) static std::uint32_t below32_from(std::uint32_t n, Next&& next) {
-        std::uint64_t m = static_cast<std::uint64_t>(next()) * n;
+    __attribute__((always_inline)) std::uint32_t below32(std::uint32_t n) {
+        std::uint64_t m = static_cast<std::uint64_t>(next_u32()) * n;
         if (static_cast<std::uint32_t>(m) < n) [[unlikely]] {
             const std::uint32_t threshold = static_cast<std::uint32_t>(-n) % n;
-            while (static_cast<std::uint32_t>(m) < threshold) m = static_cast<std::uint64_t>(next()) * n;
+            while (static_cast<std::uint32_t>(m) < threshold) m = static_cast<std::uint64_t>(next_u32()) * n;
         }
         return static_cast<std::uint32_t>(m >> 32);
     }
@@ -258,37 +266,10 @@ private:
     std::uint32_t sub_id_;
     std::uint64_t object_id_;
     std::uint64_t counter_ = 0;
-    std::array<std::uint32_t, 4> block_{};
-    int lane_ = 4;
+    std::uint32_t words_[4 * Blocks];
+    int pos_ = 4 * Blocks;
 };
-
-// RandomStream's draws (the same ones, in the same order) with its blocks computed 16 at a time: for
-// streams that use many (a source row's targets in a block: connectivity builds and regenerated rows).
-class RandomStream16 {
-public:
-    RandomStream16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id, std::uint64_t object_id)
-        : seed_(seed), purpose_(purpose), sub_id_(sub_id), object_id_(object_id) {}
-    __attribute__((always_inline)) std::uint32_t next_u32() {
-        if (pos_ == 64) [[unlikely]] {
-            philox_counters16(seed_, purpose_, sub_id_, object_id_, counter_, words_);
-            counter_ += 16;
-            pos_ = 0;
-        }
-        return words_[pos_++];
-    }
-    // (inlined: GCC called it per draw from the block's loop)
-    __attribute__((always_inline)) std::uint32_t below32(std::uint32_t n) {
-        return RandomStream::below32_from(n, [this] { return next_u32(); });
-    }
-
-private:
-    std::uint64_t seed_;
-    RngPurpose purpose_;
-    std::uint32_t sub_id_;
-    std::uint64_t object_id_;
-    std::uint64_t counter_ = 0;
-    std::uint32_t words_[64];
-    int pos_ = 64;
-};
+using RandomStream = BasicRandomStream<1>;
+using RandomStream16 = BasicRandomStream<16>;
 
 } // namespace nmsim
