@@ -47,7 +47,7 @@ std::uint32_t PackedTable::decode_targets_blocks(std::uint64_t row, std::uint64_
     const unsigned tb = widths_.target, db = widths_.delay, delay_shift = tb + widths_.weight;
     const void* first = words_.data() + row_word_[row];
     const std::uint32_t n = row_entries_[row];
-    RowBlocks::prefetch(first, n, widths_.entry());
+    prefetch_row(row); // all its lines at once: the block loads waited on them one after another (perf)
     // The running target local to `base` (wraps like the 64-bit one; results are below 2^32).
     RowBlocks blocks(first, tb, widths_.entry(), static_cast<std::uint32_t>(target_base_ - base));
     const __m512i delay_mask = _mm512_set1_epi32(static_cast<int>(bits::mask(db)));

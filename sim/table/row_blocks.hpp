@@ -59,14 +59,6 @@ public:
         return synapse;
     }
 
-    // Asks for all of a row's lines at once: it is a random place in a table larger than the caches
-    // (perf: the block loads waited on them one after another).
-    static void prefetch(const void* bytes, std::uint32_t entries, unsigned eb) {
-        const auto* p = static_cast<const char*>(bytes);
-        for (std::uint64_t k = 0; k < (std::uint64_t{entries} * eb + 7) / 8; k += 64)
-            __builtin_prefetch(p + k);
-    }
-
 private:
     // (maskz forms throughout: the unmasked ones trip GCC 12's -Wuninitialized on _mm512_undefined)
     static constexpr __mmask16 all = 0xFFFF;
