@@ -108,7 +108,8 @@ inline void for_each_synapse_target(const ProjectionStorage& storage, const Pack
 }
 
 // for_each_synapse_target into arrays (targets minus `base`, delays) with room for the row's synapses +
-// 16; returns how many. A packed or quantised table decodes in blocks (PackedTable::decode_targets).
+// 16; returns how many. A packed or quantised table decodes through PackedTable::decode_targets (16
+// entries per step where the build has AVX-512 VBMI).
 inline std::uint32_t decode_synapse_targets(const ProjectionStorage& storage, const PackedTable& table,
                                             const ProjectionGenerator& gen, std::uint64_t row,
                                             std::uint64_t t_begin, std::uint64_t t_end, std::uint64_t base,
