@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/spec/errors.hpp"
+#include "sim/table/row_blocks.hpp"
 
 namespace nmsim {
 

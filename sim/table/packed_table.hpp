@@ -11,7 +11,6 @@
 
 #include "sim/spec/capacity.hpp"
 #include "sim/table/bit_io.hpp"
-#include "sim/table/row_blocks.hpp"
 #include "sim/table/zero_page_allocator.hpp"
 
 namespace nmsim {

@@ -1,5 +1,5 @@
-// Decoding a packed row sixteen entries at a time with AVX-512 VBMI (PackedTable's readers use it for
-// entries of up to 25 bits where the build has the instructions). A row starts on a word, and 16
+// Decoding a packed row sixteen entries at a time with AVX-512 VBMI (PackedTable::decode_targets uses it
+// for entries of up to 25 bits where the build has the instructions). A row starts on a word, and 16
 // entries of eb bits span exactly 2 eb bytes, so every block puts lane i at the same byte (i eb / 8)
 // and bit (i eb % 8) of its first byte: one byte permutation brings each lane its entry's four bytes,
 // one variable shift aligns it (eb + 7 <= 32 bits), a prefix sum over the gaps gives the targets, and
