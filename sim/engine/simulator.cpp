@@ -350,6 +350,24 @@ void flush_plastic(const BuiltNetwork& net, int p, std::uint64_t step, Partition
     }
 }
 
+// Adds a static projection's weights into one channel's ring slots. A row whose delay is its table's
+// constant binds that slot once (PackedTable::decode), so the hot loop is decode, one add, one store.
+struct RingAdd {
+    double* const* at; // the channel's slot pointers, by delay
+    std::uint64_t base;
+    __attribute__((always_inline)) void operator()(std::uint64_t t, double w, std::uint32_t d) const {
+        at[d][t - base] += w;
+    }
+    auto bind_delay(std::uint32_t d) const {
+        // Indexing a base-shifted pointer instead (cells[t]: no subtraction per event) measured slower,
+        // 0.39 -> 0.43 s on Brunel, alternating runs.
+        return [ cells = at[d], base = base ](std::uint64_t t, double w, std::uint32_t)
+            __attribute__((always_inline)) {
+            cells[t - base] += w;
+        };
+    }
+};
+
 // Delivers the spikes emitted in step `emitted` (all partitions' lists, ascending ids) into this
 // partition's input buffer: each source's row, each outgoing projection, in table order. With two
 // channels the projection's receptor route picks each target population's channel.
@@ -409,6 +427,13 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                     events += deliver_plastic(net, j, part, row, emitted + 1, ps, send);
                     continue;
                 }
+                if constexpr (K == InputBufferKind::ring && !Touch)
+                    if (const int c = net.channels == 1 ? 0 : ps.channel[j]; c >= 0) {
+                        events += for_each_synapse(
+                            net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,
+                            RingAdd{input.ring_slots() + c * input.ring_stride(), base});
+                        continue;
+                    }
                 if (net.channels == 1)
                     events += for_each_synapse(
                         net.storage[j], part.tables[j], net.generators[j], row, part.begin, part.end,

@@ -110,11 +110,26 @@ private:
     // constants are copied to locals so stores through f cannot force reloads.
     template <FieldMode WM, FieldMode DM, bool Unaligned, class F>
     std::uint32_t decode(std::uint64_t row, F& f) const {
+        // A functor that can bind a delay (the ring's slot for it) is bound once per row when the
+        // delay is the table's constant: its per-event lookup would be a load GCC cannot hoist (it
+        // sits behind the escape branch).
+        if constexpr (DM == FieldMode::absent && requires { f.bind_delay(std::uint32_t{}); }) {
+            auto bound = f.bind_delay(delay_constant_);
+            return decode_entries<WM, DM, Unaligned>(row, bound);
+        } else
+            return decode_entries<WM, DM, Unaligned>(row, f);
+    }
+
+    template <FieldMode WM, FieldMode DM, bool Unaligned, class F>
+    std::uint32_t decode_entries(std::uint64_t row, F& f) const {
         F fn = f; // see for_each_synapse
         const std::uint64_t* words = words_.data() + row_word_[row];
         const std::uint32_t n = row_entries_[row];
         const unsigned tb = widths_.target, wb = widths_.weight, db = widths_.delay, eb = tb + wb + db;
-        const std::uint64_t escape = bits::mask(tb), entry_mask = bits::mask(eb);
+        const std::uint64_t escape = bits::mask(tb);
+        // absent fields have no bits: the entry is its gap (GCC then masks once per entry, not twice)
+        const std::uint64_t entry_mask =
+            WM == FieldMode::absent && DM == FieldMode::absent ? escape : bits::mask(eb);
         const double weight_constant = weight_constant_;
         // offset + base never carries into the sign bit (magnitudes < 2^31): one add sets both
         const std::uint32_t weight_bits = weight_base_bits_ | weight_sign_bit_;

@@ -175,6 +175,40 @@ TEST(PackedTable, DecodingTargetsIntoArraysIsForEachSynapse) {
     EXPECT_GT(checked, 100000u);
 }
 
+namespace {
+// A functor that can bind a delay, as the engine's ring adder: records which path decoded each synapse.
+struct BindingRecorder {
+    std::vector<Synapse>* out;
+    std::uint64_t row;
+    std::uint32_t* bound; // synapses decoded through a bound copy
+    void operator()(std::uint64_t t, double w, std::uint32_t d) const { out->push_back({row, t, w, d}); }
+    auto bind_delay(std::uint32_t d) const {
+        return [*this, d](std::uint64_t t, double w, std::uint32_t) {
+            ++*bound;
+            out->push_back({row, t, w, d});
+        };
+    }
+};
+} // namespace
+
+TEST(PackedTable, AConstantDelayIsBoundOncePerRowAndOnlyThen) {
+    // decode binds the table's constant delay into a functor that offers bind_delay (the engine's
+    // RingAdd); every other delay mode calls the functor itself. The synapses are for_each_synapse's.
+    std::mt19937_64 rng(31);
+    for_every_layout([&](int weight_kind, int delay_kind, unsigned force) {
+        const std::uint64_t rows = 30, base = rng() % 500, span = 1 + rng() % 5000;
+        auto syn = random_synapses(rng, rows, base, span, 2000 + rng() % 2000, weight_kind, delay_kind);
+        PackedTable t;
+        const auto expect = round_trip(syn, rows, base, base + span, force, &t);
+        std::vector<Synapse> got;
+        std::uint32_t bound = 0;
+        for (std::uint64_t r = 0; r < rows; ++r) t.for_each_synapse(r, BindingRecorder{&got, r, &bound});
+        ASSERT_EQ(got, expect) << "weights " << weight_kind << " delays " << delay_kind;
+        const bool constant = t.widths().delay_mode == FieldMode::absent;
+        EXPECT_EQ(bound, constant ? got.size() : 0u) << "delays " << delay_kind;
+    });
+}
+
 TEST(PackedTable, MultapsesAndEmptyRows) {
     std::vector<Synapse> syn = {
         {0, 5, 1.0, 1}, {0, 5, 1.0, 1}, {0, 5, 2.0, 1}, {3, 0, 1.0, 1}, {3, 9, 1.0, 1}};
