@@ -3,6 +3,7 @@
 // and the one function every reader of synapses (engine, tests) goes through, whatever the rung.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,18 @@ inline std::uint32_t for_each_synapse(const ProjectionStorage& storage, const Pa
     default:
         return table.for_each_synapse(row, f);
     }
+}
+
+// The one delay every synapse of the projection has, where it has one: a table without a delay field,
+// or regenerated values whose delay is not drawn (not known for kernel rows: empty).
+inline std::optional<std::uint32_t> constant_delay(const ProjectionStorage& storage, const PackedTable& table,
+                                                   const ProjectionGenerator& gen) {
+    if (storage.kind == StorageKind::packed || storage.kind == StorageKind::quantised) {
+        if (table.widths().delay_mode == FieldMode::absent) return table.delay_constant();
+        return std::nullopt;
+    }
+    if (gen.has_kernel() || gen.values().delay_drawn()) return std::nullopt;
+    return gen.values().delay_constant();
 }
 
 // Calls f(target, delay_steps) for every synapse of a row, in for_each_synapse's order, without the

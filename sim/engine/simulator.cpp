@@ -204,8 +204,24 @@ void setup_partition(BuiltNetwork& net, const Layout& layout, int p, InputBuffer
 template <class Send>
 [[gnu::noinline]] void send_batch(Send send, std::size_t m, const std::uint32_t* target,
                                   const std::uint32_t* delay, const double* w, std::uint64_t base) {
+    if constexpr (requires { send.cells; })
+        if (send.cells) { // the row's one ring slot: the targets are its indices already
+            for (std::size_t k = 0; k < m; ++k) send.cells[target[k]] += w[k];
+            return;
+        }
     for (std::size_t k = 0; k < m; ++k) send(target[k] + base, delay[k], w[k]);
 }
+
+// A plastic row's sends: send(t, d, w) per synapse, and `cells` (its ring slot, indexed by target -
+// base) where every synapse of the row lands in one slot (a fixed channel, one delay) for send_batch
+// to add into directly: no channel or slot lookup per synapse.
+template <class Send> struct RowSend {
+    Send send;
+    double* cells;
+    __attribute__((always_inline)) void operator()(std::uint64_t t, std::uint32_t d, double w) {
+        send(t, d, w);
+    }
+};
 
 // The pair rule's row: stdp_pair_update per synapse, stdp_update_recent where it falls short.
 template <bool Additive, bool Facilitate, bool Spike, bool Round, class Send>
@@ -424,7 +440,14 @@ void deliver(const BuiltNetwork& net, const Layout& layout, int p,
                         while (t >= route.segments[k].end) ++k;
                         sink(t, route.channel(k, w), d, w);
                     };
-                    events += deliver_plastic(net, j, part, row, emitted + 1, ps, send);
+                    // One channel only: with two, a learned weight's sign may pick the channel.
+                    double* cells = nullptr;
+                    if constexpr (K == InputBufferKind::ring && !Touch)
+                        if (net.channels == 1)
+                            if (const auto d =
+                                    constant_delay(net.storage[j], part.tables[j], net.generators[j]))
+                                cells = input.ring_slots()[*d];
+                    events += deliver_plastic(net, j, part, row, emitted + 1, ps, RowSend{send, cells});
                     continue;
                 }
                 if constexpr (K == InputBufferKind::ring && !Touch)

@@ -44,6 +44,8 @@ public:
     std::uint64_t target_base() const { return target_base_; }
     std::uint64_t escapes() const { return escapes_; }
     std::uint32_t max_delay_steps() const { return max_delay_; }
+    // Every synapse's delay when the table stores none (delay mode absent).
+    std::uint32_t delay_constant() const { return delay_constant_; }
     // The smallest delay written (~0u for a table without synapses; 0 when not known).
     std::uint32_t min_delay_steps() const { return min_delay_; }
     // Bytes held: packed words, row index, lookup tables.
