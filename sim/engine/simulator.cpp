@@ -660,7 +660,7 @@ RunResult simulate(BuiltNetwork& net, const RunOptions& options) {
     // communication): nothing a partition emits can reach another before the slice ends, so one
     // barrier per slice suffices. Each slot's input still adds in emission order (emission step, then
     // id), so the spikes are those of a step-by-step exchange. Plastic rows catch up with post spikes
-    // in step order, so plastic networks exchange every step.
+    // in step order within the slice (deliver_in_step_order), so plastic networks exchange per slice too.
     const std::uint64_t slice = std::min(delivery_slice(net), options.exchange_steps.value_or(~0ull));
     if (slice == 0) throw std::invalid_argument("exchange_steps must be at least 1");
     result.exchange_steps = slice;

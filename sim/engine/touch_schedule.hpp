@@ -37,24 +37,7 @@ public:
     }
 
     // The neurons marked for `step`, ascending; their slot is free for step + slots afterwards.
-    const std::vector<std::uint32_t>& take(std::uint64_t step) {
-        const std::uint64_t s = step % slots_;
-        std::uint64_t* bits = bits_.data() + s * words_;
-        // Unless very few are marked, reading the bitmap in order is cheaper than sorting the list.
-        if (lists_[s].size() * 16 > words_) {
-            taken_.clear();
-            for (std::uint64_t w = 0; w < words_; ++w)
-                for (std::uint64_t word = std::exchange(bits[w], 0); word; word &= word - 1)
-                    taken_.push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(word)));
-            lists_[s].clear();
-            return taken_;
-        }
-        taken_.swap(lists_[s]);
-        lists_[s].clear();
-        if (!std::is_sorted(taken_.begin(), taken_.end())) std::sort(taken_.begin(), taken_.end());
-        for (const std::uint32_t t : taken_) bits[t >> 6] = 0;
-        return taken_;
-    }
+    const std::vector<std::uint32_t>& take(std::uint64_t step);
 
     std::uint64_t bytes() const { return bits_.size() * sizeof(std::uint64_t); }
 

@@ -2,7 +2,9 @@
 // spikes, and traces within 1e-12; the choice per population; sparse Poisson arrival streams.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "models/idle_steps.hpp"
@@ -10,6 +12,7 @@
 #include "sim/config/config_loader.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/engine/stimuli.hpp"
+#include "sim/engine/touch_schedule.hpp"
 
 using namespace nmsim;
 
@@ -76,6 +79,39 @@ Comparison compare_modes(const std::string& model, const std::map<std::string, d
 }
 
 } // namespace
+
+TEST(TouchSchedule, TakesEachStepsMarksAscendingOnceAndClearsThem) {
+    // From a few marks per step (the sorted list) to full words (the bitmap, read 16 positions at a
+    // time where the build has AVX-512 VBMI2): words with 0, 1-16, 17-32, 33-48 and 49-64 marks, each
+    // neuron marked twice, a step marked up to the horizon ahead, over many rounds of the slots.
+    std::mt19937_64 rng(5);
+    const std::uint64_t neurons = 64 * 40 + 17;
+    TouchSchedule touch;
+    touch.init(neurons, 3);
+    std::vector<std::uint32_t> lane(64);
+    std::iota(lane.begin(), lane.end(), 0u);
+    for (std::uint64_t step = 0; step < 300; ++step) {
+        const std::uint64_t at = step + rng() % 4;
+        const int density = static_cast<int>(step % 6); // 0: a mark in about one word of 40
+        std::vector<std::uint32_t> expect;
+        for (std::uint64_t w = 0; w * 64 < neurons; ++w) {
+            const unsigned count = density == 0 ? (rng() % 40 == 0)
+                                   : density == 5
+                                       ? static_cast<unsigned>(rng() % 64) + 1
+                                       : 16 * (density - 1) + 1 + static_cast<unsigned>(rng() % 16);
+            std::shuffle(lane.begin(), lane.end(), rng);
+            for (unsigned k = 0; k < count; ++k)
+                if (w * 64 + lane[k] < neurons)
+                    expect.push_back(static_cast<std::uint32_t>(w * 64 + lane[k]));
+        }
+        for (int twice = 0; twice < 2; ++twice)
+            for (const std::uint32_t t : expect) touch.mark(t, at);
+        std::sort(expect.begin(), expect.end());
+        for (std::uint64_t s = step; s < at; ++s) EXPECT_TRUE(touch.take(s).empty()) << s;
+        ASSERT_EQ(touch.take(at), expect) << "step " << at << " density " << density;
+        step = at;
+    }
+}
 
 TEST(EventMode, LifDeltaFollowsTheClockSpikeForSpike) {
     for (const std::uint64_t neurons : {std::uint64_t{1}, table_gap}) {
