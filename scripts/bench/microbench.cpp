@@ -51,6 +51,22 @@ void DeliverRows(benchmark::State& state) {
 }
 BENCHMARK(DeliverRows)->Arg(0)->Arg(4)->Arg(6)->Arg(8)->Arg(14)->Arg(16);
 
+// A plastic row's targets and delays into arrays (PackedTable::decode_targets: 16 entries per AVX-512
+// VBMI step where the build has it), the first step of an STDP catch-up.
+void DecodeTargets(benchmark::State& state) {
+    const PackedTable table = brunel_like(0);
+    std::vector<std::uint32_t> targets(1100 + 16), delays(1100 + 16);
+    std::uint64_t row = 0, synapses = 0;
+    for (auto _ : state) {
+        synapses += table.decode_targets(row, 0, targets.data(), delays.data());
+        benchmark::DoNotOptimize(targets.data());
+        row = (row + 7) % table.rows();
+    }
+    state.counters["synapses/s"] =
+        benchmark::Counter(static_cast<double>(synapses), benchmark::Counter::kIsRate);
+}
+BENCHMARK(DecodeTargets);
+
 void PoissonDraw(benchmark::State& state) {
     NetworkSpec spec;
     spec.simulation.dt = 0.1;
