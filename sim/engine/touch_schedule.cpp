@@ -26,27 +26,19 @@ std::size_t take_set_bits(std::uint64_t* bits, std::uint64_t words, std::uint32_
         bits[w] = 0;
         const __m512i pos = _mm512_maskz_compress_epi8(m, iota);
         const __m512i base = _mm512_set1_epi32(static_cast<int>(w * 64));
-        // 16 positions are stored whatever the count (the room past it): rarely more are set
-        _mm512_storeu_si512(
-            o, _mm512_add_epi32(_mm512_maskz_cvtepu8_epi32(all, _mm512_maskz_extracti32x4_epi32(0xF, pos, 0)),
-                                base));
-        const int c = std::popcount(m);
-        if (c > 16) [[unlikely]] {
+        // positions 16 Q .. 16 Q + 15, widened to 32 bits, stored whatever the count (the room past it)
+        const auto put = [&]<int Q>() {
             _mm512_storeu_si512(
-                o + 16,
+                o + 16 * Q,
                 _mm512_add_epi32(
-                    _mm512_maskz_cvtepu8_epi32(all, _mm512_maskz_extracti32x4_epi32(0xF, pos, 1)), base));
-            if (c > 32) {
-                _mm512_storeu_si512(
-                    o + 32,
-                    _mm512_add_epi32(
-                        _mm512_maskz_cvtepu8_epi32(all, _mm512_maskz_extracti32x4_epi32(0xF, pos, 2)), base));
-                if (c > 48)
-                    _mm512_storeu_si512(
-                        o + 48, _mm512_add_epi32(_mm512_maskz_cvtepu8_epi32(
-                                                     all, _mm512_maskz_extracti32x4_epi32(0xF, pos, 3)),
-                                                 base));
-            }
+                    _mm512_maskz_cvtepu8_epi32(all, _mm512_maskz_extracti32x4_epi32(0xF, pos, Q)), base));
+        };
+        put.template operator()<0>();
+        const int c = std::popcount(m);
+        if (c > 16) [[unlikely]] { // rarely more than 16 of a word's 64 neurons at once
+            put.template operator()<1>();
+            if (c > 32) put.template operator()<2>();
+            if (c > 48) put.template operator()<3>();
         }
         o += c;
     }
