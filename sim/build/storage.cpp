@@ -44,6 +44,13 @@ std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionG
     return rungs;
 }
 
+// A plastic run over regenerated rows relative to one over a packed table of the same connectivity:
+// Brunel with plastic fixed_outdegree E->E, 1 s, 2 threads, 3.34 vs 1.85-1.93 s (docs/plasticity.md).
+// The catch-up's own work, the same in both, dilutes the row's regeneration (2x per static event).
+double plastic_row_cost(const ProjectionGenerator& gen) {
+    return gen.has_kernel() ? 1.0 : 1.8;
+}
+
 } // namespace
 
 StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& gen, StorageKind kind,
@@ -105,12 +112,25 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
         const ProjectionGenerator& gen = generators[j];
         ProjectionStorage& st = out[j];
         if (pr.plasticity.enabled && !chip_run) {
-            // Learned weights live in their own array of levels: the table holds connectivity only.
-            st.kind = gen.rows_regenerable() ? StorageKind::procedural
-                      : values_drawn(pr)     ? StorageKind::procedural_weights
-                                             : StorageKind::packed;
-            st.reason = "plastic: weights learned in their own 16-bit levels, connectivity " +
-                        std::string(st.kind == StorageKind::procedural ? "regenerated" : "in a packed table");
+            // Learned weights live in their own array of levels, so the rungs differ only in where the
+            // connectivity comes from: a table (drawn initial values regenerated, not stored beside the
+            // levels) or regenerated rows, which auto takes within the delivery budget (by default).
+            const StorageKind table =
+                values_drawn(pr) ? StorageKind::procedural_weights : StorageKind::packed;
+            const bool regenerable =
+                gen.rows_regenerable() && pr.connector.rule != ConnectorRule::distance_dependent;
+            const bool rows =
+                regenerable &&
+                (pr.storage.kind == StorageKind::procedural ||
+                 (pr.storage.kind == StorageKind::automatic && plastic_row_cost(gen) <= budget));
+            st.kind = rows ? StorageKind::procedural : table;
+            st.reason = fmt::format("plastic{}: weights learned in their own {}-bit levels, connectivity {}",
+                                    pr.storage.kind == StorageKind::automatic ? " (auto)" : "",
+                                    pr.plasticity.weight_bits, rows ? "regenerated" : "in a packed table");
+            if (pr.storage.kind == StorageKind::quantised)
+                st.reason += " (quantised applies to static weights)";
+            else if (pr.storage.kind == StorageKind::procedural && !rows)
+                st.reason += " (this rule's rows cannot be regenerated)";
         } else if (chip_run) {
             st.reason = "chip run: values stored as the chip rounds them";
         } else if (pr.storage.kind == StorageKind::automatic) {

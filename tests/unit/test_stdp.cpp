@@ -243,6 +243,36 @@ TEST(Stdp, ClockAndEventEnginesLearnTheSame) {
     }
 }
 
+TEST(Stdp, PlasticProjectionsHoldTheirConnectivityAsAsked) {
+    // A plastic fixed_outdegree projection: auto regenerates its rows within the default budget, takes a
+    // table under a tighter one, and an explicit packed keeps the table (its drawn initial weights are
+    // regenerated once, not stored beside the levels: procedural_weights). Same spikes and weights.
+    const std::string yaml = learning_network("{rule: stdp, A_plus: 0.05, A_minus: 0.06, w_max: 1.0}", "1.5");
+    const struct {
+        const char* set;
+        StorageKind kind;
+    } cases[] = {{"simulation.storage=auto", StorageKind::procedural},
+                 {"simulation.storage_budget=1.5", StorageKind::procedural_weights},
+                 {"projections.ee.synapse.storage=packed", StorageKind::procedural_weights},
+                 {"projections.ee.synapse.storage=procedural", StorageKind::procedural}};
+    std::vector<std::vector<double>> weights, spikes;
+    for (const auto& c : cases) {
+        NetworkSpec spec = load_config_text(yaml, "storage.yaml", {c.set});
+        spec.simulation.threads = 2;
+        const RunOutcome o = run_network(std::move(spec), RunSettings{});
+        const ProjectionStorage& st = o.summary.projections.at(0).storage;
+        EXPECT_EQ(st.kind, c.kind) << c.set << ": " << st.reason;
+        EXPECT_NE(st.reason.find("plastic"), std::string::npos) << st.reason;
+        weights.push_back(o.result.edges.at(0).weights);
+        spikes.push_back(o.result.spikes.at("E").times_ms);
+    }
+    EXPECT_GT(spikes[0].size(), 100u);
+    for (std::size_t k = 1; k < spikes.size(); ++k) {
+        EXPECT_EQ(spikes[k], spikes[0]) << cases[k].set;
+        EXPECT_EQ(weights[k], weights[0]) << cases[k].set;
+    }
+}
+
 TEST(Stdp, BitwiseTheSameForOneTwoAndThreeThreads) {
     expect_deterministic_learning("{rule: stdp, A_plus: 0.05, A_minus: 0.06, w_max: 1.0}");
 }
