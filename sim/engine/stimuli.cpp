@@ -148,6 +148,13 @@ void StimulusDriver::add_stream(const StimulusSpec& st, double lambda, std::uint
     streams_.push_back(std::move(s));
 }
 
+std::uint64_t StimulusDriver::stream_bytes() const {
+    std::uint64_t b = rescheduled_.capacity() * sizeof(Arrival);
+    for (const PoissonStream& s : streams_)
+        for (const auto& bucket : s.calendar) b += sizeof bucket + bucket.capacity() * sizeof(Arrival);
+    return b;
+}
+
 bool StimulusDriver::schedule(const PoissonStream& s, Arrival& e, std::uint64_t after) const {
     const auto r = philox_block(seed_, RngPurpose::poisson_stream, s.index, begin_ + (e.neuron & 0x7FFFFFFFu),
                                 e.ordinal);
@@ -184,6 +191,10 @@ void StimulusDriver::apply_streams(std::uint64_t step, double* syn, std::uint64_
             if (schedule(s, e, step + 1)) rescheduled_.push_back(e);
         }
         bucket.resize(keep);
+        // An emptied bucket gives its memory back: it refills over the next lap, and kept, every bucket's
+        // capacity would grow to the most it ever held (near buckets hold the most, and each is near once
+        // a lap): with a 500-step mean gap, ~8x the arrivals waiting (sparse_1m: +210 MB in 2 s).
+        if (keep == 0) std::vector<Arrival>().swap(bucket);
         for (const Arrival& e : rescheduled_) s.calendar[e.step % calendar_steps].push_back(e);
     }
 }

@@ -34,6 +34,8 @@ public:
     // gets every neuron that a spike reaches.
     void apply(std::uint64_t step, double* syn, std::uint64_t n, double* current,
                TouchSchedule* touch = nullptr);
+    // Bytes held by the sparse Poisson sources' calendars (their arrivals waiting, and the buckets).
+    std::uint64_t stream_bytes() const;
 
 private:
     struct Range {

@@ -353,6 +353,10 @@ stimuli:
     EXPECT_NEAR(var / mean, 1.0, 0.1) << "Poisson: variance = mean";
     const double lambda = 0.005; // P(2 or more | 1 or more)
     EXPECT_NEAR(static_cast<double>(multiple) / steps_with, 1 - lambda / std::expm1(lambda), 0.002);
+    // Its calendar holds about the arrivals waiting (one per neuron), not each bucket's largest
+    // occupancy over the laps (20 steps of 4096 at this rate's 200-step mean gap: ~20x as much).
+    const std::uint64_t waiting = 2000 * 24, buckets = 4096 * sizeof(std::vector<int>);
+    EXPECT_LT(driver.stream_bytes(), buckets + 4 * waiting) << driver.stream_bytes();
     // The same arrivals whatever the partitioning: a partition's driver keys by global id.
     StimulusDriver part(spec, 1000, 2000, 1), whole(spec, 0, 2000, 1);
     std::vector<double> psyn(1000, 0.0), pcur(1000, 0.0), wsyn(2000, 0.0);
