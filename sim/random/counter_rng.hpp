@@ -130,30 +130,30 @@ inline void philox_store16(const __m512i (&x)[4], std::uint32_t* out) {
 }
 #endif
 
-// The Philox outputs of the 16 objects first_object + k under one (purpose, sub_id, counter), in object
-// order: out[4k + w] is word w of philox_block(seed, purpose, sub_id, first_object + k, counter).
-inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
-                                 std::uint64_t first_object, std::uint64_t counter, std::uint32_t* out) {
+// Sixteen Philox blocks whose counter words are first's, except word Lo, which counts up by one per block,
+// and word Hi, which is last's from the block where Lo wraps round: 16 consecutive objects (Lo 2, Hi 3)
+// or 16 consecutive counters of one object (Lo 0, Hi 1). first and last: philox_counter of blocks 0
+// and 15. Out in block order: out[4k + w] is word w of block k.
+template <int Lo, int Hi>
+inline void philox_sequence16(std::uint64_t seed, const std::array<std::uint32_t, 4>& first,
+                              const std::array<std::uint32_t, 4>& last, std::uint32_t* out) {
 #if defined(__AVX512F__)
     // Counters built and outputs transposed in registers: through memory, each vector load waited for
     // the 16 scalar stores before it to forward (12 % of the Poisson drive's samples).
-    // The counter words of the first and the last object: they differ only in the object's low word
-    // and, where the low word wraps within the 16, in the word that holds its high bits.
-    const auto first = philox_counter(purpose, sub_id, first_object, counter);
-    const auto last = philox_counter(purpose, sub_id, first_object + 15, counter);
     const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
     const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i object = _mm512_add_epi32(broadcast(first[2]), k);
-    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(object, broadcast(first[2]));
-    __m512i x[4] = {broadcast(first[0]), broadcast(first[1]), object,
-                    _mm512_mask_mov_epi32(broadcast(first[3]), wrapped, broadcast(last[3]))};
+    __m512i x[4] = {broadcast(first[0]), broadcast(first[1]), broadcast(first[2]), broadcast(first[3])};
+    x[Lo] = _mm512_add_epi32(x[Lo], k);
+    x[Hi] = _mm512_mask_mov_epi32(x[Hi], _mm512_cmplt_epu32_mask(x[Lo], broadcast(first[Lo])),
+                                  broadcast(last[Hi]));
     philox_rounds16(seed, x);
     philox_store16(x, out);
 #else
     std::uint32_t c[4][16];
-    for (int k = 0; k < 16; ++k) {
-        const auto w = philox_counter(purpose, sub_id, first_object + static_cast<std::uint64_t>(k), counter);
-        for (int i = 0; i < 4; ++i) c[i][k] = w[i];
+    for (std::uint32_t k = 0; k < 16; ++k) {
+        for (int i = 0; i < 4; ++i) c[i][k] = first[i];
+        c[Lo][k] = first[Lo] + k;
+        if (c[Lo][k] < first[Lo]) c[Hi][k] = last[Hi];
     }
     philox_batch(seed, c);
     for (int k = 0; k < 16; ++k)
@@ -161,34 +161,20 @@ inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::ui
 #endif
 }
 
+// The Philox outputs of the 16 objects first_object + k under one (purpose, sub_id, counter), in object
+// order: out[4k + w] is word w of philox_block(seed, purpose, sub_id, first_object + k, counter).
+inline void philox_consecutive16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
+                                 std::uint64_t first_object, std::uint64_t counter, std::uint32_t* out) {
+    philox_sequence16<2, 3>(seed, philox_counter(purpose, sub_id, first_object, counter),
+                            philox_counter(purpose, sub_id, first_object + 15, counter), out);
+}
+
 // The Philox outputs of one object's 16 counters first_counter + k, in counter order: out[4k + w] is
 // word w of philox_block(seed, purpose, sub_id, object_id, first_counter + k).
 inline void philox_counters16(std::uint64_t seed, RngPurpose purpose, std::uint32_t sub_id,
                               std::uint64_t object_id, std::uint64_t first_counter, std::uint32_t* out) {
-#if defined(__AVX512F__)
-    // The counter words of the first and the last counter: they differ only in the counter's low word
-    // and, where it wraps within the 16, in its high word.
-    const auto first = philox_counter(purpose, sub_id, object_id, first_counter);
-    const auto last = philox_counter(purpose, sub_id, object_id, first_counter + 15);
-    const auto broadcast = [](std::uint32_t v) { return _mm512_set1_epi32(static_cast<int>(v)); };
-    const __m512i k = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i low = _mm512_add_epi32(broadcast(first[0]), k);
-    const __mmask16 wrapped = _mm512_cmplt_epu32_mask(low, broadcast(first[0]));
-    __m512i x[4] = {low, _mm512_mask_mov_epi32(broadcast(first[1]), wrapped, broadcast(last[1])),
-                    broadcast(first[2]), broadcast(first[3])};
-    philox_rounds16(seed, x);
-    philox_store16(x, out);
-#else
-    std::uint32_t c[4][16];
-    for (int k = 0; k < 16; ++k) {
-        const auto w =
-            philox_counter(purpose, sub_id, object_id, first_counter + static_cast<std::uint64_t>(k));
-        for (int i = 0; i < 4; ++i) c[i][k] = w[i];
-    }
-    philox_batch(seed, c);
-    for (int k = 0; k < 16; ++k)
-        for (int w = 0; w < 4; ++w) out[4 * k + w] = c[w][k];
-#endif
+    philox_sequence16<0, 1>(seed, philox_counter(purpose, sub_id, object_id, first_counter),
+                            philox_counter(purpose, sub_id, object_id, first_counter + 15), out);
 }
 
 // Four 32-bit words for one (key, counter).
