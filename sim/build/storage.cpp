@@ -34,13 +34,17 @@ bool values_drawn(const ProjectionSpec& pr) {
            (!pr.weight.is_constant() || !pr.delay.is_constant());
 }
 
+// Whether auto may regenerate the projection's rows. A distance row is regenerated pair by pair over
+// every target: never worth it automatically (a configured `procedural` still does it).
+bool auto_regenerates(const ProjectionSpec& pr, const ProjectionGenerator& gen) {
+    return gen.rows_regenerable() && pr.connector.rule != ConnectorRule::distance_dependent;
+}
+
 // The exact rungs a projection can take, from most to least memory.
 std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionGenerator& gen) {
     std::vector<StorageKind> rungs = {StorageKind::packed};
     if (values_drawn(pr)) rungs.push_back(StorageKind::procedural_weights);
-    // A distance row is regenerated pair by pair over every target: never worth it automatically.
-    if (gen.rows_regenerable() && pr.connector.rule != ConnectorRule::distance_dependent)
-        rungs.push_back(StorageKind::procedural);
+    if (auto_regenerates(pr, gen)) rungs.push_back(StorageKind::procedural);
     return rungs;
 }
 
@@ -117,12 +121,9 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
             // levels) or regenerated rows, which auto takes within the delivery budget (by default).
             const StorageKind table =
                 values_drawn(pr) ? StorageKind::procedural_weights : StorageKind::packed;
-            const bool regenerable =
-                gen.rows_regenerable() && pr.connector.rule != ConnectorRule::distance_dependent;
-            const bool rows =
-                regenerable &&
-                (pr.storage.kind == StorageKind::procedural ||
-                 (pr.storage.kind == StorageKind::automatic && plastic_row_cost(gen) <= budget));
+            const bool rows = (pr.storage.kind == StorageKind::procedural && gen.rows_regenerable()) ||
+                              (pr.storage.kind == StorageKind::automatic && auto_regenerates(pr, gen) &&
+                               plastic_row_cost(gen) <= budget);
             st.kind = rows ? StorageKind::procedural : table;
             st.reason = fmt::format("plastic{}: weights learned in their own {}-bit levels, connectivity {}",
                                     pr.storage.kind == StorageKind::automatic ? " (auto)" : "",

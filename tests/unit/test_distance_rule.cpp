@@ -83,3 +83,17 @@ TEST(DistanceRule, ConfigErrorsNameTheKey) {
                   .find("not a parameter of rule"),
               std::string::npos);
 }
+
+TEST(DistanceRule, APlasticProjectionRegeneratesItsRowsOnlyWhenAsked) {
+    // auto never regenerates a distance row (pair by pair over every target); a configured procedural
+    // does, for plastic projections as for static ones.
+    const std::string plastic =
+        "nmsim: 1\npopulations:\n  G: {size: 100, model: lif_delta, positions: " + grid(10) +
+        "}\nprojections:\n  P: {source: G, target: G, connector: {rule: distance_dependent, p: d < 1.5}, "
+        "synapse: {weight: 0.1, delay: 1.0, plasticity: {rule: stdp, w_max: 1.0}}}\n";
+    const NetworkSpec automatic = load_config_text(plastic, "c");
+    EXPECT_EQ(build_network(automatic, 2).storage[0].kind, StorageKind::packed);
+    const NetworkSpec asked = load_config_text(plastic, "c", {"projections.P.synapse.storage=procedural"});
+    const BuiltNetwork net = build_network(asked, 2);
+    EXPECT_EQ(net.storage[0].kind, StorageKind::procedural) << net.storage[0].reason;
+}
