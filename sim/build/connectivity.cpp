@@ -97,7 +97,11 @@ ProjectionGenerator::ProjectionGenerator(const NetworkSpec& spec, const Projecti
             if (!pr_.connector.allow_autapses) self_offset_ = seg.index_offset;
         }
     }
-    if (pr_.connector.rule == ConnectorRule::fixed_total_number) split_total_over_sources();
+    if (pr_.connector.rule == ConnectorRule::fixed_total_number)
+        row_counts_ = split_over_sources(pr_.connector.degree, RngPurpose::connect_total);
+    if (pr_.connector.rule == ConnectorRule::fixed_indegree && pr_.connector.allow_multapses &&
+        self_offset_ == ~0ull)
+        lay_out_slots();
     if (pr_.connector.rule == ConnectorRule::distance_dependent) {
         const auto& c = pr_.connector;
         distance_p_ = DistanceProbability(c.distance_p, spec.vars);
@@ -248,21 +252,22 @@ void ProjectionGenerator::clip_as_lava_dense(const NetworkSpec& spec) {
     values_.clip_as_lava_dense(lo, hi, pr_.num_weight_bits);
 }
 
-void ProjectionGenerator::split_total_over_sources() {
-    // The N synapses spread uniformly over the (source, target) pairs: per source a multinomial
+std::vector<std::uint64_t> ProjectionGenerator::split_over_sources(std::uint64_t total,
+                                                                   RngPurpose purpose) const {
+    // The synapses spread uniformly over the (source, target) pairs: per source a multinomial
     // (binomial splits down a tree over source ranges) or, without multapses, a multivariate
     // hypergeometric. Every source has the same number of targets available.
     const std::uint64_t per_source = n_tgt_ - (self_offset_ != ~0ull ? 1 : 0);
-    row_counts_.assign(n_src_, 0);
+    std::vector<std::uint64_t> counts(n_src_, 0);
     auto split = [&](auto&& self, std::uint64_t node, std::uint64_t lo, std::uint64_t hi,
                      std::uint64_t n) -> void {
         if (n == 0) return;
         if (hi - lo == 1) {
-            row_counts_[lo] = n;
+            counts[lo] = n;
             return;
         }
         const std::uint64_t mid = lo + (hi - lo) / 2;
-        RandomStream rng(seed_, RngPurpose::connect_total, pr_.index, node);
+        RandomStream rng(seed_, purpose, pr_.index, node);
         const double u = rng.uniform();
         const std::uint64_t left =
             pr_.connector.allow_multapses
@@ -271,7 +276,162 @@ void ProjectionGenerator::split_total_over_sources() {
         self(self, 2 * node, lo, mid, left);
         self(self, 2 * node + 1, mid, hi, n - left);
     };
-    split(split, 1, 0, n_src_, pr_.connector.degree);
+    if (n_src_ > 0) split(split, 1, 0, n_src_, total);
+    return counts;
+}
+
+void ProjectionGenerator::lay_out_slots() {
+    slot_count_ = n_tgt_ * pr_.connector.degree;
+    if (slot_count_ > (std::uint64_t{1} << 48) || n_src_ == 0) return; // too large: targets draw
+    const auto k0 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, 0, 0),
+               k1 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, 0, 1);
+    slots_ = SlotPermutation(slot_count_, {k0[0], k0[1], k0[2], k0[3], k1[0], k1[1]});
+    slots_fit32_ = !slots_.wide() && slot_count_ + pr_.connector.degree <= (std::uint64_t{1} << 32);
+    const auto counts = split_over_sources(slots_.size(), RngPurpose::connect_slots);
+    slot_start_.assign(n_src_ + 1, 0);
+    for (std::uint64_t s = 0; s < n_src_; ++s) slot_start_[s + 1] = slot_start_[s] + counts[s];
+    // Guide: at most n_src_ buckets of 2^guide_shift_ positions, each naming the owner of its first.
+    guide_shift_ = 0;
+    while (((slots_.size() - 1) >> guide_shift_) >= n_src_) ++guide_shift_;
+    slot_guide_.assign(((slots_.size() - 1) >> guide_shift_) + 1, 0);
+    std::uint64_t s = 0;
+    for (std::size_t g = 0; g < slot_guide_.size(); ++g) {
+        const std::uint64_t r = static_cast<std::uint64_t>(g) << guide_shift_;
+        while (slot_start_[s + 1] <= r) ++s;
+        slot_guide_[g] = static_cast<std::uint32_t>(s);
+    }
+}
+
+void ProjectionGenerator::slot_sources(std::uint64_t idx, std::uint64_t* positions,
+                                       std::uint64_t* owners) const {
+    const std::uint64_t k_in = pr_.connector.degree, first = idx * k_in;
+    std::uint64_t k = 0;
+#if defined(__AVX512F__)
+    if (slots_fit32_) {
+        // The K consecutive slots as (L, R) parts, 64 per step, inverted 16 lanes at a time.
+        const std::uint64_t b = slots_.part_modulus();
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i vb = _mm512_set1_epi32(static_cast<int>(b)), one = _mm512_set1_epi32(1);
+        std::uint64_t l0 = first / b, r0 = first % b;
+        constexpr int lanes_n = 4;
+        alignas(64) std::uint32_t pre[16 * lanes_n];
+        for (; k < k_in; k += 16 * lanes_n) {
+            __m512i ll[lanes_n], rr[lanes_n];
+            for (int j = 0; j < lanes_n; ++j) {
+                rr[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(r0 + 16 * j)), iota);
+                const __mmask16 carry = _mm512_cmpge_epu32_mask(rr[j], vb);
+                rr[j] = _mm512_mask_sub_epi32(rr[j], carry, rr[j], vb);
+                ll[j] = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(l0)), carry,
+                                              _mm512_set1_epi32(static_cast<int>(l0)), one);
+            }
+            slots_.inverse16(ll, rr);
+            for (int j = 0; j < lanes_n; ++j) _mm512_store_si512(pre + 16 * j, ll[j]);
+            for (std::uint64_t i = 0; i < std::min<std::uint64_t>(16 * lanes_n, k_in - k); ++i) {
+                positions[k + i] = pre[i];
+                owners[k + i] = slot_owner(pre[i]);
+            }
+            if ((r0 += 16 * lanes_n) >= b) {
+                r0 -= b;
+                ++l0;
+            }
+        }
+        return;
+    }
+#endif
+    for (; k < k_in; ++k) {
+        positions[k] = slots_.inverse(first + k);
+        owners[k] = slot_owner(positions[k]);
+    }
+}
+
+std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64_t t_begin,
+                                                    std::uint64_t t_end, std::uint64_t base,
+                                                    std::uint32_t* out) const {
+    const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
+    if (ia >= ib) return 0;
+    std::uint32_t n = 0;
+    constexpr std::uint64_t chunk = 1024;
+    for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
+        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, out + n);
+    if (segments_.size() == 1) {
+        const std::uint32_t shift = static_cast<std::uint32_t>(segments_[0].first - base);
+        for (std::uint32_t i = 0; i < n; ++i) out[i] += shift;
+    } else {
+        for (std::uint32_t i = 0; i < n; ++i)
+            out[i] = static_cast<std::uint32_t>(index_to_global(out[i]) - base);
+    }
+    return n;
+}
+
+std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia,
+                                                std::uint64_t ib, std::uint32_t* out) const {
+    // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept
+    // (compressed without a branch), then divided by K.
+    const std::uint64_t k_in = pr_.connector.degree, lo = ia * k_in, width = (ib - ia) * k_in;
+    std::uint32_t kept = 0;
+#if defined(__AVX512F__)
+    if (slots_fit32_) {
+        constexpr __mmask16 all = 0xFFFF;
+        const std::uint64_t b = slots_.part_modulus();
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i vb = _mm512_set1_epi32(static_cast<int>(b)), one = _mm512_set1_epi32(1);
+        const __m512i vlo = _mm512_set1_epi32(static_cast<int>(lo)),
+                      vwidth = _mm512_set1_epi32(static_cast<int>(width));
+        std::uint64_t l0 = r / b, r0 = r % b; // position = L * b + R; b >= 64 = 16 x 4: one carry at most
+        constexpr int lanes_n = 4;            // vectors per step (latency hiding)
+        for (std::uint32_t i = 0; i < n; i += 16 * lanes_n) {
+            __m512i ll[lanes_n], rr[lanes_n];
+            for (int j = 0; j < lanes_n; ++j) {
+                rr[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(r0 + 16 * j)), iota);
+                const __mmask16 carry = _mm512_cmpge_epu32_mask(rr[j], vb);
+                rr[j] = _mm512_mask_sub_epi32(rr[j], carry, rr[j], vb);
+                ll[j] = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(l0)), carry,
+                                              _mm512_set1_epi32(static_cast<int>(l0)), one);
+            }
+            slots_.forward16(ll, rr);
+            for (int j = 0; j < lanes_n; ++j) {
+                const std::uint32_t at = i + 16 * j;
+                const __mmask16 lanes = at >= n        ? 0
+                                        : n - at >= 16 ? all
+                                                       : static_cast<__mmask16>((1u << (n - at)) - 1);
+                const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
+                _mm512_storeu_si512(out + kept, _mm512_maskz_compress_epi32(keep, ll[j]));
+                kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
+            }
+            if ((r0 += 16 * lanes_n) >= b) {
+                r0 -= b;
+                ++l0;
+            }
+        }
+        // q / K in doubles: exact after one correction each way (q < 2^32, q + K <= 2^32).
+        const __m512i vk = _mm512_set1_epi32(static_cast<int>(k_in));
+        const __m512d vinv = _mm512_set1_pd(1.0 / static_cast<double>(k_in));
+        for (std::uint32_t i = 0; i < kept; i += 16) {
+            const __m512i q = _mm512_loadu_si512(out + i);
+            const auto half = [&](int h) {
+                return _mm512_maskz_cvttpd_epu32(
+                    0xFF,
+                    _mm512_mul_pd(_mm512_maskz_cvtepu32_pd(0xFF, _mm512_maskz_extracti64x4_epi64(0xFF, q, h)),
+                                  vinv));
+            };
+            __m512i t =
+                _mm512_maskz_inserti64x4(0xFF, _mm512_maskz_broadcast_i64x4(0xFF, half(0)), half(1), 1);
+            t = _mm512_mask_sub_epi32(t, _mm512_cmpgt_epu32_mask(_mm512_maskz_mullo_epi32(all, t, vk), q), t,
+                                      one);
+            const __m512i next = _mm512_add_epi32(t, one);
+            t = _mm512_mask_mov_epi32(t, _mm512_cmple_epu32_mask(_mm512_maskz_mullo_epi32(all, next, vk), q),
+                                      next);
+            _mm512_storeu_si512(out + i, t);
+        }
+        return kept;
+    }
+#endif
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint64_t q = slots_(r + i);
+        out[kept] = static_cast<std::uint32_t>(q / k_in);
+        kept += q - lo < width;
+    }
+    return kept;
 }
 
 void ProjectionGenerator::draw_distinct(RandomStream& rng, std::uint64_t n, std::uint64_t k,

@@ -4,7 +4,17 @@
 // spike at delivery for procedural storage.
 //
 // Two families of rules:
-// - target-driven (fixed_indegree, all_to_all, one_to_one): each target draws its sources;
+// - target-driven (fixed_indegree, all_to_all, one_to_one): each target draws its sources, except
+//   that fixed_indegree with multapses (and autapses, where the source is among the targets), as in
+//   NEST's defaults, is laid out as "slot rows" so its rows can be regenerated too: the K slots of
+//   every target are numbered q = target_index * K + k, M of them; a keyed permutation pi of a
+//   domain [0, P), P >= M (SlotPermutation) and a split of the P positions over the sources
+//   (multinomial, by a binomial tree keyed per node) give source s the positions [start_s,
+//   start_s+1), and its row is { pi(r) / K : r in its positions, pi(r) < M }. Target t's sources are
+//   the owners of pi^-1(tK + k). Each slot's source is then uniform and independent of the others',
+//   which is fixed_indegree with multapses exactly (dropping the P - M unused positions samples an urn
+//   of i.i.d. colours without replacement). Rows come out in position order, not target order;
+//   a pair's multapses in ordinal order (ascending positions) either way;
 // - source-driven rows (fixed_outdegree, fixed_total_number, pairwise_bernoulli): each source row is
 //   laid out over blocks of 1024 targets. A row's synapse count is split over the blocks by a binary
 //   tree of binomial (with multapses) or hypergeometric (without) draws, each node keyed by
@@ -25,6 +35,7 @@
 #include "sim/build/distance_rule.hpp"
 #include "sim/random/counter_rng.hpp"
 #include "sim/random/distributions.hpp"
+#include "sim/random/slot_permutation.hpp"
 #include "sim/spec/network_spec.hpp"
 
 namespace nmsim {
@@ -177,14 +188,23 @@ public:
                               std::uint64_t t_end, Emit&& emit) const;
 
     // Rules whose rows can be regenerated from the source alone (procedural storage): all but
-    // fixed_indegree (each target draws its own sources) and from_file.
+    // from_file and a fixed_indegree whose targets draw distinct sources or avoid themselves.
     bool rows_regenerable() const {
         const auto r = pr_.connector.rule;
-        return r != ConnectorRule::fixed_indegree && r != ConnectorRule::from_file;
+        return r != ConnectorRule::from_file && (r != ConnectorRule::fixed_indegree || slot_rows());
     }
+    // fixed_indegree laid out as slot rows (see the top of this file).
+    bool slot_rows() const { return slots_.valid(); }
     // The connectivity of one row: f(target_global, ordinal) for each synapse of source `s` (local)
-    // with target in [t_begin, t_end), targets ascending, in the order the tables store them.
-    template <class F> void row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
+    // with target in [t_begin, t_end), targets ascending (slot rows: in position order), a pair's
+    // multapses adjacent in the tables and in ordinal order everywhere. ordinals = false: slot rows
+    // pass 0 instead of counting (callers that draw no values per synapse).
+    template <class F>
+    void row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f, bool ordinals = true) const;
+    // Slot rows: row()'s targets minus `base` straight into out (room for the row's synapses in
+    // [t_begin, t_end) + 16); returns how many.
+    std::uint32_t slot_row_targets(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end,
+                                   std::uint64_t base, std::uint32_t* out) const;
     // conv: f(target_global, weight, delay_steps) for the synapses of source `s` (local) with target in
     // [t_begin, t_end), targets ascending, the weights the shared kernel's.
     bool has_kernel() const { return pr_.connector.rule == ConnectorRule::conv; }
@@ -202,7 +222,8 @@ public:
     // Bytes of per-source state that row regeneration reads (fixed_total_number's row lengths).
     // conv: the shared kernel.
     std::uint64_t row_state_bytes() const {
-        return row_counts_.size() * sizeof(std::uint64_t) +
+        return row_counts_.size() * sizeof(std::uint64_t) + slot_start_.size() * sizeof(std::uint64_t) +
+               slot_guide_.size() * sizeof(std::uint32_t) +
                (has_kernel() ? pr_.connector.conv->kernel_bytes() : 0);
     }
     // Lowest and highest weight the projection can hold (the edge list's, or the draws' reachable range).
@@ -266,7 +287,25 @@ private:
         picks.resize(pr_.connector.degree);
         for (auto& p : picks) p = rng.below(n);
     }
-    void split_total_over_sources();
+    // Splits `total` over the sources (multinomial, or multivariate hypergeometric without multapses),
+    // each tree node's draw keyed by (purpose, node).
+    std::vector<std::uint64_t> split_over_sources(std::uint64_t total, RngPurpose purpose) const;
+    void lay_out_slots();
+    // Slot rows: the source whose positions hold r (the guide jumps close, a short walk ends it).
+    std::uint64_t slot_owner(std::uint64_t r) const {
+        std::uint64_t s = slot_guide_[r >> guide_shift_];
+        while (slot_start_[s + 1] <= r) ++s;
+        return s;
+    }
+    template <class F>
+    void slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals, F& f) const;
+    // Slot rows: the target indices of positions [r, r + n) that are slots (< M) with index in
+    // [ia, ib), in position order, into out (room for n + 16); returns how many.
+    std::uint32_t slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia, std::uint64_t ib,
+                               std::uint32_t* out) const;
+    // Slot rows: the positions of target index idx's K slots and their owners (the sources), in slot
+    // order.
+    void slot_sources(std::uint64_t idx, std::uint64_t* positions, std::uint64_t* owners) const;
     // from_file: f(edge) for the edges from sources [s_begin, s_end) to targets [t_begin, t_end).
     template <class F>
     void file_edges_in(std::uint64_t s_begin, std::uint64_t s_end, std::uint64_t t_begin, std::uint64_t t_end,
@@ -308,7 +347,15 @@ private:
 
     SynapseValues values_;
     std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
-    std::vector<FileEdge> file_edges_;      // from_file only, sorted by (source, target)
+    // slot rows: the permutation, the number of slots (targets x K), the first position of every
+    // source's row (n_src_ + 1 entries) and, per 2^guide_shift_ positions, the owner of the first
+    SlotPermutation slots_;
+    std::uint64_t slot_count_ = 0;
+    std::vector<std::uint64_t> slot_start_;
+    std::vector<std::uint32_t> slot_guide_;
+    unsigned guide_shift_ = 0;
+    bool slots_fit32_ = false;         // a domain up to 2^32 and M + K <= 2^32: the 16-lane path
+    std::vector<FileEdge> file_edges_; // from_file only, sorted by (source, target)
     // distance_dependent: p(d), the geometry, positions (x, y, z) of sources and of targets by index
     DistanceProbability distance_p_;
     DistanceGeometry geometry_;
@@ -413,7 +460,48 @@ void ProjectionGenerator::distance_row(std::uint64_t s, std::uint64_t ia, std::u
 }
 
 template <class F>
-void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const {
+void ProjectionGenerator::slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals,
+                                   F& f) const {
+    constexpr std::uint32_t chunk = 1024;
+    std::uint32_t idx[chunk + 16];
+    const std::uint64_t first = slot_start_[s], end = slot_start_[s + 1], span = ib - ia;
+    // Ordinals: a bitmap of the targets seen in this row (per thread, cleared afterwards) and the
+    // few repeated ones with their counts.
+    thread_local std::vector<std::uint64_t> seen;
+    thread_local std::vector<std::uint64_t> visited;
+    thread_local std::vector<std::pair<std::uint64_t, std::uint32_t>> repeats;
+    if (ordinals) {
+        if (seen.size() < (span + 63) / 64) seen.resize((span + 63) / 64);
+        visited.clear();
+        repeats.clear();
+    }
+    for (std::uint64_t r = first; r < end; r += chunk) {
+        const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk, end - r));
+        const std::uint32_t kept = slot_targets(r, n, ia, ib, idx);
+        for (std::uint32_t i = 0; i < kept; ++i) {
+            std::uint32_t ordinal = 0;
+            if (ordinals) {
+                const std::uint64_t o = idx[i] - ia, bit = std::uint64_t{1} << (o & 63);
+                if (seen[o >> 6] & bit) {
+                    auto it = std::find_if(repeats.begin(), repeats.end(),
+                                           [&](const auto& x) { return x.first == o; });
+                    if (it == repeats.end()) it = repeats.insert(repeats.end(), {o, 0u});
+                    ordinal = ++it->second;
+                } else {
+                    seen[o >> 6] |= bit;
+                    visited.push_back(o);
+                }
+            }
+            f(index_to_global(idx[i]), ordinal);
+        }
+    }
+    if (ordinals)
+        for (const std::uint64_t o : visited) seen[o >> 6] = 0;
+}
+
+template <class F>
+void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f,
+                              bool ordinals) const {
     const auto& c = pr_.connector;
     const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
     if (ia >= ib) return;
@@ -451,6 +539,8 @@ void ProjectionGenerator::row(std::uint64_t s, std::uint64_t t_begin, std::uint6
         });
         break;
     case ConnectorRule::fixed_indegree:
+        if (slot_rows()) slot_row(s, ia, ib, ordinals, f);
+        break; // else not regenerable by row
     case ConnectorRule::from_file:
         break; // not regenerable by row
     }
@@ -465,6 +555,8 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
     // Target-driven rules: visit targets in ascending order, so every row grows in target order.
     std::vector<std::uint64_t> picks;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (source, pick index)
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> owned; // slot rows: (source, position)
+    std::vector<std::uint64_t> positions;
     std::vector<std::uint32_t> ordinal;
     for (const auto& seg : segments_) {
         const std::uint64_t a = std::max(t_begin, seg.first), b = std::min(t_end, seg.first + seg.size);
@@ -474,6 +566,24 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
             const std::uint64_t self = same && !c.allow_autapses ? t - src_first_ : ~0ull;
             switch (c.rule) {
             case ConnectorRule::fixed_indegree: {
+                if (slot_rows()) {
+                    // The owners of the target's K slots; a pair's multapses by ascending position.
+                    positions.resize(c.degree);
+                    picks.resize(c.degree);
+                    slot_sources(seg.index_offset + (t - seg.first), positions.data(), picks.data());
+                    if (!ordinals) {
+                        for (const auto s : picks) emit(s, t, 0u);
+                        break;
+                    }
+                    owned.resize(c.degree);
+                    for (std::uint64_t k = 0; k < c.degree; ++k) owned[k] = {picks[k], positions[k]};
+                    std::sort(owned.begin(), owned.end());
+                    for (std::size_t i = 0, ordinal_k = 0; i < owned.size(); ++i) {
+                        ordinal_k = i > 0 && owned[i - 1].first == owned[i].first ? ordinal_k + 1 : 0;
+                        emit(owned[i].first, t, static_cast<std::uint32_t>(ordinal_k));
+                    }
+                    break;
+                }
                 RandomStream rng(seed_, RngPurpose::connect, proj, t);
                 const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
                 draw_degree(rng, n, picks);

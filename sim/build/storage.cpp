@@ -28,6 +28,9 @@ namespace {
 // inverse CDF) and regenerating the row's connectivity itself.
 constexpr double value_cost = 3.0;
 constexpr double row_cost = 2.0;
+// fixed_indegree's slot rows: every partition evaluates the permutation over the whole row (Brunel,
+// 2 threads: 2.58 vs 0.43 s with the table).
+constexpr double slot_row_cost = 5.0;
 
 bool values_drawn(const ProjectionSpec& pr) {
     return pr.connector.rule != ConnectorRule::from_file &&
@@ -49,10 +52,12 @@ std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionG
 }
 
 // A plastic run over regenerated rows relative to one over a packed table of the same connectivity:
-// Brunel with plastic fixed_outdegree E->E, 1 s, 2 threads, 3.34 vs 1.85-1.93 s (docs/plasticity.md).
-// The catch-up's own work, the same in both, dilutes the row's regeneration (2x per static event).
+// Brunel with plastic fixed_outdegree E->E, 1 s, 2 threads, 3.34 vs 1.85-1.93 s; with fixed_indegree's
+// slot rows 1.39-1.43 vs 1.10-1.13 s (docs/plasticity.md). The catch-up's own work, the same in both,
+// dilutes the row's regeneration.
 double plastic_row_cost(const ProjectionGenerator& gen) {
-    return gen.has_kernel() ? 1.0 : 1.8;
+    if (gen.has_kernel()) return 1.0;
+    return gen.slot_rows() ? 1.3 : 1.8;
 }
 
 } // namespace
@@ -70,9 +75,9 @@ StorageCost predict_storage_cost(const NetworkSpec&, const ProjectionGenerator& 
         return c;
     }
     if (kind == StorageKind::procedural) {
-        c.delivery = 1.0 + row_cost + value_cost * drawn_fields;
-        // fixed_total_number keeps its per-source row lengths
-        c.table_bytes = pr.connector.rule == ConnectorRule::fixed_total_number ? src * 8.0 : 0.0;
+        c.delivery = 1.0 + (gen.slot_rows() ? slot_row_cost : row_cost) + value_cost * drawn_fields;
+        // fixed_total_number keeps its per-source row lengths, slot rows their starts and guide
+        c.table_bytes = static_cast<double>(gen.row_state_bytes());
         return c;
     }
     if (kind == StorageKind::procedural_weights) c.delivery = 1.0 + value_cost * drawn_fields;

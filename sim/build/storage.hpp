@@ -77,13 +77,16 @@ inline std::uint32_t for_each_synapse(const ProjectionStorage& storage, const Pa
             });
             return count;
         }
-        gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t ordinal) {
-            double w;
-            std::uint32_t d;
-            values(source, t, ordinal, w, d);
-            ++count;
-            f(t, w, d);
-        });
+        gen.row(
+            row, t_begin, t_end,
+            [&](std::uint64_t t, std::uint32_t ordinal) {
+                double w;
+                std::uint32_t d;
+                values(source, t, ordinal, w, d);
+                ++count;
+                f(t, w, d);
+            },
+            values.drawn());
         return count;
     }
     default:
@@ -112,7 +115,8 @@ inline void for_each_synapse_target(const ProjectionStorage& storage, const Pack
                                     std::uint64_t t_end, F&& f) {
     if (storage.kind == StorageKind::procedural && !gen.values().delay_drawn() && !gen.has_kernel()) {
         const std::uint32_t d = gen.values().delay_constant();
-        gen.row(row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t) { f(t, d); });
+        gen.row(
+            row, t_begin, t_end, [&](std::uint64_t t, std::uint32_t) { f(t, d); }, false);
         return;
     }
     for_each_synapse(
@@ -129,6 +133,11 @@ inline std::uint32_t decode_synapse_targets(const ProjectionStorage& storage, co
                                             std::uint32_t* targets, std::uint32_t* delays) {
     if (storage.kind == StorageKind::packed || storage.kind == StorageKind::quantised)
         return table.decode_targets(row, base, targets, delays);
+    if (storage.kind == StorageKind::procedural && gen.slot_rows() && !gen.values().delay_drawn()) {
+        const std::uint32_t n = gen.slot_row_targets(row, t_begin, t_end, base, targets);
+        std::fill(delays, delays + n, gen.values().delay_constant());
+        return n;
+    }
     std::uint32_t k = 0;
     for_each_synapse_target(
         storage, table, gen, row, t_begin, t_end,

@@ -333,14 +333,23 @@ void Loader::load_population(const std::string& name, const YAML::Node& n) {
     spec_.populations.push_back(std::move(p));
 }
 
+// fixed_indegree regenerates its rows as slot rows (sim/build/connectivity.hpp) only with multapses
+// and, where the source is among the targets, autapses.
+static bool indegree_without_slot_rows(const ProjectionSpec& pr) {
+    if (pr.connector.rule != ConnectorRule::fixed_indegree) return false;
+    const bool self = std::find(pr.targets.begin(), pr.targets.end(), pr.source) != pr.targets.end();
+    return !pr.connector.allow_multapses || (self && !pr.connector.allow_autapses);
+}
+
 void Loader::check_storage(const ProjectionSpec& pr, const YAML::Node& n, const std::string& path) const {
     const auto rule = pr.connector.rule;
     if (pr.storage.kind == StorageKind::procedural &&
-        (rule == ConnectorRule::fixed_indegree || rule == ConnectorRule::from_file))
+        (rule == ConnectorRule::from_file || indegree_without_slot_rows(pr)))
         fail(src_, n, path,
              std::string("procedural storage regenerates rows by source; rule ") +
-                 (rule == ConnectorRule::from_file ? "from_file"
-                                                   : "fixed_indegree (each target draws its sources)") +
+                 (rule == ConnectorRule::from_file
+                      ? "from_file"
+                      : "fixed_indegree without multapses or autapses (each target draws its sources)") +
                  " cannot: use procedural_weights or packed");
     if (pr.storage.kind == StorageKind::procedural_weights && rule == ConnectorRule::from_file)
         fail(src_, n, path,
@@ -545,8 +554,7 @@ void Loader::load_projection(const std::string& name, const YAML::Node& n) {
         // simulation.storage is a preference: a rung this rule cannot take falls to the next one down.
         pr.storage = spec_.simulation.storage;
         const bool file = pr.connector.rule == ConnectorRule::from_file;
-        if (pr.storage.kind == StorageKind::procedural &&
-            (file || pr.connector.rule == ConnectorRule::fixed_indegree))
+        if (pr.storage.kind == StorageKind::procedural && (file || indegree_without_slot_rows(pr)))
             pr.storage.kind = file ? StorageKind::packed : StorageKind::procedural_weights;
         if (pr.storage.kind == StorageKind::procedural_weights && file) pr.storage.kind = StorageKind::packed;
     }

@@ -26,7 +26,8 @@ enum class RngPurpose : std::uint32_t {
     noise_current = 11,  // noisy current source: keyed by (stimulus, neuron, interval)
     connect_pair = 12,   // distance_dependent: one uniform per (projection, source, target index)
     poisson_stream = 13, // sparse Poisson stimulus: keyed by (stimulus, neuron, arrival index)
-    stdp_rounding = 14   // stochastic rounding of a plastic weight: keyed by (projection, synapse, step)
+    stdp_rounding = 14,  // stochastic rounding of a plastic weight: keyed by (projection, synapse, step)
+    connect_slots = 15   // fixed_indegree slot rows: the permutation's keys (node 0), the split (nodes >= 1)
 };
 
 using Philox = r123::Philox4x32;

@@ -14,7 +14,8 @@ using namespace nmsim;
 
 namespace {
 
-// Every rule that has a row, drawn weights and delays, multapses, autapses excluded, two channels.
+// Every rule that has a row (fixed_indegree's slot rows too), drawn weights and delays, multapses,
+// autapses excluded, two channels.
 const char* ladder_config = R"(nmsim: 1
 simulation: {duration: 200.0, dt: 0.1, seed: 21}
 populations:
@@ -32,6 +33,8 @@ projections:
   IIx: {source: I, target: I, connector: {rule: all_to_all, allow_autapses: false},
         synapse: {weight: {lognormal: {mu: -5.0, sigma: 0.5}}, delay: 0.8}}
   EIone: {source: I, target: I, connector: {rule: one_to_one}, synapse: {weight: -0.01, delay: {uniform: [0.5, 2.0]}}}
+  IEin: {source: I, target: E, connector: {rule: fixed_indegree, indegree: 40},
+         synapse: {weight: {normal: {mean: -0.2, std: 0.05, max: 0.0}}, delay: {uniform: [0.5, 2.0]}}}
 stimuli:
   bg: {type: poisson, target: [E, I], rate: 14000.0, weight: 0.0878}
 recorders:
@@ -75,7 +78,9 @@ TEST(StorageLadder, ExactRungsGiveBitwiseIdenticalSpikes) {
 }
 
 TEST(StorageLadder, FixedIndegreeMultapsesRegenerateTheirValues) {
-    // Multapses of one pair draw distinct values by ordinal; procedural_weights must find the same ones.
+    // Multapses of one pair draw distinct values by ordinal; procedural_weights and the regenerated
+    // slot rows must find the same ones. Without multapses (or with autapses excluded) a target
+    // draws its own sources and procedural falls to procedural_weights.
     const char* cfg = R"(nmsim: 1
 simulation: {duration: 100.0, dt: 0.1, seed: 4}
 populations: {A: {size: 300, model: lif_delta, params: {v_thresh: -55.0}, initial: {v: {uniform: [-65.0, -55.0]}}}}
@@ -85,12 +90,23 @@ projections:
 stimuli: {bg: {type: poisson, target: A, rate: 3000.0, weight: 0.5}}
 recorders: {spikes: {type: spikes}, vm: {type: state, population: A, variable: v, ids: [1, 2], interval: 0.1}}
 )";
-    const NetworkSpec packed_spec = load_config_text(cfg, "c", {"simulation.storage=packed"});
-    const NetworkSpec proc_spec = load_config_text(cfg, "c", {"simulation.storage=procedural"});
-    BuiltNetwork packed = build_network(packed_spec, 2), proc = build_network(proc_spec, 3);
-    EXPECT_EQ(proc.storage[0].kind, StorageKind::procedural_weights)
-        << "procedural falls to procedural_weights";
-    expect_same_run(simulate(packed), simulate(proc), "fixed_indegree procedural_weights");
+    for (const std::string connector : {"{rule: fixed_indegree, indegree: 200}",
+                                        "{rule: fixed_indegree, indegree: 200, allow_autapses: false}",
+                                        "{rule: fixed_indegree, indegree: 200, allow_multapses: false}"}) {
+        const bool slots = connector.find("allow") == std::string::npos;
+        const std::string set = "projections.AA.connector=" + connector;
+        const NetworkSpec packed_spec = load_config_text(cfg, "c", {"simulation.storage=packed", set});
+        const NetworkSpec weights_spec =
+            load_config_text(cfg, "c", {"simulation.storage=procedural_weights", set});
+        const NetworkSpec proc_spec = load_config_text(cfg, "c", {"simulation.storage=procedural", set});
+        BuiltNetwork packed = build_network(packed_spec, 2), weights = build_network(weights_spec, 1),
+                     proc = build_network(proc_spec, 3);
+        EXPECT_EQ(proc.storage[0].kind, slots ? StorageKind::procedural : StorageKind::procedural_weights)
+            << connector;
+        const RunResult reference = simulate(packed);
+        expect_same_run(reference, simulate(weights), "fixed_indegree procedural_weights, " + connector);
+        expect_same_run(reference, simulate(proc), "fixed_indegree procedural, " + connector);
+    }
 }
 
 TEST(StorageLadder, QuantisedReportsItsErrorOnTheGrid) {
@@ -158,9 +174,17 @@ TEST(StorageLadder, ConfigErrorsNameTheKey) {
               std::string::npos);
     EXPECT_NE(key_of({"projections.EE.synapse.storage={quantised: 17}"}).find("storage.quantised"),
               std::string::npos);
-    EXPECT_NE(key_of({"projections.EE.connector={rule: fixed_indegree, indegree: 10}",
+    EXPECT_NE(key_of({"projections.EE.connector={rule: fixed_indegree, indegree: 10, allow_multapses: false}",
                       "projections.EE.synapse.storage=procedural"})
                   .find("cannot"),
               std::string::npos);
+    EXPECT_NE(key_of({"projections.EE.connector={rule: fixed_indegree, indegree: 10, allow_autapses: false}",
+                      "projections.EE.synapse.storage=procedural"})
+                  .find("cannot"),
+              std::string::npos);
+    EXPECT_EQ(key_of({"projections.EE.connector={rule: fixed_indegree, indegree: 10}",
+                      "projections.EE.synapse.storage=procedural"}),
+              "no error")
+        << "slot rows regenerate fixed_indegree with multapses and autapses";
     EXPECT_NE(key_of({"simulation.storage_budget=0.5"}).find("simulation.storage_budget"), std::string::npos);
 }
