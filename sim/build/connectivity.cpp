@@ -308,31 +308,17 @@ void ProjectionGenerator::slot_sources(std::uint64_t idx, std::uint64_t* positio
     std::uint64_t k = 0;
 #if defined(__AVX512F__)
     if (slots_fit32_) {
-        // The K consecutive slots as (L, R) parts, 64 per step, inverted 16 lanes at a time.
-        const std::uint64_t b = slots_.part_modulus();
-        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        const __m512i vb = _mm512_set1_epi32(static_cast<int>(b)), one = _mm512_set1_epi32(1);
-        std::uint64_t l0 = first / b, r0 = first % b;
+        // The K consecutive slots, 64 per step, inverted 16 lanes at a time.
         constexpr int lanes_n = 4;
         alignas(64) std::uint32_t pre[16 * lanes_n];
         for (; k < k_in; k += 16 * lanes_n) {
             __m512i ll[lanes_n], rr[lanes_n];
-            for (int j = 0; j < lanes_n; ++j) {
-                rr[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(r0 + 16 * j)), iota);
-                const __mmask16 carry = _mm512_cmpge_epu32_mask(rr[j], vb);
-                rr[j] = _mm512_mask_sub_epi32(rr[j], carry, rr[j], vb);
-                ll[j] = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(l0)), carry,
-                                              _mm512_set1_epi32(static_cast<int>(l0)), one);
-            }
+            slots_.parts16(first + k, ll, rr);
             slots_.inverse16(ll, rr);
             for (int j = 0; j < lanes_n; ++j) _mm512_store_si512(pre + 16 * j, ll[j]);
             for (std::uint64_t i = 0; i < std::min<std::uint64_t>(16 * lanes_n, k_in - k); ++i) {
                 positions[k + i] = pre[i];
                 owners[k + i] = slot_owner(pre[i]);
-            }
-            if ((r0 += 16 * lanes_n) >= b) {
-                r0 -= b;
-                ++l0;
             }
         }
         return;
@@ -372,22 +358,12 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
 #if defined(__AVX512F__)
     if (slots_fit32_) {
         constexpr __mmask16 all = 0xFFFF;
-        const std::uint64_t b = slots_.part_modulus();
-        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        const __m512i vb = _mm512_set1_epi32(static_cast<int>(b)), one = _mm512_set1_epi32(1);
-        const __m512i vlo = _mm512_set1_epi32(static_cast<int>(lo)),
+        const __m512i one = _mm512_set1_epi32(1), vlo = _mm512_set1_epi32(static_cast<int>(lo)),
                       vwidth = _mm512_set1_epi32(static_cast<int>(width));
-        std::uint64_t l0 = r / b, r0 = r % b; // position = L * b + R; b >= 64 = 16 x 4: one carry at most
-        constexpr int lanes_n = 4;            // vectors per step (latency hiding)
+        constexpr int lanes_n = 4; // vectors per step (latency hiding)
         for (std::uint32_t i = 0; i < n; i += 16 * lanes_n) {
             __m512i ll[lanes_n], rr[lanes_n];
-            for (int j = 0; j < lanes_n; ++j) {
-                rr[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(r0 + 16 * j)), iota);
-                const __mmask16 carry = _mm512_cmpge_epu32_mask(rr[j], vb);
-                rr[j] = _mm512_mask_sub_epi32(rr[j], carry, rr[j], vb);
-                ll[j] = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int>(l0)), carry,
-                                              _mm512_set1_epi32(static_cast<int>(l0)), one);
-            }
+            slots_.parts16(r + i, ll, rr);
             slots_.forward16(ll, rr);
             for (int j = 0; j < lanes_n; ++j) {
                 const std::uint32_t at = i + 16 * j;
@@ -397,10 +373,6 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
                 const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
                 _mm512_storeu_si512(out + kept, _mm512_maskz_compress_epi32(keep, ll[j]));
                 kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
-            }
-            if ((r0 += 16 * lanes_n) >= b) {
-                r0 -= b;
-                ++l0;
             }
         }
         // q / K in doubles: exact after one correction each way (q < 2^32, q + K <= 2^32).

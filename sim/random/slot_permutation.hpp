@@ -68,57 +68,49 @@ public:
     }
 
 #if defined(__AVX512F__)
+    // The 16 N consecutive values first, first + 1, ... as their parts (L, R), lane by lane (N <= 4:
+    // b >= 64, so the lanes wrap R at most once).
+    template <int N> void parts16(std::uint64_t first, __m512i (&l)[N], __m512i (&r)[N]) const {
+        static_assert(N <= 4);
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i vb = _mm512_set1_epi32(static_cast<int>(b_));
+        const __m512i l0 = _mm512_set1_epi32(static_cast<int>(first / b_));
+        const auto r0 = static_cast<std::uint32_t>(first % b_);
+        for (int j = 0; j < N; ++j) {
+            r[j] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(r0 + 16 * j)), iota);
+            const __mmask16 wrap = _mm512_cmpge_epu32_mask(r[j], vb);
+            r[j] = _mm512_mask_sub_epi32(r[j], wrap, r[j], vb);
+            l[j] = _mm512_mask_add_epi32(l0, wrap, l0, _mm512_set1_epi32(1));
+        }
+    }
     // N x 16 values of a domain up to 2^32 (!wide()), given as their parts (L, R); returns x' per lane
     // in l, the same as operator(). N independent vectors side by side hide the rounds' latency
-    // (two multiplies and a dozen dependent steps each). The zero-masked forms with full masks:
-    // GCC 12 reports the plain ones' undefined source vector (-Werror).
+    // (two multiplies and a dozen dependent steps each).
     template <int N> void forward16(__m512i (&l)[N], __m512i (&r)[N]) const {
-        constexpr __mmask16 all = 0xFFFF;
-        const auto mul = [](__m512i x, __m512i y) { return _mm512_maskz_mullo_epi32(all, x, y); };
-        const auto srl = [](__m512i x, unsigned n) { return _mm512_maskz_srli_epi32(all, x, n); };
-        const __m512i c1 = _mm512_set1_epi32(0x7feb352d),
-                      c2 = _mm512_set1_epi32(static_cast<int>(0x846ca68bu));
-        const __m512i va = _mm512_set1_epi32(static_cast<int>(a_)),
-                      vb = _mm512_set1_epi32(static_cast<int>(b_));
         for (int k = 0; k < rounds; ++k) {
-            const __m512i ml = k % 2 == 0 ? va : vb, key = _mm512_set1_epi32(static_cast<int>(keys_[k]));
+            const __m512i ml = modulus16(k), key = _mm512_set1_epi32(static_cast<int>(keys_[k]));
             for (int j = 0; j < N; ++j) {
-                __m512i h = _mm512_xor_si512(r[j], key);
-                h = mul(_mm512_xor_si512(h, srl(h, 16)), c1);
-                h = mul(_mm512_xor_si512(h, srl(h, 15)), c2);
-                h = _mm512_xor_si512(h, srl(h, 16));
-                __m512i nr = _mm512_add_epi32(l[j], srl(mul(srl(h, 16), ml), 16));
+                __m512i nr = _mm512_add_epi32(l[j], round16(r[j], key, ml));
                 nr = _mm512_mask_sub_epi32(nr, _mm512_cmpge_epu32_mask(nr, ml), nr, ml);
                 l[j] = r[j];
                 r[j] = nr;
             }
         }
-        for (int j = 0; j < N; ++j) l[j] = _mm512_add_epi32(mul(l[j], vb), r[j]);
+        join16(l, r);
     }
     // The inverse of forward16: N x 16 images as their parts (L, R) in, the preimages in l.
     template <int N> void inverse16(__m512i (&l)[N], __m512i (&r)[N]) const {
-        constexpr __mmask16 all = 0xFFFF;
-        const auto mul = [](__m512i x, __m512i y) { return _mm512_maskz_mullo_epi32(all, x, y); };
-        const auto srl = [](__m512i x, unsigned n) { return _mm512_maskz_srli_epi32(all, x, n); };
-        const __m512i c1 = _mm512_set1_epi32(0x7feb352d),
-                      c2 = _mm512_set1_epi32(static_cast<int>(0x846ca68bu));
-        const __m512i va = _mm512_set1_epi32(static_cast<int>(a_)),
-                      vb = _mm512_set1_epi32(static_cast<int>(b_));
         for (int k = rounds - 1; k >= 0; --k) {
-            const __m512i ml = k % 2 == 0 ? va : vb, key = _mm512_set1_epi32(static_cast<int>(keys_[k]));
+            const __m512i ml = modulus16(k), key = _mm512_set1_epi32(static_cast<int>(keys_[k]));
             for (int j = 0; j < N; ++j) {
-                __m512i h = _mm512_xor_si512(l[j], key);
-                h = mul(_mm512_xor_si512(h, srl(h, 16)), c1);
-                h = mul(_mm512_xor_si512(h, srl(h, 15)), c2);
-                h = _mm512_xor_si512(h, srl(h, 16));
-                const __m512i f = srl(mul(srl(h, 16), ml), 16);
+                const __m512i f = round16(l[j], key, ml);
                 __m512i pl = _mm512_sub_epi32(r[j], f);
                 pl = _mm512_mask_add_epi32(pl, _mm512_cmplt_epu32_mask(r[j], f), pl, ml);
                 r[j] = l[j];
                 l[j] = pl;
             }
         }
-        for (int j = 0; j < N; ++j) l[j] = _mm512_add_epi32(mul(l[j], vb), r[j]);
+        join16(l, r);
     }
 #endif
     std::uint64_t part_modulus() const {
@@ -136,6 +128,31 @@ public:
     }
 
 private:
+#if defined(__AVX512F__)
+    // The zero-masked forms with full masks: GCC 12 reports the plain ones' undefined source vector
+    // (-Werror). F scaled to [0, m): ((hash(part ^ key) >> 16) * m) >> 16, as scale() for !wide().
+    static __m512i mul16(__m512i x, __m512i y) {
+        return _mm512_maskz_mullo_epi32(0xFFFF, x, y);
+    }
+    static __m512i srl16(__m512i x, unsigned n) {
+        return _mm512_maskz_srli_epi32(0xFFFF, x, n);
+    }
+    static __m512i round16(__m512i part, __m512i key, __m512i m) {
+        __m512i h = _mm512_xor_si512(part, key);
+        h = mul16(_mm512_xor_si512(h, srl16(h, 16)), _mm512_set1_epi32(0x7feb352d));
+        h = mul16(_mm512_xor_si512(h, srl16(h, 15)), _mm512_set1_epi32(static_cast<int>(0x846ca68bu)));
+        h = _mm512_xor_si512(h, srl16(h, 16));
+        return srl16(mul16(srl16(h, 16), m), 16);
+    }
+    // The modulus of L in round k: a for even rounds, b for odd.
+    __m512i modulus16(int k) const {
+        return _mm512_set1_epi32(static_cast<int>(k % 2 == 0 ? a_ : b_));
+    }
+    template <int N> void join16(__m512i (&l)[N], const __m512i (&r)[N]) const {
+        for (int j = 0; j < N; ++j)
+            l[j] = _mm512_add_epi32(mul16(l[j], _mm512_set1_epi32(static_cast<int>(b_))), r[j]);
+    }
+#endif
     std::uint64_t scale(std::uint32_t h, std::uint64_t m) const {
         return wide_ ? (std::uint64_t{h} * m) >> 32 : (std::uint64_t{h >> 16} * m) >> 16;
     }

@@ -164,7 +164,10 @@ void summarise(const NetworkSpec& spec, const BuiltNetwork& net, const RunResult
         ProjectionSummary p{spec.projections[j].name, rule_name(spec.projections[j].connector.rule),
                             net.storage[j], 0, net.tables.widths[j]};
         for (const auto& part : net.partitions) p.bytes += part.tables[j].bytes();
-        if (p.storage.kind == StorageKind::procedural) p.bytes += net.generators[j].row_state_bytes();
+        if (p.storage.kind == StorageKind::procedural) {
+            p.row_state_bytes = net.generators[j].row_state_bytes();
+            p.bytes += p.row_state_bytes;
+        }
         for (const auto& part : net.partitions) {
             p.plastic_synapses += part.plastic[j].level.size();
             p.plastic_weight_bytes += part.plastic[j].level.size() * sizeof(std::uint16_t);

@@ -59,9 +59,12 @@ nlohmann::json RunSummary::to_json() const {
             t["plastic"] = {{"synapses", p.plastic_synapses},
                             {"weight_bytes", p.plastic_weight_bytes},
                             {"row_index_bytes", p.plastic_index_bytes},
-                            // connectivity + learned weight per synapse; the row index is per neuron
-                            {"bytes_per_synapse", static_cast<double>(p.bytes + p.plastic_weight_bytes) /
-                                                      static_cast<double>(p.plastic_synapses)}};
+                            {"row_state_bytes", p.row_state_bytes},
+                            // connectivity + learned weight per synapse; the row index and the state
+                            // regenerated rows start from are per neuron
+                            {"bytes_per_synapse",
+                             static_cast<double>(p.bytes - p.row_state_bytes + p.plastic_weight_bytes) /
+                                 static_cast<double>(p.plastic_synapses)}};
         if (p.storage.kind == StorageKind::quantised)
             t["quantisation"] = {{"bits", p.storage.bits},
                                  {"grid_step", p.storage.grid_step},

@@ -30,6 +30,7 @@ struct ProjectionSummary {
     FieldWidths widths;      // of partition 0
     // Plastic projections: learned weights (2 B each at 16 bits) and each partition's row index (O(sources)).
     std::uint64_t plastic_synapses = 0, plastic_weight_bytes = 0, plastic_index_bytes = 0;
+    std::uint64_t row_state_bytes = 0; // of `bytes`: per-source state regenerated rows start from
 };
 
 struct RunSummary {
