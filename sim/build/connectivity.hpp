@@ -205,6 +205,8 @@ public:
     // [t_begin, t_end) + 16); returns how many.
     std::uint32_t slot_row_targets(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end,
                                    std::uint64_t base, std::uint32_t* out) const;
+    // Slot rows: the positions of source s, a bound on its synapses in any target range.
+    std::uint64_t slot_row_positions(std::uint64_t s) const { return slot_start_[s + 1] - slot_start_[s]; }
     // conv: f(target_global, weight, delay_steps) for the synapses of source `s` (local) with target in
     // [t_begin, t_end), targets ascending, the weights the shared kernel's.
     bool has_kernel() const { return pr_.connector.rule == ConnectorRule::conv; }

@@ -77,6 +77,18 @@ inline std::uint32_t for_each_synapse(const ProjectionStorage& storage, const Pa
             });
             return count;
         }
+        if (gen.slot_rows() && !values.drawn()) {
+            // Slot rows with constant values: the row's targets into an array first (16 lanes), then
+            // the calls, no per-synapse index mapping or ordinal.
+            thread_local std::vector<std::uint32_t> targets;
+            if (targets.size() < gen.slot_row_positions(row) + 16)
+                targets.resize(gen.slot_row_positions(row) + 16);
+            const std::uint32_t n = gen.slot_row_targets(row, t_begin, t_end, 0, targets.data());
+            const double w = values.weight_constant();
+            const std::uint32_t d = values.delay_constant();
+            for (std::uint32_t i = 0; i < n; ++i) f(targets[i], w, d);
+            return n;
+        }
         gen.row(
             row, t_begin, t_end,
             [&](std::uint64_t t, std::uint32_t ordinal) {

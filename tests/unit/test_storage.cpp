@@ -90,22 +90,30 @@ projections:
 stimuli: {bg: {type: poisson, target: A, rate: 3000.0, weight: 0.5}}
 recorders: {spikes: {type: spikes}, vm: {type: state, population: A, variable: v, ids: [1, 2], interval: 0.1}}
 )";
-    for (const std::string connector : {"{rule: fixed_indegree, indegree: 200}",
-                                        "{rule: fixed_indegree, indegree: 200, allow_autapses: false}",
-                                        "{rule: fixed_indegree, indegree: 200, allow_multapses: false}"}) {
+    const std::string drawn = "{weight: {normal: {mean: 0.4, std: 0.3}}, delay: {uniform: [0.5, 3.0]}}";
+    const std::pair<std::string, std::string> cases[] = {
+        {"{rule: fixed_indegree, indegree: 200}", drawn},
+        {"{rule: fixed_indegree, indegree: 200}", "{weight: 0.3, delay: 1.5}"}, // constants: no ordinals
+        {"{rule: fixed_indegree, indegree: 200, allow_autapses: false}", drawn},
+        {"{rule: fixed_indegree, indegree: 200, allow_multapses: false}", drawn}};
+    for (const auto& [connector, synapse] : cases) {
         const bool slots = connector.find("allow") == std::string::npos;
         const std::string set = "projections.AA.connector=" + connector;
-        const NetworkSpec packed_spec = load_config_text(cfg, "c", {"simulation.storage=packed", set});
+        const std::string values = "projections.AA.synapse=" + synapse;
+        const NetworkSpec packed_spec =
+            load_config_text(cfg, "c", {"simulation.storage=packed", set, values});
         const NetworkSpec weights_spec =
-            load_config_text(cfg, "c", {"simulation.storage=procedural_weights", set});
-        const NetworkSpec proc_spec = load_config_text(cfg, "c", {"simulation.storage=procedural", set});
+            load_config_text(cfg, "c", {"simulation.storage=procedural_weights", set, values});
+        const NetworkSpec proc_spec =
+            load_config_text(cfg, "c", {"simulation.storage=procedural", set, values});
         BuiltNetwork packed = build_network(packed_spec, 2), weights = build_network(weights_spec, 1),
                      proc = build_network(proc_spec, 3);
         EXPECT_EQ(proc.storage[0].kind, slots ? StorageKind::procedural : StorageKind::procedural_weights)
             << connector;
         const RunResult reference = simulate(packed);
-        expect_same_run(reference, simulate(weights), "fixed_indegree procedural_weights, " + connector);
-        expect_same_run(reference, simulate(proc), "fixed_indegree procedural, " + connector);
+        expect_same_run(reference, simulate(weights),
+                        "fixed_indegree procedural_weights, " + connector + synapse);
+        expect_same_run(reference, simulate(proc), "fixed_indegree procedural, " + connector + synapse);
     }
 }
 
