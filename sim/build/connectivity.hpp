@@ -293,11 +293,24 @@ private:
     // each tree node's draw keyed by (purpose, node).
     std::vector<std::uint64_t> split_over_sources(std::uint64_t total, RngPurpose purpose) const;
     void lay_out_slots();
-    // Slot rows: the source whose positions hold r (the guide jumps close, a short walk ends it).
-    std::uint64_t slot_owner(std::uint64_t r) const {
-        std::uint64_t s = slot_guide_[r >> guide_shift_];
+    // Slot rows: the source whose positions hold r, from a guess at or before it (the guide's): the
+    // starts after the guess that are <= r, counted 8 at a time (slot_start_ ends in 8 sentinels);
+    // a branch per step of the walk mispredicted on its varying length (perf, table build).
+    std::uint64_t slot_owner_from(std::uint64_t s, std::uint64_t r) const {
+#if defined(__AVX512F__)
+        const __m512i vr = _mm512_set1_epi64(static_cast<long long>(r));
+        for (;;) {
+            const __mmask8 le = _mm512_cmple_epu64_mask(_mm512_loadu_si512(&slot_start_[s + 1]), vr);
+            s += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(le)));
+            if (le != 0xFF) return s;
+        }
+#else
         while (slot_start_[s + 1] <= r) ++s;
         return s;
+#endif
+    }
+    std::uint64_t slot_owner(std::uint64_t r) const {
+        return slot_owner_from(slot_guide_[r >> guide_shift_], r);
     }
     template <class F>
     void slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals, F& f) const;
