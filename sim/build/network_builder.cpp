@@ -71,6 +71,19 @@ struct QuantisationError {
     std::uint64_t n = 0;
 };
 
+// A partition's synapses in the order its table is built: row by row where the builder enumerates
+// rows (ProjectionGenerator::builds_by_sources), else target by target.
+template <class Emit>
+void connect(const ProjectionGenerator& gen, std::uint64_t begin, std::uint64_t end, Emit&& emit) {
+    if (gen.builds_by_sources()) return gen.connect_from_sources(0, gen.source_size(), begin, end, emit);
+    gen.connect(begin, end, false, emit);
+}
+template <class Emit>
+void generate(const ProjectionGenerator& gen, std::uint64_t begin, std::uint64_t end, Emit&& emit) {
+    if (gen.builds_by_sources()) return gen.generate_from_sources(0, gen.source_size(), begin, end, emit);
+    gen.generate(begin, end, emit);
+}
+
 // Three passes of the same generator: statistics, row sizes, bits. Each synapse's weight and delay
 // are first rewritten for the rung (procedural_weights stores none, quantised rounds to the grid)
 // and the chip map (optional), identically wherever they are used. Where the field layouts follow
@@ -119,26 +132,26 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
         // The gap statistics only pick the target width; for a large source-driven table every 8th row
         // shows the same distribution at an eighth of the cost (the counts are exact: write() keeps them).
         const std::uint64_t rows = gen.source_size();
-        if (gen.source_driven() && rows >= 512 &&
+        if (gen.builds_by_sources() && rows >= 512 &&
             gen.expected_synapses() * static_cast<double>(end - begin) >=
                 4e6 * static_cast<double>(gen.target_size())) {
             b.sample_rows(8);
             for (std::uint64_t s = 0; s < rows; s += 8)
                 gen.connect_from_sources(s, s + 1, begin, end, observe);
-        } else
-            gen.connect(begin, end, false, observe);
+        } else {
+            connect(gen, begin, end, observe);
+        }
     } else {
-        gen.generate(begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
+        generate(gen, begin, end, [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
             rewrite(w, d);
             b.observe(s, t, w, d);
         });
     }
     b.choose_widths();
-    if (gen.source_driven()) { // rows arrive in order: laid out as written, no count pass
+    if (gen.builds_by_sources()) { // rows arrive in order: laid out as written, no count pass
         b.allocate_rows_in_order();
     } else {
-        gen.connect(begin, end, false,
-                    [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.count(s, t); });
+        connect(gen, begin, end, [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { b.count(s, t); });
         b.allocate();
     }
     auto write = [&](std::uint64_t s, std::uint64_t t, double w, std::uint32_t d) {
@@ -153,10 +166,10 @@ PackedTable build_table(const ProjectionGenerator& gen, const ProjectionStorage&
         b.write(s, t, w, d);
     };
     if (no_values)
-        gen.connect(begin, end, false,
-                    [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { write(s, t, 0.0, 1); });
+        connect(gen, begin, end,
+                [&](std::uint64_t s, std::uint64_t t, std::uint32_t) { write(s, t, 0.0, 1); });
     else
-        gen.generate(begin, end, write);
+        generate(gen, begin, end, write);
     return b.finish();
 }
 

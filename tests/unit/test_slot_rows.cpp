@@ -143,29 +143,47 @@ TEST(SlotRows, ExactInDegreeUniformIndependentSources) {
 }
 
 TEST(SlotRows, ARegeneratedRowIsWhatTheTargetsDrew) {
-    const NetworkSpec spec = load_config_text(slot_config, "c");
-    const ProjectionGenerator gen(spec, spec.projections[0]);
-    std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_source;
-    for (const auto& [s, t, k] : drawn_by_targets(gen, true)) by_source[s].emplace_back(t, k);
-    std::uint64_t seen = 0;
-    for (std::uint64_t s = 0; s < 400; ++s) {
-        std::vector<std::pair<std::uint64_t, std::uint32_t>> whole, pieces;
-        gen.row(s, 0, 700, [&](std::uint64_t t, std::uint32_t k) { whole.emplace_back(t, k); });
-        for (std::uint64_t a = 0; a < 700; a += 77)
-            gen.row(s, a, a + 77, [&](std::uint64_t t, std::uint32_t k) { pieces.emplace_back(t, k); });
-        // Position order, not target order, but a pair's multapses by ordinal either way.
-        std::map<std::uint64_t, std::uint32_t> next;
-        for (const auto& [t, k] : whole) ASSERT_EQ(k, next[t]++) << "source " << s << ", target " << t;
-        std::vector<std::uint32_t> direct(whole.size() + 16);
-        ASSERT_EQ(gen.slot_row_targets(s, 0, 700, 0, direct.data()), whole.size());
-        for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(direct[i], whole[i].first);
-        auto expected = by_source[s];
-        std::sort(whole.begin(), whole.end());
-        std::sort(pieces.begin(), pieces.end());
-        std::sort(expected.begin(), expected.end());
-        ASSERT_EQ(whole, expected) << "source " << s;
-        ASSERT_EQ(pieces, expected) << "source " << s << " in pieces";
-        seen += whole.size();
+    // Dense rows (the builder reads them through a bitmap) and sparse ones (sorted).
+    const std::string sparse = R"(nmsim: 1
+simulation: {seed: 12}
+populations: {A: {size: 400, model: lif_delta}, B: {size: 4600, model: lif_delta}}
+projections:
+  P: {source: A, target: [B, A], connector: {rule: fixed_indegree, indegree: 3}, synapse: {weight: 1.0, delay: 1.0}}
+)";
+    for (const std::string& config : {std::string(slot_config), sparse}) {
+        const NetworkSpec spec = load_config_text(config, "c");
+        const ProjectionGenerator gen(spec, spec.projections[0]);
+        const std::uint64_t n_tgt = gen.target_size(), piece = n_tgt / 9 + 1;
+        std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, std::uint32_t>>> by_source;
+        for (const auto& [s, t, k] : drawn_by_targets(gen, true)) by_source[s].emplace_back(t, k);
+        std::uint64_t seen = 0;
+        for (std::uint64_t s = 0; s < 400; ++s) {
+            std::vector<std::pair<std::uint64_t, std::uint32_t>> whole, pieces;
+            gen.row(s, 0, n_tgt, [&](std::uint64_t t, std::uint32_t k) { whole.emplace_back(t, k); });
+            for (std::uint64_t a = 0; a < n_tgt; a += piece)
+                gen.row(s, a, a + piece,
+                        [&](std::uint64_t t, std::uint32_t k) { pieces.emplace_back(t, k); });
+            // Position order, not target order, but a pair's multapses by ordinal either way.
+            std::map<std::uint64_t, std::uint32_t> next;
+            for (const auto& [t, k] : whole) ASSERT_EQ(k, next[t]++) << "source " << s << ", target " << t;
+            std::vector<std::uint32_t> direct(whole.size() + 16);
+            ASSERT_EQ(gen.slot_row_targets(s, 0, n_tgt, 0, direct.data()), whole.size());
+            for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(direct[i], whole[i].first);
+            // The table builder's order: targets ascending, a pair's multapses by ordinal.
+            std::vector<std::pair<std::uint64_t, std::uint32_t>> built;
+            gen.connect_from_sources(
+                s, s + 1, 0, n_tgt,
+                [&](std::uint64_t, std::uint64_t t, std::uint32_t k) { built.emplace_back(t, k); });
+            ASSERT_TRUE(std::is_sorted(built.begin(), built.end())) << "source " << s;
+            auto expected = by_source[s];
+            std::sort(whole.begin(), whole.end());
+            std::sort(pieces.begin(), pieces.end());
+            std::sort(expected.begin(), expected.end());
+            ASSERT_EQ(whole, expected) << "source " << s;
+            ASSERT_EQ(pieces, expected) << "source " << s << " in pieces";
+            ASSERT_EQ(built, expected) << "source " << s << " as the builder reads it";
+            seen += whole.size();
+        }
+        EXPECT_EQ(seen, n_tgt * spec.projections[0].connector.degree);
     }
-    EXPECT_EQ(seen, 700u * 50u);
 }
