@@ -365,6 +365,7 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
     // (compressed without a branch), then divided by K.
     const std::uint64_t k_in = pr_.connector.degree, lo = ia * k_in, width = (ib - ia) * k_in;
     std::uint32_t kept = 0;
+    if (k_in == 0) return 0; // indegree 0: positions but no slots
 #if defined(__AVX512F__)
     if (slots_fit32_) {
         constexpr __mmask16 all = 0xFFFF;
