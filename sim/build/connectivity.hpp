@@ -224,8 +224,8 @@ public:
 
     const SynapseValues& values() const { return values_; }
     const ProjectionSpec& projection() const { return pr_; }
-    // Bytes of per-source state that row regeneration reads (fixed_total_number's row lengths).
-    // conv: the shared kernel.
+    // Bytes of per-source state that row regeneration reads (fixed_total_number's row lengths, slot
+    // rows' starts and guide). conv: the shared kernel.
     std::uint64_t row_state_bytes() const {
         return row_counts_.size() * sizeof(std::uint64_t) + slot_start_.size() * sizeof(std::uint64_t) +
                slot_guide_.size() * sizeof(std::uint32_t) +

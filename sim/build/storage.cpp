@@ -157,6 +157,11 @@ std::vector<ProjectionStorage> resolve_storage(const NetworkSpec& spec,
                                   predict_storage_cost(spec, gen, next, partitions).delivery, budget);
         } else if (pr.storage.kind == StorageKind::procedural_weights && !values_drawn(pr)) {
             st.reason = "configured procedural_weights, but no value is drawn: the same as packed";
+        } else if (pr.storage.kind == StorageKind::procedural && !gen.rows_regenerable()) {
+            // The loader refuses the rules that never regenerate; this is a fixed_indegree past the
+            // slot rows' 2^48 slots.
+            st.kind = StorageKind::procedural_weights;
+            st.reason = "configured procedural, but these rows cannot be regenerated";
         } else {
             st.kind = pr.storage.kind;
             st.reason = "configured";
