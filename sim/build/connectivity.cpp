@@ -340,15 +340,21 @@ void ProjectionGenerator::slot_sources(std::uint64_t idx, std::uint64_t* positio
     }
 }
 
+std::uint32_t ProjectionGenerator::slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib,
+                                                    std::uint32_t* out) const {
+    std::uint32_t n = 0;
+    constexpr std::uint64_t chunk = 1024;
+    for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
+        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, out + n);
+    return n;
+}
+
 std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64_t t_begin,
                                                     std::uint64_t t_end, std::uint64_t base,
                                                     std::uint32_t* out) const {
     const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
     if (ia >= ib) return 0;
-    std::uint32_t n = 0;
-    constexpr std::uint64_t chunk = 1024;
-    for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
-        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, out + n);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, out);
     if (segments_.size() == 1) {
         const std::uint32_t shift = static_cast<std::uint32_t>(segments_[0].first - base);
         for (std::uint32_t i = 0; i < n; ++i) out[i] += shift;

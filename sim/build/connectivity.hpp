@@ -13,8 +13,9 @@
 //   start_s+1), and its row is { pi(r) / K : r in its positions, pi(r) < M }. Target t's sources are
 //   the owners of pi^-1(tK + k). Each slot's source is then uniform and independent of the others',
 //   which is fixed_indegree with multapses exactly (dropping the P - M unused positions samples an urn
-//   of i.i.d. colours without replacement). Rows come out in position order, not target order;
-//   a pair's multapses in ordinal order (ascending positions) either way;
+//   of i.i.d. colours without replacement). Rows come out in position order, not target order
+//   (the table builder sorts them); a pair's multapses, alike but for their values, take the
+//   ordinals 0, 1, ... in whatever order each enumeration meets them;
 // - source-driven rows (fixed_outdegree, fixed_total_number, pairwise_bernoulli): each source row is
 //   laid out over blocks of 1024 targets. A row's synapse count is split over the blocks by a binary
 //   tree of binomial (with multapses) or hypergeometric (without) draws, each node keyed by
@@ -324,6 +325,9 @@ private:
     // [ia, ib), in position order, into out (room for n + 16); returns how many.
     std::uint32_t slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia, std::uint64_t ib,
                                std::uint32_t* out) const;
+    // Slot rows: slot_targets over all of source s's positions (out: room for them + 16).
+    std::uint32_t slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib,
+                                   std::uint32_t* out) const;
     // Slot rows: the positions of target index idx's K slots and their owners (the sources), in slot
     // order.
     void slot_sources(std::uint64_t idx, std::uint64_t* positions, std::uint64_t* owners) const;
@@ -483,9 +487,10 @@ void ProjectionGenerator::distance_row(std::uint64_t s, std::uint64_t ia, std::u
 template <class F>
 void ProjectionGenerator::slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals,
                                    F& f) const {
-    constexpr std::uint32_t chunk = 1024;
-    std::uint32_t idx[chunk + 16];
-    const std::uint64_t first = slot_start_[s], end = slot_start_[s + 1], span = ib - ia;
+    const std::uint64_t span = ib - ia;
+    thread_local std::vector<std::uint32_t> idx;
+    if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data());
     // Ordinals: a bitmap of the targets seen in this row (per thread, cleared afterwards) and the
     // few repeated ones with their counts.
     thread_local std::vector<std::uint64_t> seen;
@@ -496,25 +501,21 @@ void ProjectionGenerator::slot_row(std::uint64_t s, std::uint64_t ia, std::uint6
         visited.clear();
         repeats.clear();
     }
-    for (std::uint64_t r = first; r < end; r += chunk) {
-        const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk, end - r));
-        const std::uint32_t kept = slot_targets(r, n, ia, ib, idx);
-        for (std::uint32_t i = 0; i < kept; ++i) {
-            std::uint32_t ordinal = 0;
-            if (ordinals) {
-                const std::uint64_t o = idx[i] - ia, bit = std::uint64_t{1} << (o & 63);
-                if (seen[o >> 6] & bit) {
-                    auto it = std::find_if(repeats.begin(), repeats.end(),
-                                           [&](const auto& x) { return x.first == o; });
-                    if (it == repeats.end()) it = repeats.insert(repeats.end(), {o, 0u});
-                    ordinal = ++it->second;
-                } else {
-                    seen[o >> 6] |= bit;
-                    visited.push_back(o);
-                }
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint32_t ordinal = 0;
+        if (ordinals) {
+            const std::uint64_t o = idx[i] - ia, bit = std::uint64_t{1} << (o & 63);
+            if (seen[o >> 6] & bit) {
+                auto it =
+                    std::find_if(repeats.begin(), repeats.end(), [&](const auto& x) { return x.first == o; });
+                if (it == repeats.end()) it = repeats.insert(repeats.end(), {o, 0u});
+                ordinal = ++it->second;
+            } else {
+                seen[o >> 6] |= bit;
+                visited.push_back(o);
             }
-            f(index_to_global(idx[i]), ordinal);
         }
+        f(index_to_global(idx[i]), ordinal);
     }
     if (ordinals)
         for (const std::uint64_t o : visited) seen[o >> 6] = 0;
@@ -528,12 +529,8 @@ void ProjectionGenerator::ascending_row(std::uint64_t s, std::uint64_t t_begin, 
     if (ia >= ib) return;
     thread_local std::vector<std::uint32_t> idx;
     thread_local std::vector<std::uint64_t> keys;
-    const std::uint64_t positions = slot_row_positions(s);
-    if (idx.size() < positions + 16) idx.resize(positions + 16);
-    std::uint32_t n = 0;
-    constexpr std::uint64_t chunk = 1024;
-    for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
-        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, idx.data() + n);
+    if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data());
     const std::uint64_t span = ib - ia;
     if (span <= 64 * std::uint64_t{n}) {
         // Dense (Brunel: ~500 of 6,250 targets): a bitmap over the range, read in order, and the
@@ -628,8 +625,7 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
     // Target-driven rules: visit targets in ascending order, so every row grows in target order.
     std::vector<std::uint64_t> picks;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order; // (source, pick index)
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> owned; // slot rows: (source, position)
-    std::vector<std::uint64_t> positions;
+    std::vector<std::uint64_t> positions;                       // slot rows: the K slots' positions
     std::vector<std::uint32_t> ordinal;
     for (const auto& seg : segments_) {
         const std::uint64_t a = std::max(t_begin, seg.first), b = std::min(t_end, seg.first + seg.size);
@@ -639,28 +635,16 @@ void ProjectionGenerator::connect(std::uint64_t t_begin, std::uint64_t t_end, bo
             const std::uint64_t self = same && !c.allow_autapses ? t - src_first_ : ~0ull;
             switch (c.rule) {
             case ConnectorRule::fixed_indegree: {
-                if (slot_rows()) {
-                    // The owners of the target's K slots; a pair's multapses by ascending position.
+                if (slot_rows()) { // the owners of the target's K slots
                     positions.resize(c.degree);
                     picks.resize(c.degree);
                     slot_sources(seg.index_offset + (t - seg.first), positions.data(), picks.data());
-                    if (!ordinals) {
-                        for (const auto s : picks) emit(s, t, 0u);
-                        break;
-                    }
-                    owned.resize(c.degree);
-                    for (std::uint64_t k = 0; k < c.degree; ++k) owned[k] = {picks[k], positions[k]};
-                    std::sort(owned.begin(), owned.end());
-                    for (std::size_t i = 0, ordinal_k = 0; i < owned.size(); ++i) {
-                        ordinal_k = i > 0 && owned[i - 1].first == owned[i].first ? ordinal_k + 1 : 0;
-                        emit(owned[i].first, t, static_cast<std::uint32_t>(ordinal_k));
-                    }
-                    break;
+                } else {
+                    RandomStream rng(seed_, RngPurpose::connect, proj, t);
+                    const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
+                    draw_degree(rng, n, picks);
+                    for (auto& s : picks) s += s >= self;
                 }
-                RandomStream rng(seed_, RngPurpose::connect, proj, t);
-                const std::uint64_t n = n_src_ - (self != ~0ull ? 1 : 0);
-                draw_degree(rng, n, picks);
-                for (auto& s : picks) s += s >= self;
                 if (!c.allow_multapses || !ordinals) {
                     for (const auto s : picks) emit(s, t, 0u);
                     break;
