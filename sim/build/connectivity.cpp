@@ -341,12 +341,29 @@ void ProjectionGenerator::slot_sources(std::uint64_t idx, std::uint64_t* positio
 }
 
 std::uint32_t ProjectionGenerator::slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib,
-                                                    std::uint32_t* out) const {
+                                                    std::uint32_t* out, const IndexShift& shift) const {
     std::uint32_t n = 0;
     constexpr std::uint64_t chunk = 1024;
     for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
-        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, out + n);
+        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, shift, out + n);
     return n;
+}
+
+ProjectionGenerator::IndexShift ProjectionGenerator::index_shift(std::uint64_t base) const {
+    IndexShift sh;
+    if (segments_.size() > sh.from.size()) return sh; // mapped one by one (to_targets)
+    for (const Segment& seg : segments_) {
+        sh.from[sh.count] = static_cast<std::uint32_t>(seg.index_offset);
+        sh.add[sh.count++] = static_cast<std::uint32_t>(seg.first - seg.index_offset - base);
+    }
+    return sh;
+}
+
+void ProjectionGenerator::to_targets(const IndexShift& shift, std::uint64_t base, std::uint32_t* out,
+                                     std::uint32_t n) const {
+    if (shift.count == 0)
+        for (std::uint32_t i = 0; i < n; ++i)
+            out[i] = static_cast<std::uint32_t>(index_to_global(out[i]) - base);
 }
 
 std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64_t t_begin,
@@ -354,21 +371,17 @@ std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64
                                                     std::uint32_t* out) const {
     const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
     if (ia >= ib) return 0;
-    const std::uint32_t n = slot_row_indices(s, ia, ib, out);
-    if (segments_.size() == 1) {
-        const std::uint32_t shift = static_cast<std::uint32_t>(segments_[0].first - base);
-        for (std::uint32_t i = 0; i < n; ++i) out[i] += shift;
-    } else {
-        for (std::uint32_t i = 0; i < n; ++i)
-            out[i] = static_cast<std::uint32_t>(index_to_global(out[i]) - base);
-    }
+    const IndexShift shift = index_shift(base);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, out, shift);
+    to_targets(shift, base, out, n);
     return n;
 }
 
 std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia,
-                                                std::uint64_t ib, std::uint32_t* out) const {
-    // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept
-    // (compressed without a branch), then divided by K.
+                                                std::uint64_t ib, const IndexShift& shift,
+                                                std::uint32_t* out) const {
+    // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept, divided
+    // by K and shifted to targets in registers, then compressed without a branch.
     const std::uint64_t k_in = pr_.connector.degree, lo = ia * k_in, width = (ib - ia) * k_in;
     std::uint32_t kept = 0;
     if (k_in == 0) return 0; // indegree 0: positions but no slots
@@ -376,27 +389,11 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
     if (slots_fit32_) {
         constexpr __mmask16 all = 0xFFFF;
         const __m512i one = _mm512_set1_epi32(1), vlo = _mm512_set1_epi32(static_cast<int>(lo)),
-                      vwidth = _mm512_set1_epi32(static_cast<int>(width));
-        constexpr int lanes_n = 4; // vectors per step (latency hiding)
-        for (std::uint32_t i = 0; i < n; i += 16 * lanes_n) {
-            __m512i ll[lanes_n], rr[lanes_n];
-            slots_.parts16(r + i, ll, rr);
-            slots_.forward16(ll, rr);
-            for (int j = 0; j < lanes_n; ++j) {
-                const std::uint32_t at = i + 16 * j;
-                const __mmask16 lanes = at >= n        ? 0
-                                        : n - at >= 16 ? all
-                                                       : static_cast<__mmask16>((1u << (n - at)) - 1);
-                const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
-                _mm512_storeu_si512(out + kept, _mm512_maskz_compress_epi32(keep, ll[j]));
-                kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
-            }
-        }
-        // q / K in doubles: exact after one correction each way (q < 2^32, q + K <= 2^32).
-        const __m512i vk = _mm512_set1_epi32(static_cast<int>(k_in));
+                      vwidth = _mm512_set1_epi32(static_cast<int>(width)),
+                      vk = _mm512_set1_epi32(static_cast<int>(k_in));
         const __m512d vinv = _mm512_set1_pd(1.0 / static_cast<double>(k_in));
-        for (std::uint32_t i = 0; i < kept; i += 16) {
-            const __m512i q = _mm512_loadu_si512(out + i);
+        // q / K in doubles: exact after one correction each way (q < 2^32, q + K <= 2^32).
+        const auto divide = [&](__m512i q) {
             const auto half = [&](int h) {
                 return _mm512_maskz_cvttpd_epu32(
                     0xFF,
@@ -408,16 +405,31 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
             t = _mm512_mask_sub_epi32(t, _mm512_cmpgt_epu32_mask(_mm512_maskz_mullo_epi32(all, t, vk), q), t,
                                       one);
             const __m512i next = _mm512_add_epi32(t, one);
-            t = _mm512_mask_mov_epi32(t, _mm512_cmple_epu32_mask(_mm512_maskz_mullo_epi32(all, next, vk), q),
-                                      next);
-            _mm512_storeu_si512(out + i, t);
+            return _mm512_mask_mov_epi32(
+                t, _mm512_cmple_epu32_mask(_mm512_maskz_mullo_epi32(all, next, vk), q), next);
+        };
+        constexpr int lanes_n = 4; // vectors per step (latency hiding)
+        for (std::uint32_t i = 0; i < n; i += 16 * lanes_n) {
+            __m512i ll[lanes_n], rr[lanes_n];
+            slots_.parts16(r + i, ll, rr);
+            slots_.forward16(ll, rr);
+            for (int j = 0; j < lanes_n; ++j) {
+                const std::uint32_t at = i + 16 * j;
+                const __mmask16 lanes = at >= n        ? 0
+                                        : n - at >= 16 ? all
+                                                       : static_cast<__mmask16>((1u << (n - at)) - 1);
+                const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
+                _mm512_storeu_si512(out + kept,
+                                    _mm512_maskz_compress_epi32(keep, shift.apply16(divide(ll[j]))));
+                kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
+            }
         }
         return kept;
     }
 #endif
     for (std::uint32_t i = 0; i < n; ++i) {
         const std::uint64_t q = slots_(r + i);
-        out[kept] = static_cast<std::uint32_t>(q / k_in);
+        out[kept] = shift.apply(static_cast<std::uint32_t>(q / k_in));
         kept += q - lo < width;
     }
     return kept;

@@ -27,6 +27,7 @@
 // regenerated values agree bit for bit.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -297,6 +298,33 @@ private:
     // each tree node's draw keyed by (purpose, node).
     std::vector<std::uint64_t> split_over_sources(std::uint64_t total, RngPurpose purpose) const;
     void lay_out_slots();
+    // Target index -> target minus a base: per target segment a shift (indices ascend with the targets'
+    // ids), selected by compares in registers as the indices come out. A second pass mapping each index
+    // through index_to_global's segment walk took 29 % of a procedural Brunel run (perf; its branches
+    // mispredict where a row targets E and I). count 0 (more segments than kept here): indices
+    // unchanged, mapped afterwards by to_targets.
+    struct IndexShift {
+        std::array<std::uint32_t, 4> from{}, add{};
+        int count = 0;
+        std::uint32_t apply(std::uint32_t idx) const {
+            std::uint32_t a = 0;
+            for (int k = 0; k < count; ++k) a = idx >= from[k] ? add[k] : a;
+            return idx + a;
+        }
+#if defined(__AVX512F__)
+        __m512i apply16(__m512i idx) const {
+            if (count == 0) return idx;
+            __m512i a = _mm512_set1_epi32(static_cast<int>(add[0]));
+            for (int k = 1; k < count; ++k)
+                a = _mm512_mask_mov_epi32(
+                    a, _mm512_cmpge_epu32_mask(idx, _mm512_set1_epi32(static_cast<int>(from[k]))),
+                    _mm512_set1_epi32(static_cast<int>(add[k])));
+            return _mm512_add_epi32(idx, a);
+        }
+#endif
+    };
+    IndexShift index_shift(std::uint64_t base) const;
+    void to_targets(const IndexShift& shift, std::uint64_t base, std::uint32_t* out, std::uint32_t n) const;
     // Slot rows: the source whose positions hold r, from a guess at or before it (the guide's): the
     // starts after the guess that are <= r, counted 8 at a time (slot_start_ ends in 8 sentinels);
     // a branch per step of the walk mispredicted on its varying length (perf, table build).
@@ -322,12 +350,12 @@ private:
     template <class F>
     void ascending_row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
     // Slot rows: the target indices of positions [r, r + n) that are slots (< M) with index in
-    // [ia, ib), in position order, into out (room for n + 16); returns how many.
+    // [ia, ib), shifted, in position order, into out (room for n + 16); returns how many.
     std::uint32_t slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia, std::uint64_t ib,
-                               std::uint32_t* out) const;
+                               const IndexShift& shift, std::uint32_t* out) const;
     // Slot rows: slot_targets over all of source s's positions (out: room for them + 16).
-    std::uint32_t slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib,
-                                   std::uint32_t* out) const;
+    std::uint32_t slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, std::uint32_t* out,
+                                   const IndexShift& shift) const;
     // Slot rows: the positions of target index idx's K slots and their owners (the sources), in slot
     // order.
     void slot_sources(std::uint64_t idx, std::uint64_t* positions, std::uint64_t* owners) const;
@@ -490,7 +518,7 @@ void ProjectionGenerator::slot_row(std::uint64_t s, std::uint64_t ia, std::uint6
     const std::uint64_t span = ib - ia;
     thread_local std::vector<std::uint32_t> idx;
     if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
-    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data());
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data(), IndexShift{});
     // Ordinals: a bitmap of the targets seen in this row (per thread, cleared afterwards) and the
     // few repeated ones with their counts.
     thread_local std::vector<std::uint64_t> seen;
@@ -530,7 +558,7 @@ void ProjectionGenerator::ascending_row(std::uint64_t s, std::uint64_t t_begin, 
     thread_local std::vector<std::uint32_t> idx;
     thread_local std::vector<std::uint64_t> keys;
     if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
-    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data());
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data(), IndexShift{});
     const std::uint64_t span = ib - ia;
     if (span <= 64 * std::uint64_t{n}) {
         // Dense (Brunel: ~500 of 6,250 targets): a bitmap over the range, read in order, and the

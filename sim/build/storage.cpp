@@ -29,8 +29,9 @@ namespace {
 constexpr double value_cost = 3.0;
 constexpr double row_cost = 2.0;
 // fixed_indegree's slot rows: every partition evaluates the permutation over the whole row (Brunel,
-// 2 threads: 2.03 vs 0.43 s with the table).
-constexpr double slot_row_cost = 3.7;
+// 2 threads: 1.30-1.40 vs 0.41-0.51 s with the table, session 17; 2.03 vs 0.43 s before its targets
+// were mapped to ids in registers).
+constexpr double slot_row_cost = 2.0;
 
 bool values_drawn(const ProjectionSpec& pr) {
     return pr.connector.rule != ConnectorRule::from_file &&
