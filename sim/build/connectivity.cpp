@@ -380,8 +380,8 @@ std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64
 std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia,
                                                 std::uint64_t ib, const IndexShift& shift,
                                                 std::uint32_t* out) const {
-    // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept, divided
-    // by K and shifted to targets in registers, then compressed without a branch.
+    // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept
+    // (compressed without a branch), then divided by K and shifted to targets in registers.
     const std::uint64_t k_in = pr_.connector.degree, lo = ia * k_in, width = (ib - ia) * k_in;
     std::uint32_t kept = 0;
     if (k_in == 0) return 0; // indegree 0: positions but no slots
@@ -419,11 +419,13 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
                                         : n - at >= 16 ? all
                                                        : static_cast<__mmask16>((1u << (n - at)) - 1);
                 const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
-                _mm512_storeu_si512(out + kept,
-                                    _mm512_maskz_compress_epi32(keep, shift.apply16(divide(ll[j]))));
+                _mm512_storeu_si512(out + kept, _mm512_maskz_compress_epi32(keep, ll[j]));
                 kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
             }
         }
+        // The kept slots only divided (a partition keeps its share of the row), and shifted.
+        for (std::uint32_t i = 0; i < kept; i += 16)
+            _mm512_storeu_si512(out + i, shift.apply16(divide(_mm512_loadu_si512(out + i))));
         return kept;
     }
 #endif
