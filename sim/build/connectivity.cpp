@@ -252,8 +252,8 @@ void ProjectionGenerator::clip_as_lava_dense(const NetworkSpec& spec) {
     values_.clip_as_lava_dense(lo, hi, pr_.num_weight_bits);
 }
 
-std::vector<std::uint64_t> ProjectionGenerator::split_over_sources(std::uint64_t total,
-                                                                   RngPurpose purpose) const {
+std::vector<std::uint64_t> ProjectionGenerator::split_over_sources(std::uint64_t total, RngPurpose purpose,
+                                                                   std::uint64_t salt) const {
     // The synapses spread uniformly over the (source, target) pairs: per source a multinomial
     // (binomial splits down a tree over source ranges) or, without multapses, a multivariate
     // hypergeometric. Every source has the same number of targets available.
@@ -267,7 +267,7 @@ std::vector<std::uint64_t> ProjectionGenerator::split_over_sources(std::uint64_t
             return;
         }
         const std::uint64_t mid = lo + (hi - lo) / 2;
-        RandomStream rng(seed_, purpose, pr_.index, node);
+        RandomStream rng(seed_, purpose, pr_.index, node + salt);
         const double u = rng.uniform();
         const std::uint64_t left =
             pr_.connector.allow_multapses
@@ -281,71 +281,111 @@ std::vector<std::uint64_t> ProjectionGenerator::split_over_sources(std::uint64_t
 }
 
 void ProjectionGenerator::lay_out_slots() {
-    slot_count_ = n_tgt_ * pr_.connector.degree;
-    if (slot_count_ > (std::uint64_t{1} << 48) || n_src_ == 0) return; // too large: targets draw
-    const auto k0 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, 0, 0),
-               k1 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, 0, 1);
-    slots_ = SlotPermutation(slot_count_, {k0[0], k0[1], k0[2], k0[3], k1[0], k1[1]});
-    slots_fit32_ = !slots_.wide() && slot_count_ + pr_.connector.degree <= (std::uint64_t{1} << 32);
-    const auto counts = split_over_sources(slots_.size(), RngPurpose::connect_slots);
-    slot_start_.assign(n_src_ + 1 + 8, ~0ull); // + 8 sentinels past the end for slot_owner_from
-    slot_start_[0] = 0;
-    for (std::uint64_t s = 0; s < n_src_; ++s) slot_start_[s + 1] = slot_start_[s] + counts[s];
-    // Guide: at most n_src_ / 8 buckets of 2^guide_shift_ positions, each naming the owner of its
-    // first: small enough to stay in cache (0.5 B per source), a walk of ~8 starts (one or two lines).
+    const std::uint64_t k_in = pr_.connector.degree, slots = n_tgt_ * k_in;
+    if (slots > (std::uint64_t{1} << 48) || n_src_ == 0 || n_tgt_ == 0) return; // too large: targets draw
+    // Target groups, each its own slot-row layout over all sources (so each target's K slots still
+    // come from independent uniform sources): a partition evaluates only the groups its targets fall
+    // in, not every row whole. Up to 16 groups, each a row part of ~256 positions or more: each group
+    // part costs a call, its tail vector and its division pass, and at 64 positions (Brunel E->E: 15
+    // groups) that overhead ate the saving (procedural Brunel, 1 thread: 1.33 -> 1.78 s; 2 threads:
+    // 256 gave 1.04 s, 128 1.17 s, one group 1.33 s). One group where rows are short: the layout (and
+    // realisation) of before groups.
+    const std::uint64_t per_row = slots / n_src_;
+    const std::uint64_t groups =
+        std::clamp<std::uint64_t>(per_row / 256, 1, std::min<std::uint64_t>(16, n_tgt_));
+    slot_group_size_ = (n_tgt_ + groups - 1) / groups;
+    slot_stride_ = n_src_ + 1 + 8; // + 8 sentinels past each group's end for slot_owner_from
+    std::uint64_t largest = 0;
+    for (std::uint64_t first = 0, g = 0; first < n_tgt_; first += slot_group_size_, ++g) {
+        SlotGroup grp;
+        grp.first = first;
+        grp.size = std::min(slot_group_size_, n_tgt_ - first);
+        // Group 0's keys and splits are those of the single layout before groups.
+        const auto k0 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, g, 0),
+                   k1 = philox_block(seed_, RngPurpose::connect_slots, pr_.index, g, 1);
+        grp.perm = SlotPermutation(grp.size * k_in, {k0[0], k0[1], k0[2], k0[3], k1[0], k1[1]});
+        grp.fit32 = !grp.perm.wide() && grp.size * k_in + k_in <= (std::uint64_t{1} << 32);
+        slot_groups_.push_back(grp);
+        largest = std::max(largest, grp.perm.size());
+    }
+    slot_start_.assign(slot_groups_.size() * slot_stride_, ~0ull);
+    for (std::size_t g = 0; g < slot_groups_.size(); ++g) {
+        const auto counts = split_over_sources(slot_groups_[g].perm.size(), RngPurpose::connect_slots,
+                                               static_cast<std::uint64_t>(g) << 48);
+        std::uint64_t* start = slot_start_.data() + g * slot_stride_;
+        start[0] = 0;
+        for (std::uint64_t s = 0; s < n_src_; ++s) start[s + 1] = start[s] + counts[s];
+    }
+    // Guide: per group at most n_src_ / 8 buckets of 2^guide_shift_ positions, each naming the owner of
+    // its first: small enough to stay in cache (0.5 B per source and group), a walk of ~8 starts.
     guide_shift_ = 0;
-    while (((slots_.size() - 1) >> guide_shift_) >= std::max<std::uint64_t>(1, n_src_ / 8)) ++guide_shift_;
-    slot_guide_.assign(((slots_.size() - 1) >> guide_shift_) + 1, 0);
-    std::uint64_t s = 0;
-    for (std::size_t g = 0; g < slot_guide_.size(); ++g) {
-        const std::uint64_t r = static_cast<std::uint64_t>(g) << guide_shift_;
-        while (slot_start_[s + 1] <= r) ++s;
-        slot_guide_[g] = static_cast<std::uint32_t>(s);
+    while (((largest - 1) >> guide_shift_) >= std::max<std::uint64_t>(1, n_src_ / 8)) ++guide_shift_;
+    guide_stride_ = ((largest - 1) >> guide_shift_) + 1;
+    slot_guide_.assign(slot_groups_.size() * guide_stride_, 0);
+    for (std::size_t g = 0; g < slot_groups_.size(); ++g) {
+        const std::uint64_t* start = slot_start_.data() + g * slot_stride_;
+        std::uint64_t s = 0;
+        for (std::uint64_t b = 0; b < guide_stride_; ++b) {
+            const std::uint64_t r = b << guide_shift_;
+            while (s < n_src_ && start[s + 1] <= r) ++s;
+            slot_guide_[g * guide_stride_ + b] = static_cast<std::uint32_t>(std::min(s, n_src_ - 1));
+        }
     }
 }
 
 void ProjectionGenerator::slot_sources(std::uint64_t idx, std::uint64_t* positions,
                                        std::uint64_t* owners) const {
-    const std::uint64_t k_in = pr_.connector.degree, first = idx * k_in;
+    const std::size_t g = idx / slot_group_size_;
+    const SlotGroup& grp = slot_groups_[g];
+    const std::uint64_t k_in = pr_.connector.degree, first = (idx - grp.first) * k_in;
     std::uint64_t k = 0;
 #if defined(__AVX512F__)
-    if (slots_fit32_) {
+    if (grp.fit32) {
         // The K consecutive slots, 64 per step, inverted 16 lanes at a time.
         constexpr int lanes_n = 4;
         alignas(64) std::uint32_t pre[16 * lanes_n];
+        const std::uint64_t* start = slot_start_.data() + g * slot_stride_;
         for (; k < k_in; k += 16 * lanes_n) {
             __m512i ll[lanes_n], rr[lanes_n];
-            slots_.parts16(first + k, ll, rr);
-            slots_.inverse16(ll, rr);
+            grp.perm.parts16(first + k, ll, rr);
+            grp.perm.inverse16(ll, rr);
             for (int j = 0; j < lanes_n; ++j) _mm512_store_si512(pre + 16 * j, ll[j]);
             // The owners' starts are random places in a large array (8 MB for 1 M sources): all 64
             // asked for before the walks.
             const auto m = static_cast<std::uint32_t>(std::min<std::uint64_t>(16 * lanes_n, k_in - k));
             std::uint32_t guess[16 * lanes_n];
             for (std::uint32_t i = 0; i < m; ++i) {
-                guess[i] = slot_guide_[pre[i] >> guide_shift_];
-                __builtin_prefetch(&slot_start_[guess[i] + 1]);
+                guess[i] = slot_guess(g, pre[i]);
+                __builtin_prefetch(start + guess[i] + 1);
             }
             for (std::uint32_t i = 0; i < m; ++i) {
                 positions[k + i] = pre[i];
-                owners[k + i] = slot_owner_from(guess[i], pre[i]);
+                owners[k + i] = slot_owner_from(g, guess[i], pre[i]);
             }
         }
         return;
     }
 #endif
     for (; k < k_in; ++k) {
-        positions[k] = slots_.inverse(first + k);
-        owners[k] = slot_owner(positions[k]);
+        positions[k] = grp.perm.inverse(first + k);
+        owners[k] = slot_owner_from(g, slot_guess(g, positions[k]), positions[k]);
     }
 }
 
 std::uint32_t ProjectionGenerator::slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib,
                                                     std::uint32_t* out, const IndexShift& shift) const {
+    // The groups [ia, ib) reaches, each over its part of the row.
     std::uint32_t n = 0;
     constexpr std::uint64_t chunk = 1024;
-    for (std::uint64_t r = slot_start_[s], end = slot_start_[s + 1]; r < end; r += chunk)
-        n += slot_targets(r, static_cast<std::uint32_t>(std::min(chunk, end - r)), ia, ib, shift, out + n);
+    for (std::size_t g = ia / slot_group_size_; g < slot_groups_.size() && slot_groups_[g].first < ib; ++g) {
+        const SlotGroup& grp = slot_groups_[g];
+        const std::uint64_t lo = std::max(ia, grp.first) - grp.first,
+                            hi = std::min(ib, grp.first + grp.size) - grp.first;
+        const std::uint64_t* start = slot_start_.data() + g * slot_stride_;
+        for (std::uint64_t r = start[s], end = start[s + 1]; r < end; r += chunk)
+            n += slot_targets(grp, r, static_cast<std::uint32_t>(std::min(chunk, end - r)), lo, hi, shift,
+                              out + n);
+    }
     return n;
 }
 
@@ -377,8 +417,8 @@ std::uint32_t ProjectionGenerator::slot_row_targets(std::uint64_t s, std::uint64
     return n;
 }
 
-std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia,
-                                                std::uint64_t ib, const IndexShift& shift,
+std::uint32_t ProjectionGenerator::slot_targets(const SlotGroup& grp, std::uint64_t r, std::uint32_t n,
+                                                std::uint64_t ia, std::uint64_t ib, const IndexShift& shift,
                                                 std::uint32_t* out) const {
     // The slots of [ia, ib) are [ia K, ib K): those of the positions' images inside it are kept
     // (compressed without a branch), then divided by K and shifted to targets in registers.
@@ -386,7 +426,7 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
     std::uint32_t kept = 0;
     if (k_in == 0) return 0; // indegree 0: positions but no slots
 #if defined(__AVX512F__)
-    if (slots_fit32_) {
+    if (grp.fit32) {
         constexpr __mmask16 all = 0xFFFF;
         const __m512i one = _mm512_set1_epi32(1), vlo = _mm512_set1_epi32(static_cast<int>(lo)),
                       vwidth = _mm512_set1_epi32(static_cast<int>(width)),
@@ -408,30 +448,40 @@ std::uint32_t ProjectionGenerator::slot_targets(std::uint64_t r, std::uint32_t n
             return _mm512_mask_mov_epi32(
                 t, _mm512_cmple_epu32_mask(_mm512_maskz_mullo_epi32(all, next, vk), q), next);
         };
-        constexpr int lanes_n = 4; // vectors per step (latency hiding)
-        for (std::uint32_t i = 0; i < n; i += 16 * lanes_n) {
-            __m512i ll[lanes_n], rr[lanes_n];
-            slots_.parts16(r + i, ll, rr);
-            slots_.forward16(ll, rr);
-            for (int j = 0; j < lanes_n; ++j) {
+        // N vectors per step (latency hiding): 4, and at the end only as many as positions are left
+        // (a group's part of a row is often ~70 positions: 4 + 1 vectors, not 4 + 4).
+        const auto step = [&]<int N>(std::uint32_t i) {
+            __m512i ll[N], rr[N];
+            grp.perm.parts16(r + i, ll, rr);
+            grp.perm.forward16(ll, rr);
+            for (int j = 0; j < N; ++j) {
                 const std::uint32_t at = i + 16 * j;
-                const __mmask16 lanes = at >= n        ? 0
-                                        : n - at >= 16 ? all
-                                                       : static_cast<__mmask16>((1u << (n - at)) - 1);
+                const __mmask16 lanes = n - at >= 16 ? all : static_cast<__mmask16>((1u << (n - at)) - 1);
                 const __mmask16 keep = lanes & _mm512_cmplt_epu32_mask(_mm512_sub_epi32(ll[j], vlo), vwidth);
                 _mm512_storeu_si512(out + kept, _mm512_maskz_compress_epi32(keep, ll[j]));
                 kept += static_cast<std::uint32_t>(std::popcount(static_cast<unsigned>(keep)));
             }
-        }
-        // The kept slots only divided (a partition keeps its share of the row), and shifted.
+        };
+        std::uint32_t done = 0;
+        for (; done + 48 < n; done += 64) step.template operator()<4>(done);
+        const std::uint32_t left = done < n ? n - done : 0;
+        if (left > 32)
+            step.template operator()<3>(done);
+        else if (left > 16)
+            step.template operator()<2>(done);
+        else if (left > 0)
+            step.template operator()<1>(done);
+        // The kept slots only divided (a partition keeps its share of the row), made indices, shifted.
+        const __m512i vfirst = _mm512_set1_epi32(static_cast<int>(grp.first));
         for (std::uint32_t i = 0; i < kept; i += 16)
-            _mm512_storeu_si512(out + i, shift.apply16(divide(_mm512_loadu_si512(out + i))));
+            _mm512_storeu_si512(out + i,
+                                shift.apply16(_mm512_add_epi32(divide(_mm512_loadu_si512(out + i)), vfirst)));
         return kept;
     }
 #endif
     for (std::uint32_t i = 0; i < n; ++i) {
-        const std::uint64_t q = slots_(r + i);
-        out[kept] = shift.apply(static_cast<std::uint32_t>(q / k_in));
+        const std::uint64_t q = grp.perm(r + i);
+        out[kept] = shift.apply(static_cast<std::uint32_t>(q / k_in + grp.first));
         kept += q - lo < width;
     }
     return kept;

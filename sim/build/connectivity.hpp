@@ -13,9 +13,12 @@
 //   start_s+1), and its row is { pi(r) / K : r in its positions, pi(r) < M }. Target t's sources are
 //   the owners of pi^-1(tK + k). Each slot's source is then uniform and independent of the others',
 //   which is fixed_indegree with multapses exactly (dropping the P - M unused positions samples an urn
-//   of i.i.d. colours without replacement). Rows come out in position order, not target order
-//   (the table builder sorts them); a pair's multapses, alike but for their values, take the
-//   ordinals 0, 1, ... in whatever order each enumeration meets them;
+//   of i.i.d. colours without replacement). The targets are cut into up to 16 groups, each laid out
+//   so on its own (its permutation, its split of positions over the sources), so that a partition
+//   evaluates only the groups its targets fall in: each slot still has a uniform, independent source.
+//   Rows come out in group then position order, not target order (the table builder sorts them); a
+//   pair's multapses, alike but for their values, take the ordinals 0, 1, ... in whatever order each
+//   enumeration meets them;
 // - source-driven rows (fixed_outdegree, fixed_total_number, pairwise_bernoulli): each source row is
 //   laid out over blocks of 1024 targets. A row's synapse count is split over the blocks by a binary
 //   tree of binomial (with multapses) or hypergeometric (without) draws, each node keyed by
@@ -196,7 +199,7 @@ public:
         return r != ConnectorRule::from_file && (r != ConnectorRule::fixed_indegree || slot_rows());
     }
     // fixed_indegree laid out as slot rows (see the top of this file).
-    bool slot_rows() const { return slots_.valid(); }
+    bool slot_rows() const { return !slot_groups_.empty(); }
     // The connectivity of one row: f(target_global, ordinal) for each synapse of source `s` (local)
     // with target in [t_begin, t_end), targets ascending (slot rows: in position order), a pair's
     // multapses adjacent in the tables and in ordinal order everywhere. ordinals = false: slot rows
@@ -211,7 +214,12 @@ public:
     // sorts: cheaper than finding each slot's owner, one random access per synapse) instead of targets.
     bool builds_by_sources() const { return source_driven() || slot_rows(); }
     // Slot rows: the positions of source s, a bound on its synapses in any target range.
-    std::uint64_t slot_row_positions(std::uint64_t s) const { return slot_start_[s + 1] - slot_start_[s]; }
+    std::uint64_t slot_row_positions(std::uint64_t s) const {
+        std::uint64_t n = 0;
+        for (std::size_t g = 0; g < slot_groups_.size(); ++g)
+            n += slot_start_[g * slot_stride_ + s + 1] - slot_start_[g * slot_stride_ + s];
+        return n;
+    }
     // conv: f(target_global, weight, delay_steps) for the synapses of source `s` (local) with target in
     // [t_begin, t_end), targets ascending, the weights the shared kernel's.
     bool has_kernel() const { return pr_.connector.rule == ConnectorRule::conv; }
@@ -296,7 +304,8 @@ private:
     }
     // Splits `total` over the sources (multinomial, or multivariate hypergeometric without multapses),
     // each tree node's draw keyed by (purpose, node).
-    std::vector<std::uint64_t> split_over_sources(std::uint64_t total, RngPurpose purpose) const;
+    std::vector<std::uint64_t> split_over_sources(std::uint64_t total, RngPurpose purpose,
+                                                  std::uint64_t salt = 0) const;
     void lay_out_slots();
     // Target index -> target minus a base: per target segment a shift (indices ascend with the targets'
     // ids), selected by compares in registers as the indices come out. A second pass mapping each index
@@ -325,34 +334,37 @@ private:
     };
     IndexShift index_shift(std::uint64_t base) const;
     void to_targets(const IndexShift& shift, std::uint64_t base, std::uint32_t* out, std::uint32_t n) const;
-    // Slot rows: the source whose positions hold r, from a guess at or before it (the guide's): the
-    // starts after the guess that are <= r, counted 8 at a time (slot_start_ ends in 8 sentinels);
-    // a branch per step of the walk mispredicted on its varying length (perf, table build).
-    std::uint64_t slot_owner_from(std::uint64_t s, std::uint64_t r) const {
+    // Slot rows: the source whose positions in group g hold r, from a guess at or before it (the
+    // guide's): the starts after the guess that are <= r, counted 8 at a time (each group's starts end
+    // in 8 sentinels); a branch per step of the walk mispredicted on its varying length (perf, build).
+    std::uint64_t slot_owner_from(std::size_t g, std::uint64_t s, std::uint64_t r) const {
+        const std::uint64_t* start = slot_start_.data() + g * slot_stride_;
 #if defined(__AVX512F__)
         const __m512i vr = _mm512_set1_epi64(static_cast<long long>(r));
         for (;;) {
-            const __mmask8 le = _mm512_cmple_epu64_mask(_mm512_loadu_si512(&slot_start_[s + 1]), vr);
+            const __mmask8 le = _mm512_cmple_epu64_mask(_mm512_loadu_si512(start + s + 1), vr);
             s += static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(le)));
             if (le != 0xFF) return s;
         }
 #else
-        while (slot_start_[s + 1] <= r) ++s;
+        while (start[s + 1] <= r) ++s;
         return s;
 #endif
     }
-    std::uint64_t slot_owner(std::uint64_t r) const {
-        return slot_owner_from(slot_guide_[r >> guide_shift_], r);
+    std::uint32_t slot_guess(std::size_t g, std::uint64_t r) const {
+        return slot_guide_[g * guide_stride_ + (r >> guide_shift_)];
     }
     template <class F>
     void slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals, F& f) const;
     // row(), but a slot row in target order (a pair's multapses in ordinal order), as tables store it.
     template <class F>
     void ascending_row(std::uint64_t s, std::uint64_t t_begin, std::uint64_t t_end, F&& f) const;
-    // Slot rows: the target indices of positions [r, r + n) that are slots (< M) with index in
-    // [ia, ib), shifted, in position order, into out (room for n + 16); returns how many.
-    std::uint32_t slot_targets(std::uint64_t r, std::uint32_t n, std::uint64_t ia, std::uint64_t ib,
-                               const IndexShift& shift, std::uint32_t* out) const;
+    // Slot rows: the target indices of a group's positions [r, r + n) that are slots (< its M) with
+    // group-local index in [ia, ib), shifted, in position order, into out (room for n + 16); returns
+    // how many.
+    struct SlotGroup;
+    std::uint32_t slot_targets(const SlotGroup& group, std::uint64_t r, std::uint32_t n, std::uint64_t ia,
+                               std::uint64_t ib, const IndexShift& shift, std::uint32_t* out) const;
     // Slot rows: slot_targets over all of source s's positions (out: room for them + 16).
     std::uint32_t slot_row_indices(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, std::uint32_t* out,
                                    const IndexShift& shift) const;
@@ -400,14 +412,21 @@ private:
 
     SynapseValues values_;
     std::vector<std::uint64_t> row_counts_; // fixed_total_number: synapses per source
-    // slot rows: the permutation, the number of slots (targets x K), the first position of every
-    // source's row (n_src_ + 1 entries) and, per 2^guide_shift_ positions, the owner of the first
-    SlotPermutation slots_;
-    std::uint64_t slot_count_ = 0;
+    // slot rows (see the top of this file), in target groups: per group its targets (an index range),
+    // its permutation and whether it takes the 16-lane path (a domain up to 2^32, M + K <= 2^32); per
+    // group and source the first position of the source's part (n_src_ + 1 starts, then 8 sentinels:
+    // slot_stride_ entries per group) and, per 2^guide_shift_ positions of a group, the owner of the
+    // first (guide_stride_ entries per group).
+    struct SlotGroup {
+        std::uint64_t first = 0, size = 0;
+        SlotPermutation perm;
+        bool fit32 = false;
+    };
+    std::vector<SlotGroup> slot_groups_;
+    std::uint64_t slot_group_size_ = 0, slot_stride_ = 0, guide_stride_ = 0;
     std::vector<std::uint64_t> slot_start_;
     std::vector<std::uint32_t> slot_guide_;
     unsigned guide_shift_ = 0;
-    bool slots_fit32_ = false;         // a domain up to 2^32 and M + K <= 2^32: the 16-lane path
     std::vector<FileEdge> file_edges_; // from_file only, sorted by (source, target)
     // distance_dependent: p(d), the geometry, positions (x, y, z) of sources and of targets by index
     DistanceProbability distance_p_;
