@@ -28,10 +28,11 @@ namespace {
 // inverse CDF) and regenerating the row's connectivity itself.
 constexpr double value_cost = 3.0;
 constexpr double row_cost = 2.0;
-// fixed_indegree's slot rows: every partition evaluates the permutation over the whole row (Brunel,
-// 2 threads: 1.30-1.40 vs 0.41-0.51 s with the table, session 17; 2.03 vs 0.43 s before its targets
-// were mapped to ids in registers).
-constexpr double slot_row_cost = 2.0;
+// fixed_indegree's slot rows, per partition the target groups it reaches (Brunel, session 17, whole runs
+// against the table: 1.09-1.16 vs 0.70-0.78 s on 2 threads, 1.41-1.63 vs 1.15-1.16 s on 1; 2.03 vs 0.43 s
+// before target groups and ids mapped in registers). Of the run about half is delivery, so its cost is
+// 2.1-2.6x the table's: +1.5, above the default budget (Brunel keeps its tables unless memory is short).
+constexpr double slot_row_cost = 1.5;
 
 bool values_drawn(const ProjectionSpec& pr) {
     return pr.connector.rule != ConnectorRule::from_file &&
@@ -54,11 +55,11 @@ std::vector<StorageKind> exact_rungs(const ProjectionSpec& pr, const ProjectionG
 
 // A plastic run over regenerated rows relative to one over a packed table of the same connectivity:
 // Brunel with plastic fixed_outdegree E->E, 1 s, 2 threads, 3.34 vs 1.85-1.93 s; with fixed_indegree's
-// slot rows 1.39-1.43 vs 1.10-1.13 s (docs/plasticity.md). The catch-up's own work, the same in both,
-// dilutes the row's regeneration.
+// slot rows 1.41-1.90 vs 1.26-1.82 s in the same minutes (session 17; docs/plasticity.md). The
+// catch-up's own work, the same in both, dilutes the row's regeneration.
 double plastic_row_cost(const ProjectionGenerator& gen) {
     if (gen.has_kernel()) return 1.0;
-    return gen.slot_rows() ? 1.3 : 1.8;
+    return gen.slot_rows() ? 1.1 : 1.8;
 }
 
 } // namespace
