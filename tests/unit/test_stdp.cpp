@@ -259,7 +259,7 @@ TEST(Stdp, PlasticProjectionsHoldTheirConnectivityAsAsked) {
             const char* set;
             StorageKind kind;
         } cases[] = {{"simulation.storage=auto", StorageKind::procedural},
-                     {"simulation.storage_budget=1.2", StorageKind::procedural_weights},
+                     {"simulation.storage_budget=1.05", StorageKind::procedural_weights},
                      {"projections.ee.synapse.storage=packed", StorageKind::procedural_weights},
                      {"projections.ee.synapse.storage=procedural", StorageKind::procedural}};
         std::vector<std::vector<double>> weights, spikes;
