@@ -201,7 +201,7 @@ public:
     // fixed_indegree laid out as slot rows (see the top of this file).
     bool slot_rows() const { return !slot_groups_.empty(); }
     // The connectivity of one row: f(target_global, ordinal) for each synapse of source `s` (local)
-    // with target in [t_begin, t_end), targets ascending (slot rows: in position order), a pair's
+    // with target in [t_begin, t_end), targets ascending (slot rows: in group, then position order), a pair's
     // multapses adjacent in the tables and in ordinal order everywhere. ordinals = false: slot rows
     // pass 0 instead of counting (callers that draw no values per synapse).
     template <class F>
