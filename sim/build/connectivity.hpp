@@ -220,6 +220,13 @@ public:
             n += slot_start_[g * slot_stride_ + s + 1] - slot_start_[g * slot_stride_ + s];
         return n;
     }
+    // Slot rows: `buffer` grown to hold any part of source s's row (+ 16 for the compress's whole-vector
+    // stores); its data. The positions are summed over the groups once per call.
+    std::uint32_t* slot_row_buffer(std::vector<std::uint32_t>& buffer, std::uint64_t s) const {
+        const std::uint64_t room = slot_row_positions(s) + 16;
+        if (buffer.size() < room) buffer.resize(room);
+        return buffer.data();
+    }
     // conv: f(target_global, weight, delay_steps) for the synapses of source `s` (local) with target in
     // [t_begin, t_end), targets ascending, the weights the shared kernel's.
     bool has_kernel() const { return pr_.connector.rule == ConnectorRule::conv; }
@@ -535,9 +542,9 @@ template <class F>
 void ProjectionGenerator::slot_row(std::uint64_t s, std::uint64_t ia, std::uint64_t ib, bool ordinals,
                                    F& f) const {
     const std::uint64_t span = ib - ia;
-    thread_local std::vector<std::uint32_t> idx;
-    if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
-    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data(), IndexShift{});
+    thread_local std::vector<std::uint32_t> buffer;
+    std::uint32_t* idx = slot_row_buffer(buffer, s);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx, IndexShift{});
     // Ordinals: a bitmap of the targets seen in this row (per thread, cleared afterwards) and the
     // few repeated ones with their counts.
     thread_local std::vector<std::uint64_t> seen;
@@ -574,10 +581,10 @@ void ProjectionGenerator::ascending_row(std::uint64_t s, std::uint64_t t_begin, 
     if (!slot_rows()) return row(s, t_begin, t_end, f);
     const std::uint64_t ia = index_lower_bound(t_begin), ib = index_lower_bound(t_end);
     if (ia >= ib) return;
-    thread_local std::vector<std::uint32_t> idx;
+    thread_local std::vector<std::uint32_t> buffer;
     thread_local std::vector<std::uint64_t> keys;
-    if (idx.size() < slot_row_positions(s) + 16) idx.resize(slot_row_positions(s) + 16);
-    const std::uint32_t n = slot_row_indices(s, ia, ib, idx.data(), IndexShift{});
+    std::uint32_t* idx = slot_row_buffer(buffer, s);
+    const std::uint32_t n = slot_row_indices(s, ia, ib, idx, IndexShift{});
     const std::uint64_t span = ib - ia;
     if (span <= 64 * std::uint64_t{n}) {
         // Dense (Brunel: ~500 of 6,250 targets): a bitmap over the range, read in order, and the

@@ -80,10 +80,9 @@ inline std::uint32_t for_each_synapse(const ProjectionStorage& storage, const Pa
         if (gen.slot_rows() && !values.drawn()) {
             // Slot rows with constant values: the row's targets into an array first (16 lanes), then
             // the calls, no per-synapse index mapping or ordinal.
-            thread_local std::vector<std::uint32_t> targets;
-            if (targets.size() < gen.slot_row_positions(row) + 16)
-                targets.resize(gen.slot_row_positions(row) + 16);
-            const std::uint32_t n = gen.slot_row_targets(row, t_begin, t_end, 0, targets.data());
+            thread_local std::vector<std::uint32_t> buffer;
+            std::uint32_t* targets = gen.slot_row_buffer(buffer, row);
+            const std::uint32_t n = gen.slot_row_targets(row, t_begin, t_end, 0, targets);
             const double w = values.weight_constant();
             const std::uint32_t d = values.delay_constant();
             for (std::uint32_t i = 0; i < n; ++i) f(targets[i], w, d);
